@@ -1,0 +1,84 @@
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { z } from "zod";
+import type { ErrorEnvelope } from "./schemas.js";
+
+type ErrorType = ErrorEnvelope["error"]["type"];
+
+const statusOf: Record<ErrorType, ContentfulStatusCode> = {
+  invalid_request_error: 400,
+  authentication_error: 401,
+  not_found_error: 404,
+  server_error: 500,
+};
+
+/** An error the client should see as it is: one envelope, one status, optional headers. */
+export class ApiError extends Error {
+  readonly status: ContentfulStatusCode;
+  constructor(
+    readonly type: ErrorType,
+    readonly code: string,
+    message: string,
+    options: { param?: string; status?: ContentfulStatusCode; headers?: Record<string, string> } = {},
+  ) {
+    super(message);
+    this.status = options.status ?? statusOf[type];
+    this.param = options.param ?? null;
+    this.headers = options.headers ?? {};
+  }
+  readonly param: string | null;
+  readonly headers: Record<string, string>;
+
+  toJSON(): ErrorEnvelope {
+    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
+  }
+}
+
+export class SessionNotFound extends ApiError {
+  constructor() {
+    super("not_found_error", "session_not_found", "session not found");
+  }
+}
+
+export class SessionCorrupt extends ApiError {
+  constructor() {
+    super("invalid_request_error", "session_corrupt", "the session file cannot be read as a session", { status: 422 });
+  }
+}
+
+export class AuthenticationFailed extends ApiError {
+  constructor() {
+    super("authentication_error", "invalid_admin_key", "missing or invalid admin key: send X-Admin-Key or Authorization: Bearer", {
+      headers: { "WWW-Authenticate": "Bearer" },
+    });
+  }
+}
+
+export class RouteNotFound extends ApiError {
+  constructor() {
+    super("not_found_error", "route_not_found", "no such route");
+  }
+}
+
+/** The first problem zod found, named by the parameter it concerns. */
+export function invalidParameter(error: z.core.$ZodError): ApiError {
+  const issue = error.issues[0];
+  const param = typeof issue?.path[0] === "string" ? issue.path[0] : undefined;
+  return new ApiError("invalid_request_error", "invalid_parameter", issue?.message ?? "invalid request", { param });
+}
+
+export function errorResponse(c: Context, error: ApiError): Response {
+  return c.json(error.toJSON(), error.status, error.headers);
+}
+
+/**
+ * The one place an error becomes a response. Anything unexpected is logged in full here and
+ * answered with a fixed message: no path, no stack, no library text reaches the client.
+ */
+export function handleError(logError: (message: string, error: unknown) => void) {
+  return (error: Error, c: Context): Response => {
+    if (error instanceof ApiError) return errorResponse(c, error);
+    logError(`${c.req.method} ${c.req.path} failed`, error);
+    return errorResponse(c, new ApiError("server_error", "internal_error", "internal server error"));
+  };
+}

@@ -1,0 +1,143 @@
+import { serve } from "@hono/node-server";
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { access, constants, stat } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import { pathToFileURL } from "node:url";
+import { createApp } from "./app.js";
+import { ConfigError, parseConfig, USAGE, type Config } from "./config.js";
+import type { Logger } from "./log.js";
+import { FsStore } from "./storage/fs-store.js";
+
+/** The Node entry: configuration, the filesystem store, the HTTP server and signals. */
+
+const consoleLogger: Logger = {
+  info: (line) => console.log(line),
+  warn: (line) => console.warn(`warning: ${line}`),
+  error: (line, error) => console.error(`error: ${line}`, error),
+};
+
+export interface RunningServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts the server; resolves once it is listening. Throws a StartupError that says what to fix. */
+export async function startServer(config: Config, logger: Logger = consoleLogger): Promise<RunningServer> {
+  await checkSessionsDir(config.dir, logger);
+  const adminKey = config.adminKey ?? generatedKey(logger);
+  const app = createApp({
+    store: new FsStore(config.dir),
+    adminKey,
+    corsOrigins: config.corsOrigins,
+    version: packageVersion(),
+    logger,
+  });
+
+  const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port });
+  await new Promise<void>((resolve, reject) => {
+    server.once("listening", resolve);
+    server.once("error", (error) => reject(listenError(error, config)));
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+  logger.info(`listening on ${url}`);
+  if (config.corsOrigins.length === 0) {
+    logger.info("no browser origins allowed: add --cors-origin <dashboard origin> for the dashboard");
+  }
+  return {
+    url,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        if ("closeIdleConnections" in server) server.closeIdleConnections();
+      }),
+  };
+}
+
+export class StartupError extends Error {}
+
+async function checkSessionsDir(dir: string, logger: Logger): Promise<void> {
+  const stats = await stat(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return null;
+    throw new StartupError(`cannot read the sessions directory ${dir}: ${error.code ?? error.message}`);
+  });
+  if (stats === null) {
+    logger.info(`sessions directory ${dir} does not exist yet: nothing to list until it appears`);
+    return;
+  }
+  if (!stats.isDirectory()) throw new StartupError(`the sessions directory ${dir} is not a directory`);
+  await access(dir, constants.R_OK | constants.X_OK).catch(() => {
+    throw new StartupError(`cannot read the sessions directory ${dir}: permission denied`);
+  });
+  logger.info(`serving sessions from ${dir}`);
+}
+
+function generatedKey(logger: Logger): string {
+  const key = randomBytes(24).toString("base64url");
+  logger.info(
+    [
+      "No OPTA_ADMIN_KEY is set, so this run uses a generated admin key (shown only now):",
+      `  ${key}`,
+      "Set a permanent one before starting, e.g.: export OPTA_ADMIN_KEY=\"$(openssl rand -base64 24)\"",
+    ].join("\n"),
+  );
+  return key;
+}
+
+function listenError(error: NodeJS.ErrnoException, config: Config): Error {
+  const where = `${config.host}:${config.port}`;
+  if (error.code === "EADDRINUSE") return new StartupError(`port ${config.port} on ${config.host} is already in use: stop the other server or pick another with --port`);
+  if (error.code === "EACCES") return new StartupError(`not allowed to listen on ${where}: pick a port above 1023 with --port`);
+  if (error.code === "EADDRNOTAVAIL" || error.code === "ENOTFOUND") return new StartupError(`cannot listen on ${where}: no such address on this machine (check --host)`);
+  return new StartupError(`cannot listen on ${where}: ${error.message}`);
+}
+
+function packageVersion(): string {
+  const text = readFileSync(new URL("../package.json", import.meta.url), "utf8");
+  const version: unknown = JSON.parse(text).version;
+  return typeof version === "string" ? version : "0.0.0";
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    const parsed = parseConfig(process.argv.slice(2), { env: process.env, homedir: os.homedir(), platform: process.platform });
+    if (parsed.help) {
+      console.log(USAGE);
+      return;
+    }
+    config = parsed.config;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`error: ${error.message}`);
+    process.exitCode = 2;
+    return;
+  }
+
+  let server: RunningServer;
+  try {
+    server = await startServer(config);
+  } catch (error) {
+    if (!(error instanceof StartupError)) throw error;
+    console.error(`error: ${error.message}`);
+    process.exitCode = 1;
+    return;
+  }
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) process.exit(1); // a second Ctrl-C: stop now
+    stopping = true;
+    console.log(`${signal}: stopping`);
+    // Give open requests a moment, then go regardless (an idle keep-alive must not hold us up).
+    setTimeout(() => process.exit(0), 3000).unref();
+    void server.close().then(() => process.exit(0));
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) await main();

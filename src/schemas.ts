@@ -1,0 +1,142 @@
+import { z } from "zod";
+import { parseInstant } from "./sessions/time.js";
+
+/** The one definition of every wire type and request parameter; TypeScript types come from here. */
+
+export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+
+// ---- wire types (compat: snake_case, exactly these keys) ----
+
+export const SessionSummarySchema = z.object({
+  id: z.string(),
+  title: z.string().nullable(),
+  model: z.string().nullable(),
+  tags: z.array(z.string()),
+  created: z.string(),
+  updated: z.string(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  message_count: z.number().int().nonnegative(),
+  first_user_message: z.string().nullable(),
+});
+export type SessionSummary = z.infer<typeof SessionSummarySchema>;
+
+/** A message exactly as the file stores it: any JSON value, unknown keys kept. */
+export const SessionMessageSchema = z.json();
+export type SessionMessage = z.infer<typeof SessionMessageSchema>;
+
+export const SessionFullSchema = SessionSummarySchema.extend({
+  cwd: z.string(),
+  messages: z.array(SessionMessageSchema),
+  tool_call_count: z.number().int().nonnegative(),
+  compacted: z.boolean(),
+});
+export type SessionFull = z.infer<typeof SessionFullSchema>;
+
+export const SessionListSchema = z.object({
+  sessions: z.array(SessionSummarySchema),
+  total: z.number().int().nonnegative(),
+  limit: z.number().int(),
+  offset: z.number().int(),
+});
+export type SessionList = z.infer<typeof SessionListSchema>;
+
+export const DeletedSchema = z.object({ deleted: z.literal(true) });
+
+export const HealthSchema = z.object({ status: z.literal("ok"), version: z.string() });
+
+export const ErrorTypeSchema = z.enum([
+  "invalid_request_error",
+  "authentication_error",
+  "not_found_error",
+  "server_error",
+]);
+export const ErrorEnvelopeSchema = z.object({
+  error: z.object({
+    message: z.string(),
+    type: ErrorTypeSchema,
+    param: z.string().nullable(),
+    code: z.string().nullable(),
+  }),
+});
+export type ErrorEnvelope = z.infer<typeof ErrorEnvelopeSchema>;
+
+// ---- request parameters ----
+
+/** A query parameter given at most once: `?a=1&a=2` arrives as an array and is refused by name. */
+function single(name: string) {
+  return z.string({
+    error: (issue) =>
+      Array.isArray(issue.input) ? `${name} must be given only once` : `${name} is required`,
+  });
+}
+
+function integer(name: string, min: number, max: number, fallback: number) {
+  const message = `${name} must be an integer between ${min} and ${max}`;
+  return single(name)
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined) return fallback;
+      const value = /^[0-9]{1,16}$/.test(raw) ? Number(raw) : Number.NaN;
+      if (!(value >= min && value <= max)) {
+        ctx.addIssue({ code: "custom", message, input: raw });
+        return z.NEVER;
+      }
+      return value;
+    });
+}
+
+/** An optional text filter; an empty value (`?model=`) means "no filter", as web forms send it. */
+function filterText(name: string, maxLength: number) {
+  return single(name)
+    .max(maxLength, `${name} must be at most ${maxLength} characters`)
+    .optional()
+    .transform((raw) => (raw === "" ? undefined : raw));
+}
+
+const MAX_OFFSET = Number.MAX_SAFE_INTEGER;
+
+export const ListQuerySchema = z.object({
+  limit: integer("limit", 1, 200, 50),
+  offset: integer("offset", 0, MAX_OFFSET, 0),
+  model: filterText("model", 200),
+  tag: filterText("tag", 200),
+  since: filterText("since", 64).transform((raw, ctx) => {
+    if (raw === undefined) return undefined;
+    const instant = parseInstant(raw);
+    if (instant === null) {
+      ctx.addIssue({
+        code: "custom",
+        message: "since must be an ISO 8601 date or date-time, e.g. 2026-07-01 or 2026-07-01T12:00:00Z",
+        input: raw,
+      });
+      return z.NEVER;
+    }
+    return instant;
+  }),
+});
+export type ListQuery = z.output<typeof ListQuerySchema>;
+
+const MAX_QUERY_CODE_POINTS = 200;
+
+export const SearchQuerySchema = z.object({
+  q: single("q").transform((raw, ctx) => {
+    const q = raw.trim();
+    const length = [...q].length;
+    if (length < 1 || length > MAX_QUERY_CODE_POINTS) {
+      ctx.addIssue({
+        code: "custom",
+        message: `q must be between 1 and ${MAX_QUERY_CODE_POINTS} characters after trimming`,
+        input: raw,
+      });
+      return z.NEVER;
+    }
+    return q;
+  }),
+  limit: integer("limit", 1, 100, 20),
+});
+export type SearchQuery = z.output<typeof SearchQuerySchema>;
+
+export const SessionIdParamSchema = z.object({
+  id: z.string().regex(SESSION_ID_PATTERN, "id must be 1 to 128 characters of A-Z, a-z, 0-9, _ or -"),
+});

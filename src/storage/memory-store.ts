@@ -1,0 +1,54 @@
+import type { ReadResult, SessionStore, StoreEntry } from "./store.js";
+
+type MemoryEntry = { kind: "file"; text: string; mtimeMs: number } | { kind: "directory"; mtimeMs: number };
+
+/** An in-memory directory for tests and demos; behaves like the filesystem adapter. */
+export class MemoryStore implements SessionStore {
+  readonly #entries = new Map<string, MemoryEntry>();
+  #clock = 0;
+
+  constructor(files: Record<string, string> = {}) {
+    for (const [name, text] of Object.entries(files)) this.put(name, text);
+  }
+
+  /** Writes a file, as the CLI would; each write gets a new modification time. */
+  put(name: string, text: string): this {
+    this.#entries.set(name, { kind: "file", text, mtimeMs: ++this.#clock });
+    return this;
+  }
+
+  putDirectory(name: string): this {
+    this.#entries.set(name, { kind: "directory", mtimeMs: ++this.#clock });
+    return this;
+  }
+
+  /** The text of a file, or undefined: for assertions. */
+  get(name: string): string | undefined {
+    const entry = this.#entries.get(name);
+    return entry?.kind === "file" ? entry.text : undefined;
+  }
+
+  async list(): Promise<StoreEntry[]> {
+    return [...this.#entries].map(([name, entry]) => ({
+      name,
+      kind: entry.kind,
+      size: entry.kind === "file" ? new TextEncoder().encode(entry.text).length : 0,
+      mtimeMs: entry.mtimeMs,
+    }));
+  }
+
+  async read(name: string): Promise<ReadResult> {
+    const entry = this.#entries.get(name);
+    if (!entry) return { status: "missing" };
+    if (entry.kind !== "file") return { status: "not-a-file" };
+    return { status: "ok", text: entry.text };
+  }
+
+  async remove(name: string): Promise<boolean> {
+    return this.#entries.delete(name);
+  }
+
+  async replace(name: string, text: string): Promise<void> {
+    this.put(name, text);
+  }
+}

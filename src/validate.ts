@@ -1,0 +1,11 @@
+import { zValidator } from "@hono/zod-validator";
+import type { ValidationTargets } from "hono";
+import type { z } from "zod";
+import { invalidParameter } from "./errors.js";
+
+/** A route-level zod validator whose failures all become one `400 invalid_parameter` envelope. */
+export function validate<Target extends keyof ValidationTargets, Schema extends z.ZodType>(target: Target, schema: Schema) {
+  return zValidator(target, schema, (result) => {
+    if (!result.success) throw invalidParameter(result.error);
+  });
+}
