@@ -1,0 +1,22 @@
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const src = fileURLToPath(new URL("../src", import.meta.url));
+// The Node edge: the only files allowed to use Node's APIs.
+const NODE_EDGE = new Set(["node.ts", "config.ts", path.join("storage", "fs-store.ts")]);
+
+describe("architecture", () => {
+  it("keeps the app and the domain on Web-standard APIs (no node: imports outside the Node edge)", async () => {
+    const files = (await readdir(src, { recursive: true })).filter((file) => file.endsWith(".ts"));
+    expect(files.length).toBeGreaterThan(10);
+    const offenders: string[] = [];
+    for (const file of files) {
+      if (NODE_EDGE.has(file)) continue;
+      const text = await readFile(path.join(src, file), "utf8");
+      if (/from\s+["'](node:|@hono\/node-server)|\bprocess\./.test(text)) offenders.push(file);
+    }
+    expect(offenders).toEqual([]);
+  });
+});

@@ -1,0 +1,42 @@
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+
+/** Compiles src/ to dist/ exactly as `npm start` does, so the tests run what users run. */
+export function buildOnce(): void {
+  execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
+}
+
+export interface ServerProcess {
+  child: ChildProcess;
+  output: () => string;
+  /** Resolves with the process's exit code (or the signal that ended it). */
+  exited: Promise<number | string>;
+}
+
+/** Starts `node dist/node.js` with the given flags and environment (nothing inherited but PATH/HOME). */
+export function startProcess(args: string[], env: Record<string, string>): ServerProcess {
+  const child = spawn(process.execPath, ["dist/node.js", ...args], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let text = "";
+  child.stdout?.on("data", (chunk) => (text += chunk));
+  child.stderr?.on("data", (chunk) => (text += chunk));
+  const exited = new Promise<number | string>((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal ?? "")));
+  return { child, output: () => text, exited };
+}
+
+/** Waits until the output matches, or fails after the deadline with what was printed. */
+export async function waitForOutput(server: ServerProcess, pattern: RegExp, deadlineMs = 10_000): Promise<RegExpMatchArray> {
+  const until = Date.now() + deadlineMs;
+  while (Date.now() < until) {
+    const match = pattern.exec(server.output());
+    if (match) return match;
+    if (server.child.exitCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`no ${pattern} in output:\n${server.output()}`);
+}

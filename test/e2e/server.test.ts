@@ -1,0 +1,158 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { ADMIN_KEY, cliFile, cliSession } from "../fixtures/sessions.js";
+import { buildOnce, startProcess, waitForOutput, type ServerProcess } from "./helpers.js";
+
+const DASHBOARD = "http://dashboard.test:3000";
+
+let dir: string;
+let server: ServerProcess | undefined;
+
+beforeAll(buildOnce, 60_000);
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), "opta-e2e-"));
+});
+afterEach(async () => {
+  if (server && server.child.exitCode === null) {
+    server.child.kill("SIGKILL");
+    await server.exited;
+  }
+  server = undefined;
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function start(args: string[], env: Record<string, string> = { OPTA_ADMIN_KEY: ADMIN_KEY }): Promise<string> {
+  server = startProcess(["--dir", dir, "--host", "127.0.0.1", "--port", "0", ...args], env);
+  const [, url] = await waitForOutput(server, /listening on (http:\/\/127\.0\.0\.1:\d+)/);
+  return url as string;
+}
+
+/** The dashboard's way: a preflight, then the call with Content-Type on a GET and the key. */
+async function dashboardFetch(url: string, method = "GET"): Promise<Response> {
+  const preflight = await fetch(url, {
+    method: "OPTIONS",
+    headers: {
+      Origin: DASHBOARD,
+      "Access-Control-Request-Method": method,
+      "Access-Control-Request-Headers": "content-type,x-admin-key",
+    },
+  });
+  expect(preflight.status).toBe(204);
+  expect(preflight.headers.get("access-control-allow-origin")).toBe(DASHBOARD);
+  expect(preflight.headers.get("access-control-allow-headers")?.toLowerCase()).toContain("x-admin-key");
+  expect(preflight.headers.get("access-control-allow-methods")).toContain(method);
+  const res = await fetch(url, { method, headers: { Origin: DASHBOARD, "Content-Type": "application/json", "X-Admin-Key": ADMIN_KEY } });
+  expect(res.headers.get("access-control-allow-origin")).toBe(DASHBOARD);
+  return res;
+}
+
+describe("the real Node server on loopback", () => {
+  it("serves the dashboard's whole flow: health check, list, search, read, delete", async () => {
+    await writeFile(path.join(dir, "-8h6JWRxg1BC.json"), cliFile(cliSession("-8h6JWRxg1BC", { updated: "2026-05-02T00:00:00Z", title: "" })));
+    await writeFile(path.join(dir, "older1234567.json"), cliFile(cliSession("older1234567", { updated: "2026-05-01T00:00:00Z" })));
+    await writeFile(path.join(dir, "broken123456.json"), '{"id": "broken');
+    await writeFile(path.join(dir, "index.json"), cliFile({ entries: { "-8h6JWRxg1BC": {}, older1234567: {}, gone00000000: {} }, updatedAt: "x" }));
+    const url = await start(["--cors-origin", DASHBOARD]);
+
+    const health = await dashboardFetch(`${url}/healthz`);
+    expect(await health.json()).toEqual({ status: "ok", version: expect.any(String) });
+
+    const list = await dashboardFetch(`${url}/admin/sessions`);
+    expect(list.status).toBe(200);
+    const body = (await list.json()) as { sessions: { id: string; title: string | null; first_user_message: string | null }[]; total: number };
+    expect(body.sessions.map((s) => s.id)).toEqual(["-8h6JWRxg1BC", "older1234567"]);
+    expect(body.total).toBe(2);
+    expect(body.sessions[0]?.title).toBeNull();
+    expect(body.sessions[0]?.first_user_message).toBe("question from -8h6JWRxg1BC");
+
+    const search = await dashboardFetch(`${url}/admin/sessions/search?q=${encodeURIComponent("answer older")}`);
+    expect(((await search.json()) as { id: string }[]).map((s) => s.id)).toEqual(["older1234567"]);
+
+    const one = await dashboardFetch(`${url}/admin/sessions/${encodeURIComponent("-8h6JWRxg1BC")}`);
+    expect(((await one.json()) as { messages: unknown[] }).messages).toHaveLength(3);
+
+    const corrupt = await dashboardFetch(`${url}/admin/sessions/broken123456`);
+    expect(corrupt.status).toBe(422);
+    expect(((await corrupt.json()) as { error: { code: string } }).error.code).toBe("session_corrupt");
+
+    const deleted = await dashboardFetch(`${url}/admin/sessions/older1234567`, "DELETE");
+    expect(await deleted.json()).toEqual({ deleted: true });
+    const again = await dashboardFetch(`${url}/admin/sessions/older1234567`, "DELETE");
+    expect(again.status).toBe(404);
+    expect(((await again.json()) as { error: { code: string } }).error.code).toBe("session_not_found");
+
+    const after = (await (await dashboardFetch(`${url}/admin/sessions`)).json()) as { total: number };
+    expect(after.total).toBe(1);
+  });
+
+  it("logs one line per request without the query string or the key, and warns once per damaged file", async () => {
+    await writeFile(path.join(dir, "broken123456.json"), "not json");
+    const url = await start([]);
+    for (let i = 0; i < 3; i++) {
+      await fetch(`${url}/admin/sessions?model=secret-filter&limit=5`, { headers: { "X-Admin-Key": ADMIN_KEY } });
+    }
+    await waitForOutput(server!, /(GET \/admin\/sessions 200 \d+ms[\s\S]*){3}/);
+    const output = server!.output();
+    expect(output).not.toContain("secret-filter");
+    expect(output).not.toContain(ADMIN_KEY);
+    expect(output.match(/broken123456\.json/g)).toHaveLength(1);
+  });
+
+  it("with no key configured, generates one, prints it once, and requires it", async () => {
+    const url = await start([], {});
+    const key = /generated admin key[^\n]*\n\s*(\S+)/.exec(server!.output())?.[1];
+    expect(key).toBeTruthy();
+    expect((await fetch(`${url}/admin/sessions`)).status).toBe(401);
+    expect((await fetch(`${url}/admin/sessions`, { headers: { Authorization: `Bearer ${key}` } })).status).toBe(200);
+    expect(server!.output().split(key as string)).toHaveLength(2);
+  });
+
+  it("stops cleanly on SIGTERM and on SIGINT", async () => {
+    for (const signal of ["SIGTERM", "SIGINT"] as const) {
+      const url = await start([]);
+      await fetch(`${url}/healthz`);
+      server!.child.kill(signal);
+      expect(await server!.exited).toBe(0);
+    }
+  });
+
+  it("refuses to start on a port in use, saying so", async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const { port } = blocker.address() as { port: number };
+    try {
+      server = startProcess(["--dir", dir, "--port", String(port)], { OPTA_ADMIN_KEY: ADMIN_KEY });
+      expect(await server.exited).toBe(1);
+      expect(server.output()).toMatch(new RegExp(`port ${port} .*already in use`));
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it("names a bad flag and a bad variable, and exits non-zero", async () => {
+    server = startProcess(["--prot", "1"], {});
+    expect(await server.exited).toBe(2);
+    expect(server.output()).toContain("--prot");
+    server = startProcess([], { PORT: "http" });
+    expect(await server.exited).toBe(2);
+    expect(server.output()).toMatch(/PORT: "http" must be a whole number/);
+  });
+
+  it("lists a sessions directory created after start", async () => {
+    const later = path.join(dir, "not-yet");
+    server = startProcess(["--dir", later, "--port", "0"], { OPTA_ADMIN_KEY: ADMIN_KEY });
+    const [, url] = await waitForOutput(server, /listening on (\S+)/);
+    const list = async () => ((await (await fetch(`${url}/admin/sessions`, { headers: { "X-Admin-Key": ADMIN_KEY } })).json()) as { total: number }).total;
+    expect(await list()).toBe(0);
+    const { mkdir } = await import("node:fs/promises");
+    await mkdir(later);
+    await writeFile(path.join(later, "appeared1234.json"), cliFile(cliSession("appeared1234")));
+    const deadline = Date.now() + 1000;
+    let total = 0;
+    while (Date.now() < deadline && total === 0) total = await list();
+    expect(total).toBe(1);
+  });
+});
