@@ -54,7 +54,8 @@ export function parseConfig(argv: readonly string[], { env, homedir, platform }:
       host: check(HostSchema, flags.host ?? env.HOST ?? "127.0.0.1", flags.host !== undefined ? "--host" : "HOST"),
       port: check(PortSchema, flags.port ?? env.PORT ?? "1235", flags.port !== undefined ? "--port" : "PORT"),
       corsOrigins: originList.values.map((origin) => check(OriginSchema, origin, originList.source)),
-      adminKey: env.OPTA_ADMIN_KEY ? env.OPTA_ADMIN_KEY : null,
+      // Header values arrive trimmed, so surrounding whitespace could never match: drop it.
+      adminKey: env.OPTA_ADMIN_KEY?.trim() || null,
     },
   };
 }

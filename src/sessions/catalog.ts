@@ -24,11 +24,17 @@ export interface CatalogOptions {
   readConcurrency?: number;
 }
 
+/**
+ * A file modified this close to our read may change again without its size or mtime changing
+ * (mtime ticks can be as coarse as 1 s), and may be a CLI write in progress.
+ */
 const RECENT_WRITE_MS = 2000;
 
 interface CachedFile {
-  /** kind, size and mtime when read: a file whose key is unchanged is not read again */
+  /** kind, size and mtime when read: a file whose key is unchanged is not read again... */
   key: string;
+  /** ...unless it had been modified within RECENT_WRITE_MS of this time, when it was read */
+  readAt: number;
   entry: CatalogEntry | null; // null: not a session (damaged), left out of every answer
 }
 
@@ -57,7 +63,7 @@ export class SessionCatalog {
     const generation = this.#generation;
     await this.#refreshes.run(async () => {
       const last = this.#lastRefresh;
-      const fresh = last && last.generation >= generation && last.startedAt >= arrivedAt - this.#options.maxAgeMs;
+      const fresh = last && last.generation >= generation && last.startedAt > arrivedAt - this.#options.maxAgeMs;
       if (!fresh) await this.#refresh();
     });
     return this.#ordered;
@@ -82,11 +88,14 @@ export class SessionCatalog {
       }
     }
 
-    const stale = listed.filter((entry) => this.#files.get(entry.name)?.key !== keyOf(entry));
+    const stale = listed.filter((entry) => {
+      const cached = this.#files.get(entry.name);
+      return !cached || cached.key !== keyOf(entry) || cached.readAt - entry.mtimeMs < RECENT_WRITE_MS;
+    });
     await forEachLimited(stale, this.#options.readConcurrency, async (entry) => {
       const loaded = await this.#load(entry);
       if (loaded === "missing") this.#files.delete(entry.name);
-      else this.#files.set(entry.name, { key: keyOf(entry), entry: loaded });
+      else this.#files.set(entry.name, { key: keyOf(entry), readAt: startedAt, entry: loaded });
       changed = true;
     });
 

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { constants, type Stats } from "node:fs";
-import { lstat, open, readdir, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { chmod, lstat, open, readdir, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { ReadResult, SessionStore, StoreEntry } from "./store.js";
 
@@ -87,6 +87,7 @@ export class FsStore implements SessionStore {
     );
     try {
       await writeFile(temporary, text, { mode, flag: "wx", flush: true });
+      await chmod(temporary, mode); // the umask may have narrowed the mode given to writeFile
       await rename(temporary, target);
     } catch (error) {
       await unlink(temporary).catch(() => undefined);
