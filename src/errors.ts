@@ -71,6 +71,16 @@ export function errorResponse(c: Context, error: ApiError): Response {
   return c.json(error.toJSON(), error.status, error.headers);
 }
 
+/** The envelope outside any Hono context: for a request the server could not even turn into a Request. */
+export function bareErrorResponse(error: ApiError): Response {
+  return new Response(JSON.stringify(error.toJSON()), {
+    status: error.status,
+    headers: { "Content-Type": "application/json", ...error.headers },
+  });
+}
+
+export const internalError = () => new ApiError("server_error", "internal_error", "internal server error");
+
 /**
  * The one place an error becomes a response. Anything unexpected is logged in full here and
  * answered with a fixed message: no path, no stack, no library text reaches the client.
@@ -79,6 +89,6 @@ export function handleError(logError: (message: string, error: unknown) => void)
   return (error: Error, c: Context): Response => {
     if (error instanceof ApiError) return errorResponse(c, error);
     logError(`${c.req.method} ${c.req.path} failed`, error);
-    return errorResponse(c, new ApiError("server_error", "internal_error", "internal server error"));
+    return errorResponse(c, internalError());
   };
 }

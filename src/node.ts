@@ -1,12 +1,14 @@
-import { serve } from "@hono/node-server";
+import { getRequestListener, RequestError } from "@hono/node-server";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { access, constants, stat } from "node:fs/promises";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import { pathToFileURL } from "node:url";
 import { createApp } from "./app.js";
 import { ConfigError, parseConfig, USAGE, type Config } from "./config.js";
+import { ApiError, bareErrorResponse, internalError } from "./errors.js";
 import type { Logger } from "./log.js";
 import { FsStore } from "./storage/fs-store.js";
 
@@ -35,7 +37,18 @@ export async function startServer(config: Config, logger: Logger = consoleLogger
     logger,
   });
 
-  const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port });
+  const listener = getRequestListener(app.fetch, {
+    // Requests Node cannot turn into a Request (a raw backslash in the path, a bad Host) still get the envelope.
+    errorHandler: (error) => {
+      if (error instanceof RequestError) {
+        logger.info(`malformed request refused: ${error.message}`);
+        return bareErrorResponse(new ApiError("invalid_request_error", "malformed_request", "malformed request: bad path or Host header"));
+      }
+      logger.error("request failed outside the app", error);
+      return bareErrorResponse(internalError());
+    },
+  });
+  const server = createServer(listener).listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
     server.once("error", (error) => reject(listenError(error, config)));
@@ -52,7 +65,7 @@ export async function startServer(config: Config, logger: Logger = consoleLogger
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());
-        if ("closeIdleConnections" in server) server.closeIdleConnections();
+        server.closeIdleConnections();
       }),
   };
 }

@@ -1,5 +1,5 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -141,6 +141,18 @@ describe("the real Node server on loopback", () => {
     expect(server.output()).toMatch(/PORT: "http" must be a whole number/);
   });
 
+  it("answers raw hostile paths (backslashes, dot segments, NUL) with the envelope and never the file outside", async () => {
+    await writeFile(path.join(dir, "..", "secret.json"), cliFile(cliSession("secret")));
+    const url = new URL(await start([]));
+    for (const target of ["/admin/sessions/..\\..\\secret", "/admin/sessions/../secret", "/admin/sessions/%2e%2e/secret", "/admin/sessions/secret%00", "/admin/sessions/..%2Fsecret"]) {
+      const raw = await rawRequest(url, `GET ${target} HTTP/1.1\r\nHost: ${url.host}\r\nX-Admin-Key: ${ADMIN_KEY}\r\nConnection: close\r\n\r\n`);
+      const [head = "", body = ""] = raw.split("\r\n\r\n");
+      expect(head, target).toMatch(/^HTTP\/1\.1 4\d\d /);
+      expect(body, target).toMatch(/"error":\{"message":/);
+      expect(body, target).not.toContain("question from secret");
+    }
+  });
+
   it("lists a sessions directory created after start", async () => {
     const later = path.join(dir, "not-yet");
     server = startProcess(["--dir", later, "--port", "0"], { OPTA_ADMIN_KEY: ADMIN_KEY });
@@ -156,3 +168,13 @@ describe("the real Node server on loopback", () => {
     expect(total).toBe(1);
   });
 });
+
+function rawRequest(url: URL, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname, () => socket.write(text)); // the server closes (Connection: close)
+    let received = "";
+    socket.on("data", (chunk) => (received += chunk));
+    socket.on("end", () => resolve(received));
+    socket.on("error", reject);
+  });
+}
