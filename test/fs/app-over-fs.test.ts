@@ -6,7 +6,7 @@ import type { AppOptions } from "../../src/app.js";
 import { ErrorEnvelopeSchema, SessionFullSchema, SessionListSchema, SessionSummarySchema } from "../../src/schemas.js";
 import { FsStore } from "../../src/storage/fs-store.js";
 import type { ReadResult } from "../../src/storage/store.js";
-import { AUTH, appFor, cliFile, cliSession, recordingLogger } from "../fixtures/sessions.js";
+import { AUTH, appFor, cliFile, cliSession, recordingLogger, emptySession } from "../fixtures/sessions.js";
 
 let root: string;
 let dir: string;
@@ -164,22 +164,7 @@ describe("damaged and foreign files in the sessions directory", () => {
 
     const res = await getSession(app, "wrong");
     expect(res.status).toBe(200);
-    const expected = {
-      id: "wrong",
-      title: null,
-      model: null,
-      tags: [],
-      created: "",
-      updated: "",
-      created_at: "",
-      updated_at: "",
-      message_count: 0,
-      first_user_message: null,
-      cwd: "",
-      messages: [],
-      tool_call_count: 0,
-      compacted: false,
-    };
+    const expected = emptySession("wrong");
     expect(await res.json()).toEqual(expected);
 
     const { messages: _m, cwd: _c, tool_call_count: _t, compacted: _x, ...summary } = expected;

@@ -1,21 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { SessionListSchema, type SessionList, type SessionSummary } from "../../src/schemas.js";
-import { AUTH, appFor, cliFile, cliSession, recordingLogger, storeWith } from "../fixtures/sessions.js";
+import { AUTH, appFor, cliFile, cliSession, recordingLogger, storeWith, SUMMARY_KEYS } from "../fixtures/sessions.js";
 
 type App = ReturnType<typeof appFor>;
 
-const SUMMARY_KEYS = [
-  "created",
-  "created_at",
-  "first_user_message",
-  "id",
-  "message_count",
-  "model",
-  "tags",
-  "title",
-  "updated",
-  "updated_at",
-];
 
 async function list(app: App, query = ""): Promise<SessionList> {
   const res = await app.request(`/admin/sessions${query}`, { headers: AUTH });

@@ -1,22 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { SessionSummarySchema, type SessionSummary } from "../../src/schemas.js";
-import { AUTH, appFor, cliFile, cliSession, storeWith } from "../fixtures/sessions.js";
+import { AUTH, appFor, cliFile, cliSession, storeWith, SUMMARY_KEYS } from "../fixtures/sessions.js";
 
 type App = ReturnType<typeof appFor>;
 
-const SUMMARY_KEYS = [
-  "created",
-  "created_at",
-  "first_user_message",
-  "id",
-  "message_count",
-  "model",
-  "tags",
-  "title",
-  "updated",
-  "updated_at",
-];
 
 async function search(app: App, q: string, extra = ""): Promise<SessionSummary[]> {
   const res = await app.request(`/admin/sessions/search?q=${encodeURIComponent(q)}${extra}`, { headers: AUTH });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { SessionListSchema } from "../../src/schemas.js";
 import { MemoryStore } from "../../src/storage/memory-store.js";
 import type { ReadResult, StoreEntry } from "../../src/storage/store.js";
-import { AUTH, appFor, cliFile, cliSession, storeWith } from "../fixtures/sessions.js";
+import { AUTH, appFor, cliFile, cliSession, storeWith, emptySession } from "../fixtures/sessions.js";
 
 type App = ReturnType<typeof appFor>;
 
@@ -187,22 +187,7 @@ describe("GET /admin/sessions/:id", () => {
   it("fills missing or wrong-typed fields with their empty values and still serves the session", async () => {
     const res = await get(appFor(storeWith([], { "bare.json": cliFile({ cwd: 5, messages: "nope", tags: null }) })), "bare");
     expect(res.status).toBe(200);
-    expect(await res.json()).toStrictEqual({
-      id: "bare",
-      title: null,
-      model: null,
-      tags: [],
-      created: "",
-      updated: "",
-      created_at: "",
-      updated_at: "",
-      message_count: 0,
-      first_user_message: null,
-      cwd: "",
-      messages: [],
-      tool_call_count: 0,
-      compacted: false,
-    });
+    expect(await res.json()).toStrictEqual(emptySession("bare"));
   });
 
   it("answers under the requested id when the inner id differs", async () => {
