@@ -24,7 +24,7 @@ export class FsStore implements SessionStore {
     try {
       names = await readdir(this.directory);
     } catch (error) {
-      if (hasCode(error, "ENOENT")) return [];
+      if (hasCode(error, "ENOENT", "ENOTDIR")) return []; // no directory (yet): nothing to list
       throw error;
     }
     const entries = await Promise.all(
@@ -46,7 +46,7 @@ export class FsStore implements SessionStore {
     try {
       handle = await open(this.#pathOf(name), READ_FLAGS);
     } catch (error) {
-      if (hasCode(error, "ENOENT")) return { status: "missing" };
+      if (hasCode(error, "ENOENT", "ENOTDIR")) return { status: "missing" };
       if (hasCode(error, "ELOOP", "EISDIR", "ENXIO")) return { status: "not-a-file" };
       throw error;
     }
@@ -64,7 +64,7 @@ export class FsStore implements SessionStore {
       await unlink(target);
       return true;
     } catch (error) {
-      if (hasCode(error, "ENOENT")) return false;
+      if (hasCode(error, "ENOENT", "ENOTDIR")) return false;
       // unlink refuses directories (EISDIR on Linux, EPERM on macOS); the contract removes those too.
       if (!hasCode(error, "EISDIR", "EPERM") || !(await isDirectory(target))) throw error;
     }

@@ -132,6 +132,14 @@ describe("the real Node server on loopback", () => {
     }
   });
 
+  it("refuses a sessions directory that is a file, saying so", async () => {
+    const file = path.join(dir, "not-a-dir");
+    await writeFile(file, "");
+    server = startProcess(["--dir", file, "--port", "0"], { OPTA_ADMIN_KEY: ADMIN_KEY });
+    expect(await server.exited).toBe(1);
+    expect(server.output()).toContain(`the sessions directory ${file} is not a directory`);
+  });
+
   it("names a bad flag and a bad variable, and exits non-zero", async () => {
     server = startProcess(["--prot", "1"], {});
     expect(await server.exited).toBe(2);
