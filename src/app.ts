@@ -7,9 +7,7 @@ import { sessionRoutes } from "./routes/sessions.js";
 import { SessionService, type SessionServiceOptions } from "./sessions/service.js";
 import type { SessionStore } from "./storage/store.js";
 
-export interface AppOptions {
-  /** Where the sessions are: the filesystem on the Mac Studio, memory in tests. */
-  store: SessionStore;
+interface CommonOptions {
   /** Required on every /admin route. */
   adminKey: string;
   /** Browser origins allowed to call (exact `scheme://host[:port]`); none by default. */
@@ -19,9 +17,19 @@ export interface AppOptions {
   logger?: Logger;
   /** Milliseconds since the epoch; injectable so tests control time. */
   now?: () => number;
-  sleep?: SessionServiceOptions["sleep"];
-  catalog?: SessionServiceOptions["catalog"];
 }
+
+export type AppOptions = CommonOptions &
+  (
+    | ({
+        /** Where the sessions are: the filesystem on the Mac Studio, memory in tests. */
+        store: SessionStore;
+      } & Pick<SessionServiceOptions, "sleep" | "catalog" | "watch" | "loader" | "cache">)
+    | {
+        /** A service built by the caller, who then owns its warm-up and close (the Node entry does). */
+        sessions: SessionService;
+      }
+  );
 
 export type AppEnv = { Variables: { sessions: SessionService } };
 
@@ -29,12 +37,18 @@ export type AppEnv = { Variables: { sessions: SessionService } };
 export function createApp(options: AppOptions) {
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? Date.now;
-  const sessions = new SessionService(options.store, {
-    now,
-    sleep: options.sleep,
-    warn: (line) => logger.warn(line),
-    catalog: options.catalog,
-  });
+  const sessions =
+    "sessions" in options
+      ? options.sessions
+      : new SessionService(options.store, {
+          now,
+          sleep: options.sleep,
+          warn: (line) => logger.warn(line),
+          loader: options.loader,
+          cache: options.cache,
+          watch: options.watch,
+          catalog: options.catalog,
+        });
   const allowedOrigins = new Set(options.corsOrigins ?? []);
 
   const app = new Hono<AppEnv>();

@@ -9,6 +9,8 @@ export interface Config {
   host: string;
   port: number;
   corsOrigins: string[];
+  /** The service's own cache (summaries for fast restarts); never inside the sessions directory. */
+  cacheDir: string;
   /** null: none configured; the server then generates one for this run. */
   adminKey: string | null;
 }
@@ -26,6 +28,8 @@ Options (each overrides its environment variable):
   --port <port>          port, 0 for any free one     PORT (default: 1235)
   --cors-origin <origin> browser origin allowed to call, repeatable
                                                       OPTA_CORS_ORIGINS (comma list; default: none)
+  --cache-dir <path>     where session summaries are cached between runs
+                                                      OPTA_CACHE_DIR (default: the platform's cache folder)
   --help                 show this help
 
 The admin key comes only from OPTA_ADMIN_KEY (never a flag: flags show in 'ps').
@@ -54,6 +58,7 @@ export function parseConfig(argv: readonly string[], { env, homedir, platform }:
       host: check(HostSchema, flags.host ?? env.HOST ?? "127.0.0.1", flags.host !== undefined ? "--host" : "HOST"),
       port: check(PortSchema, flags.port ?? env.PORT ?? "1235", flags.port !== undefined ? "--port" : "PORT"),
       corsOrigins: originList.values.map((origin) => check(OriginSchema, origin, originList.source)),
+      cacheDir: path.resolve(flags["cache-dir"] || env.OPTA_CACHE_DIR || defaultCacheDir(env, homedir, platform)),
       // Header values arrive trimmed, so surrounding whitespace could never match: drop it.
       adminKey: env.OPTA_ADMIN_KEY?.trim() || null,
     },
@@ -67,6 +72,14 @@ export function defaultSessionsDir(env: Record<string, string | undefined>, home
   return path.join(homedir, ".config", "opta", "sessions");
 }
 
+/** The platform's folder for caches a program can rebuild. */
+export function defaultCacheDir(env: Record<string, string | undefined>, homedir: string, platform: string): string {
+  if (env.XDG_CACHE_HOME) return path.join(env.XDG_CACHE_HOME, "opta-sessions");
+  if (platform === "darwin") return path.join(homedir, "Library", "Caches", "opta-sessions");
+  if (platform === "win32" && env.LOCALAPPDATA) return path.join(env.LOCALAPPDATA, "opta-sessions", "cache");
+  return path.join(homedir, ".cache", "opta-sessions");
+}
+
 function parseFlags(argv: readonly string[]) {
   try {
     return parseArgs({
@@ -76,6 +89,7 @@ function parseFlags(argv: readonly string[]) {
         host: { type: "string" },
         port: { type: "string" },
         "cors-origin": { type: "string", multiple: true },
+        "cache-dir": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,

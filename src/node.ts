@@ -1,5 +1,5 @@
 import { getRequestListener, RequestError } from "@hono/node-server";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { access, constants, stat } from "node:fs/promises";
 import { createServer } from "node:http";
@@ -10,6 +10,8 @@ import { createApp } from "./app.js";
 import { ConfigError, parseConfig, USAGE, type Config } from "./config.js";
 import { ApiError, bareErrorResponse, internalError } from "./errors.js";
 import type { Logger } from "./log.js";
+import { SessionService } from "./sessions/service.js";
+import { FsCache } from "./storage/fs-cache.js";
 import { FsStore } from "./storage/fs-store.js";
 
 /** The Node entry: configuration, the filesystem store, the HTTP server and signals. */
@@ -29,8 +31,14 @@ export interface RunningServer {
 export async function startServer(config: Config, logger: Logger = consoleLogger): Promise<RunningServer> {
   await checkSessionsDir(config.dir, logger);
   const adminKey = config.adminKey ?? generatedKey(logger);
+  const store = new FsStore(config.dir);
+  const sessions = new SessionService(store, {
+    warn: (line) => logger.warn(line),
+    // One cache file per sessions directory, so --dir elsewhere never reuses another's summaries.
+    cache: new FsCache(config.cacheDir, `catalog-${createHash("sha256").update(store.directory).digest("hex").slice(0, 16)}.json`),
+  });
   const app = createApp({
-    store: new FsStore(config.dir),
+    sessions,
     adminKey,
     corsOrigins: config.corsOrigins,
     version: packageVersion(),
@@ -57,16 +65,19 @@ export async function startServer(config: Config, logger: Logger = consoleLogger
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
   logger.info(`listening on ${url}`);
+  sessions.warmUp().catch((error: unknown) => logger.error("the first scan of the sessions directory failed", error));
   if (config.corsOrigins.length === 0) {
     logger.info("no browser origins allowed: add --cors-origin <dashboard origin> for the dashboard");
   }
   return {
     url,
-    close: () =>
-      new Promise((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
-      }),
+      });
+      await sessions.close();
+    },
   };
 }
 

@@ -17,8 +17,16 @@ describe("configuration", () => {
       host: "127.0.0.1",
       port: 1235,
       corsOrigins: [],
+      cacheDir: "/home/dev/.cache/opta-sessions",
       adminKey: null,
     });
+  });
+
+  it("keeps its cache in the platform's cache folder, or --cache-dir / OPTA_CACHE_DIR", () => {
+    expect(config([], {}, { homedir: "/Users/dev", platform: "darwin" }).cacheDir).toBe("/Users/dev/Library/Caches/opta-sessions");
+    expect(config([], { XDG_CACHE_HOME: "/xdg-cache" }).cacheDir).toBe("/xdg-cache/opta-sessions");
+    expect(config([], { OPTA_CACHE_DIR: "/env-cache" }).cacheDir).toBe("/env-cache");
+    expect(config(["--cache-dir", "/flag-cache"], { OPTA_CACHE_DIR: "/env-cache" }).cacheDir).toBe("/flag-cache");
   });
 
   it("follows XDG_CONFIG_HOME, and APPDATA on Windows", () => {
@@ -28,12 +36,12 @@ describe("configuration", () => {
 
   it("reads the environment", () => {
     const env = { OPTA_SESSIONS_DIR: "/data/s", HOST: "0.0.0.0", PORT: "8080", OPTA_CORS_ORIGINS: "http://a.test, https://b.test:8443", OPTA_ADMIN_KEY: "k" };
-    expect(config([], env)).toEqual({ dir: "/data/s", host: "0.0.0.0", port: 8080, corsOrigins: ["http://a.test", "https://b.test:8443"], adminKey: "k" });
+    expect(config([], env)).toMatchObject({ dir: "/data/s", host: "0.0.0.0", port: 8080, corsOrigins: ["http://a.test", "https://b.test:8443"], adminKey: "k" });
   });
 
   it("lets flags override the environment, in both --flag value and --flag=value forms", () => {
     const env = { OPTA_SESSIONS_DIR: "/env", PORT: "1", HOST: "h", OPTA_CORS_ORIGINS: "http://env.test" };
-    expect(config(["--dir", "/flag", "--port=2", "--host", "::1", "--cors-origin", "http://a.test", "--cors-origin=http://b.test/"], env)).toEqual({
+    expect(config(["--dir", "/flag", "--port=2", "--host", "::1", "--cors-origin", "http://a.test", "--cors-origin=http://b.test/"], env)).toMatchObject({
       dir: "/flag",
       host: "::1",
       port: 2,

@@ -1,137 +1,248 @@
 import type { SessionSummary } from "../schemas.js";
-import type { SessionStore, StoreEntry } from "../storage/store.js";
-import { readSession, RETRY_DELAYS_MS, sessionIdOf, type Sleep } from "./files.js";
-import { summarize } from "./parse.js";
-import { searchTextOf, type SearchText } from "./search.js";
+import type { CacheStore, SessionStore, StoreEntry, StoreWatch } from "../storage/store.js";
+import { restoreCatalog, serializeCatalog, type PersistedFile } from "./catalog-cache.js";
+import { sessionIdOf } from "./files.js";
+import type { LoadedSession, SessionLoader } from "./loader.js";
 import { Mutex } from "./mutex.js";
-import { parseInstant } from "./time.js";
+import { searchNamesOf, type SearchNames, type SearchText } from "./search.js";
 
 /** One listable session, with what ordering, filtering and search need precomputed. */
 export interface CatalogEntry {
   summary: SessionSummary;
-  /** `updated` if it is an instant, else `created` if it is; null sorts last and never matches `since`. */
   time: number | null;
-  search: SearchText;
+  names: SearchNames;
+  /** null until the message text is indexed (after a restart from the persisted cache) */
+  search: SearchText | null;
 }
 
 export interface CatalogOptions {
+  loader: SessionLoader;
   now: () => number;
-  sleep: Sleep;
   warn: (message: string) => void;
-  /** A listing younger than this is served as is; older ones are re-checked against the store. */
+  /** Where to persist summaries between runs, for a fast restart. */
+  cache?: CacheStore;
+  /** Without a working watch: a listing younger than this is served as is, older ones re-check the store. */
   maxAgeMs?: number;
-  /** How many files are read at once during a scan. */
-  readConcurrency?: number;
+  /** With a working watch: how often (at most, and only while asked) a background check looks for missed events. */
+  revalidateMs?: number;
+  /** How many files are loaded at once during a scan. */
+  loadConcurrency?: number;
 }
 
 /**
  * A file modified this close to our read may change again without its size or mtime changing
  * (mtime ticks can be as coarse as 1 s), and may be a CLI write in progress.
  */
-const RECENT_WRITE_MS = 2000;
+export const RECENT_WRITE_MS = 2000;
+const SAVE_DELAY_MS = 2000;
 
 interface CachedFile {
-  /** kind, size and mtime when read: a file whose key is unchanged is not read again... */
+  /** kind and stamp when read: a file whose key is unchanged is not read again... */
   key: string;
   /** ...unless it had been modified within RECENT_WRITE_MS of this time, when it was read */
   readAt: number;
+  mtimeMs: number;
   entry: CatalogEntry | null; // null: not a session (damaged), left out of every answer
 }
 
 /**
  * The listable sessions, in list order (time descending, ties by id), kept in step with the
- * store. The files are the truth: each refresh lists the directory and re-reads only the files
- * whose size or mtime changed, so an answer is never older than `maxAgeMs`.
+ * store. The files are the truth: a full scan lists the directory and re-reads only the files
+ * whose stamp changed; between scans, the store's watch names the files to look at again.
+ * Without a watch, every answer re-checks the store unless the last check is under `maxAgeMs` old.
  */
 export class SessionCatalog {
   readonly #store: SessionStore;
-  readonly #options: Required<CatalogOptions>;
+  readonly #options: Required<Omit<CatalogOptions, "cache">> & Pick<CatalogOptions, "cache">;
   readonly #files = new Map<string, CachedFile>();
-  readonly #refreshes = new Mutex();
+  readonly #updates = new Mutex();
+  readonly #watch: StoreWatch | null;
   #ordered: readonly CatalogEntry[] = [];
-  #lastRefresh: { startedAt: number; generation: number } | null = null;
-  #generation = 0;
+  #orderIsStale = false;
+  #restored = false;
+  #lastScanAt: number | null = null;
+  #rescanNeeded = true;
+  readonly #changedNames = new Set<string>();
+  #revalidating = false;
+  #indexing: Promise<void> | null = null;
+  #saveTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(store: SessionStore, options: CatalogOptions) {
     this.#store = store;
-    this.#options = { maxAgeMs: 500, readConcurrency: 16, ...options };
+    this.#options = { maxAgeMs: 500, revalidateMs: 10_000, loadConcurrency: 16, ...options };
+    this.#watch = store.watch?.((name) => this.#noteChange(name)) ?? null;
   }
 
-  /** The listable sessions in list order, no older than `maxAgeMs` nor than the last `invalidate()`. */
+  /** The listable sessions in list order, reflecting every change seen so far. */
   async entries(): Promise<readonly CatalogEntry[]> {
     const arrivedAt = this.#options.now();
-    const generation = this.#generation;
-    await this.#refreshes.run(async () => {
-      const last = this.#lastRefresh;
-      const fresh = last && last.generation >= generation && last.startedAt > arrivedAt - this.#options.maxAgeMs;
-      if (!fresh) await this.#refresh();
+    await this.#updates.run(async () => {
+      if (!this.#restored) await this.#restore();
+      const last = this.#lastScanAt;
+      const watching = this.#watch?.active === true;
+      const fresh = last !== null && !this.#rescanNeeded && (watching || last > arrivedAt - this.#options.maxAgeMs);
+      if (!fresh) await this.#fullScan();
+      else if (this.#changedNames.size > 0) await this.#refreshChanged();
+      if (watching && arrivedAt - (this.#lastScanAt ?? 0) > this.#options.revalidateMs) void this.#revalidate();
     });
+    if (this.#orderIsStale) this.#reorder();
     return this.#ordered;
   }
 
-  /** Forces the next `entries()` to look at the store again (after we change it ourselves). */
-  invalidate(): void {
-    this.#generation++;
+  /** Like entries(), once every entry's message text is indexed (search needs it). */
+  async searchable(): Promise<readonly (CatalogEntry & { search: SearchText })[]> {
+    let entries = await this.entries();
+    while (entries.some((entry) => entry.search === null)) {
+      await (this.#indexing ??= this.#indexMissing().finally(() => (this.#indexing = null)));
+      entries = await this.entries();
+    }
+    return entries as readonly (CatalogEntry & { search: SearchText })[];
   }
 
-  async #refresh(): Promise<void> {
+  /** Makes the next `entries()` look at this file again (after we change it ourselves). */
+  noteChanged(name: string): void {
+    this.#noteChange(name);
+  }
+
+  /** Starts the first scan now rather than on the first request. */
+  warmUp(): Promise<void> {
+    return this.entries().then(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    this.#watch?.close();
+    if (this.#saveTimer) {
+      clearTimeout(this.#saveTimer);
+      await this.#save();
+    }
+  }
+
+  #noteChange(name: string | null): void {
+    if (name === null) this.#rescanNeeded = true;
+    else if (sessionIdOf(name) !== null) this.#changedNames.add(name);
+  }
+
+  async #fullScan(): Promise<void> {
     const startedAt = this.#options.now();
-    const generation = this.#generation;
+    this.#rescanNeeded = false;
+    this.#changedNames.clear(); // the scan sees them all
     const listed = (await this.#store.list()).filter((entry) => sessionIdOf(entry.name) !== null);
-    let changed = false;
-
     const present = new Set(listed.map((entry) => entry.name));
-    for (const name of this.#files.keys()) {
-      if (!present.has(name)) {
-        this.#files.delete(name);
-        changed = true;
-      }
-    }
-
-    const stale = listed.filter((entry) => {
-      const cached = this.#files.get(entry.name);
-      return !cached || cached.key !== keyOf(entry) || cached.readAt - entry.mtimeMs < RECENT_WRITE_MS;
-    });
-    await forEachLimited(stale, this.#options.readConcurrency, async (entry) => {
-      const loaded = await this.#load(entry);
-      if (loaded === "missing") this.#files.delete(entry.name);
-      else this.#files.set(entry.name, { key: keyOf(entry), readAt: startedAt, entry: loaded });
-      changed = true;
-    });
-
-    if (changed) this.#ordered = this.#order();
-    this.#lastRefresh = { startedAt, generation };
+    for (const name of this.#files.keys()) if (!present.has(name)) this.#forget(name);
+    const stale = listed.filter((entry) => this.#needsReading(entry, this.#files.get(entry.name)));
+    await forEachLimited(stale, this.#options.loadConcurrency, (entry) => this.#reload(entry, startedAt));
+    this.#lastScanAt = startedAt;
   }
 
-  async #load(file: StoreEntry): Promise<CatalogEntry | null | "missing"> {
-    const id = sessionIdOf(file.name) ?? "";
-    // Only a file written moments ago can be a CLI write in progress; older damage is not retried.
+  /** Re-reads just the files the watch named, whatever their stamp says: an event means something happened. */
+  async #refreshChanged(): Promise<void> {
+    const names = [...this.#changedNames];
+    this.#changedNames.clear();
+    const startedAt = this.#options.now();
+    await forEachLimited(names, this.#options.loadConcurrency, async (name) => {
+      const entry = await this.#store.stat(name);
+      if (entry === null) this.#forget(name);
+      else await this.#reload(entry, startedAt);
+    });
+  }
+
+  /** A background look for changes a watch missed: it only notes them; the next answer re-reads them. */
+  async #revalidate(): Promise<void> {
+    if (this.#revalidating) return;
+    this.#revalidating = true;
+    try {
+      const listed = (await this.#store.list()).filter((entry) => sessionIdOf(entry.name) !== null);
+      const present = new Set(listed.map((entry) => entry.name));
+      for (const entry of listed) if (this.#needsReading(entry, this.#files.get(entry.name))) this.#changedNames.add(entry.name);
+      for (const name of this.#files.keys()) if (!present.has(name)) this.#changedNames.add(name);
+      this.#lastScanAt = this.#options.now();
+    } catch {
+      this.#rescanNeeded = true;
+    } finally {
+      this.#revalidating = false;
+    }
+  }
+
+  #needsReading(entry: StoreEntry, cached: CachedFile | undefined): boolean {
+    return !cached || cached.key !== keyOf(entry) || cached.readAt - entry.mtimeMs < RECENT_WRITE_MS;
+  }
+
+  async #reload(file: StoreEntry, startedAt: number): Promise<void> {
     const recentlyWritten = this.#options.now() - file.mtimeMs < RECENT_WRITE_MS;
-    const read =
-      file.kind === "file"
-        ? await readSession(this.#store, id, this.#options.sleep, recentlyWritten ? RETRY_DELAYS_MS : [])
-        : { status: "corrupt" as const };
-    if (read.status === "missing") return "missing";
-    if (read.status === "corrupt") {
+    const loaded = file.kind === "file" ? await this.#options.loader.load(file.name, recentlyWritten) : { status: "corrupt" as const };
+    if (loaded.status === "missing") return this.#forget(file.name);
+    if (loaded.status === "corrupt" && this.#files.get(file.name)?.entry !== null) {
       // Warn when a file turns bad, not on every scan that still finds it bad.
-      if (this.#files.get(file.name)?.entry !== null) {
-        this.#options.warn(`skipping ${file.name}: not a readable session (not a JSON object, or not a regular file)`);
-      }
-      return null;
+      this.#options.warn(`skipping ${file.name}: not a readable session (not a JSON object, or not a regular file)`);
     }
-    const { session } = read;
-    return {
-      summary: summarize(session),
-      time: parseInstant(session.updated) ?? parseInstant(session.created),
-      search: searchTextOf(session),
-    };
+    const entry = loaded.status === "ok" ? catalogEntryOf(loaded.session) : null;
+    this.#files.set(file.name, { key: keyOf(file), readAt: startedAt, mtimeMs: file.mtimeMs, entry });
+    this.#changed();
   }
 
-  #order(): CatalogEntry[] {
+  #forget(name: string): void {
+    if (this.#files.delete(name)) this.#changed();
+  }
+
+  #changed(): void {
+    this.#orderIsStale = true;
+    this.#scheduleSave();
+  }
+
+  #reorder(): void {
     const entries: CatalogEntry[] = [];
     for (const file of this.#files.values()) if (file.entry) entries.push(file.entry);
-    return entries.sort(compareListOrder);
+    this.#ordered = entries.sort(compareListOrder);
+    this.#orderIsStale = false;
   }
+
+  /** Message text is not persisted: after a restart it is read again, in the background of the first search. */
+  async #indexMissing(): Promise<void> {
+    const missing = [...this.#files].filter(([, file]) => file.entry !== null && file.entry.search === null);
+    await forEachLimited(missing, this.#options.loadConcurrency, async ([name, file]) => {
+      const loaded = await this.#options.loader.load(name, false);
+      if (this.#files.get(name) !== file) return; // replaced meanwhile by a fresher read
+      if (loaded.status === "ok" && file.entry) file.entry.search = loaded.session.search;
+      else this.#changedNames.add(name); // it changed since the cache was written: re-read it properly
+    });
+  }
+
+  async #restore(): Promise<void> {
+    this.#restored = true;
+    const text = await this.#options.cache?.read().catch(() => null);
+    if (!text) return;
+    for (const file of restoreCatalog(text)) {
+      const entry = file.summary ? { ...catalogEntryOf({ summary: file.summary, time: file.time }), search: null } : null;
+      this.#files.set(file.name, { key: file.key, readAt: file.readAt, mtimeMs: file.mtimeMs, entry });
+    }
+    this.#orderIsStale = true;
+  }
+
+  #scheduleSave(): void {
+    if (!this.#options.cache || this.#saveTimer) return;
+    this.#saveTimer = setTimeout(() => {
+      this.#saveTimer = null;
+      void this.#save();
+    }, SAVE_DELAY_MS);
+  }
+
+  async #save(): Promise<void> {
+    const files: PersistedFile[] = [...this.#files].map(([name, file]) => ({
+      name,
+      key: file.key,
+      readAt: file.readAt,
+      mtimeMs: file.mtimeMs,
+      summary: file.entry?.summary ?? null,
+      time: file.entry?.time ?? null,
+    }));
+    await this.#options.cache?.write(serializeCatalog(files)).catch((error: unknown) => {
+      this.#options.warn(`could not save the summary cache: ${error instanceof Error ? error.message : String(error)}`);
+    });
+  }
+}
+
+function catalogEntryOf(session: Pick<LoadedSession, "summary" | "time"> & { search?: SearchText }): CatalogEntry {
+  return { summary: session.summary, time: session.time, names: searchNamesOf(session.summary), search: session.search ?? null };
 }
 
 /** Time descending, sessions with no usable time last, ties by id ascending. */
@@ -145,7 +256,7 @@ export function compareListOrder(a: CatalogEntry, b: CatalogEntry): number {
 }
 
 function keyOf(entry: StoreEntry): string {
-  return `${entry.kind}:${entry.size}:${entry.mtimeMs}`;
+  return `${entry.kind}:${entry.stamp}`;
 }
 
 async function forEachLimited<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {

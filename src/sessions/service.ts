@@ -1,23 +1,31 @@
 import { SessionCorrupt, SessionNotFound } from "../errors.js";
 import type { ListQuery, SearchQuery, SessionFull, SessionList, SessionSummary } from "../schemas.js";
-import type { SessionStore } from "../storage/store.js";
+import type { CacheStore, SessionStore } from "../storage/store.js";
 import { SessionCatalog, type CatalogOptions } from "./catalog.js";
 import { isReservedId, readSession, sessionFileName, type Sleep } from "./files.js";
 import { removeIndexEntry } from "./index-file.js";
+import { inProcessLoader, type SessionLoader } from "./loader.js";
 import { Mutex } from "./mutex.js";
-import { matchRank, searchTerms } from "./search.js";
+import { searchEntries, searchTerms } from "./search.js";
 
 export interface SessionServiceOptions {
   now?: () => number;
   sleep?: Sleep;
   warn?: (message: string) => void;
-  catalog?: Pick<CatalogOptions, "maxAgeMs" | "readConcurrency">;
+  /** How files are read and digested for listing; in-process by default. */
+  loader?: SessionLoader;
+  /** Where summaries persist between runs. */
+  cache?: CacheStore;
+  /** Follow the store's change reports when it offers them (default true). */
+  watch?: boolean;
+  catalog?: Pick<CatalogOptions, "maxAgeMs" | "revalidateMs" | "loadConcurrency">;
 }
 
 /** Everything the routes can do with sessions, over any store. Ids arrive already validated. */
 export class SessionService {
   readonly #store: SessionStore;
   readonly #catalog: SessionCatalog;
+  readonly #loader: SessionLoader;
   readonly #now: () => number;
   readonly #sleep: Sleep;
   readonly #warn: (message: string) => void;
@@ -29,22 +37,29 @@ export class SessionService {
     this.#now = options.now ?? Date.now;
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.#warn = options.warn ?? (() => {});
-    this.#catalog = new SessionCatalog(store, {
+    this.#loader = options.loader ?? inProcessLoader(store, this.#sleep);
+    const watched = options.watch === false ? withoutWatch(store) : store;
+    this.#catalog = new SessionCatalog(watched, {
+      loader: this.#loader,
       now: this.#now,
-      sleep: this.#sleep,
       warn: this.#warn,
+      cache: options.cache,
       ...options.catalog,
     });
   }
 
   async list(query: ListQuery): Promise<SessionList> {
+    const entries = await this.#catalog.entries();
     const model = query.model?.toLowerCase();
-    const matches = (await this.#catalog.entries()).filter(
-      (entry) =>
-        (model === undefined || (entry.summary.model ?? "").toLowerCase().includes(model)) &&
-        (query.tag === undefined || entry.summary.tags.includes(query.tag)) &&
-        (query.since === undefined || (entry.time !== null && entry.time >= query.since)),
-    );
+    const filtered = model === undefined && query.tag === undefined && query.since === undefined;
+    const matches = filtered
+      ? entries
+      : entries.filter(
+          (entry) =>
+            (model === undefined || entry.names.model.includes(model)) &&
+            (query.tag === undefined || entry.summary.tags.includes(query.tag)) &&
+            (query.since === undefined || (entry.time !== null && entry.time >= query.since)),
+        );
     return {
       sessions: matches.slice(query.offset, query.offset + query.limit).map((entry) => entry.summary),
       total: matches.length,
@@ -55,14 +70,8 @@ export class SessionService {
 
   /** Every session matching all terms, best rank first, then list order; the limit comes last. */
   async search(query: SearchQuery): Promise<SessionSummary[]> {
-    const terms = searchTerms(query.q);
-    const ranked: { rank: number; position: number; summary: SessionSummary }[] = [];
-    (await this.#catalog.entries()).forEach((entry, position) => {
-      const rank = matchRank(entry.search, terms);
-      if (rank !== null) ranked.push({ rank, position, summary: entry.summary });
-    });
-    ranked.sort((a, b) => a.rank - b.rank || a.position - b.position);
-    return ranked.slice(0, query.limit).map((hit) => hit.summary);
+    const entries = await this.#catalog.searchable();
+    return searchEntries(entries, searchTerms(query.q), query.limit).map((entry) => entry.summary);
   }
 
   async get(id: string): Promise<SessionFull> {
@@ -76,10 +85,11 @@ export class SessionService {
   /** Removes the session file, then its index.json entry. Of concurrent deletes of one id, one wins. */
   async delete(id: string): Promise<void> {
     if (isReservedId(id)) throw new SessionNotFound();
+    const name = sessionFileName(id);
     await this.#deletes.run(async () => {
-      const removed = await this.#store.remove(sessionFileName(id));
+      const removed = await this.#store.remove(name);
       if (!removed) throw new SessionNotFound();
-      this.#catalog.invalidate();
+      this.#catalog.noteChanged(name);
       try {
         await removeIndexEntry(this.#store, id, new Date(this.#now()));
       } catch (error) {
@@ -88,4 +98,25 @@ export class SessionService {
       }
     });
   }
+
+  /** Starts the first scan now, so the first list does not wait for it. */
+  warmUp(): Promise<void> {
+    return this.#catalog.warmUp();
+  }
+
+  /** Stops watching, saves the summary cache, stops the loader's workers. */
+  async close(): Promise<void> {
+    await this.#catalog.close();
+    await this.#loader.close?.();
+  }
+}
+
+function withoutWatch(store: SessionStore): SessionStore {
+  return {
+    list: () => store.list(),
+    stat: (name) => store.stat(name),
+    read: (name) => store.read(name),
+    remove: (name) => store.remove(name),
+    replace: (name, text) => store.replace(name, text),
+  };
 }

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { constants, type Stats } from "node:fs";
+import { constants, watch as fsWatch, type FSWatcher, type Stats } from "node:fs";
 import { chmod, lstat, open, readdir, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { ReadResult, SessionStore, StoreEntry } from "./store.js";
+import type { ReadResult, SessionStore, StoreEntry, StoreWatch } from "./store.js";
 
 // A plain file name: no separators, no NUL, not "." or "..". Anything else never reaches the disk.
 const PLAIN_NAME = /^(?!\.\.?$)[^/\\\0]+$/;
@@ -27,18 +27,70 @@ export class FsStore implements SessionStore {
       if (hasCode(error, "ENOENT", "ENOTDIR")) return []; // no directory (yet): nothing to list
       throw error;
     }
-    const entries = await Promise.all(
-      names.map(async (name): Promise<StoreEntry | null> => {
-        try {
-          const stats = await lstat(this.#pathOf(name));
-          return { name, kind: kindOf(stats), size: stats.size, mtimeMs: stats.mtimeMs };
-        } catch (error) {
-          if (hasCode(error, "ENOENT")) return null; // removed since readdir
-          throw error;
-        }
-      }),
-    );
+    // null: removed since readdir
+    const entries = await Promise.all(names.map((name) => this.stat(name)));
     return entries.filter((entry): entry is StoreEntry => entry !== null);
+  }
+
+  async stat(name: string): Promise<StoreEntry | null> {
+    try {
+      const stats = await lstat(this.#pathOf(name));
+      return {
+        name,
+        kind: kindOf(stats),
+        size: stats.size,
+        mtimeMs: stats.mtimeMs,
+        stamp: `${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}:${stats.ino}`,
+      };
+    } catch (error) {
+      if (hasCode(error, "ENOENT", "ENOTDIR")) return null;
+      throw error;
+    }
+  }
+
+  /**
+   * Watches the directory (inotify, FSEvents). A missing directory, or one deleted and made
+   * again, is noticed by a once-a-second check of its identity and watched once it is there.
+   */
+  watch(onChange: (name: string | null) => void): StoreWatch {
+    let watcher: FSWatcher | null = null;
+    let watchedIdentity: string | null = null;
+    const stop = () => {
+      watcher?.close();
+      watcher = null;
+      watchedIdentity = null;
+    };
+    const follow = async () => {
+      const stats = await stat(this.directory).catch(() => null);
+      const identity = stats?.isDirectory() ? `${stats.dev}:${stats.ino}` : null;
+      if (identity === watchedIdentity) return;
+      stop();
+      if (identity !== null) {
+        try {
+          watcher = fsWatch(this.directory, { persistent: false }, (_event, name) => onChange(name ?? null));
+          watcher.on("error", () => {
+            stop();
+            onChange(null);
+          });
+          watchedIdentity = identity;
+        } catch {
+          watcher = null; // e.g. out of inotify watches: callers fall back to re-checking
+        }
+      }
+      onChange(null); // whatever happened while we were not watching
+    };
+    void follow();
+    const timer = setInterval(() => void follow(), 1000);
+    timer.unref();
+    return {
+      get active() {
+        return watcher !== null;
+      },
+      close() {
+        clearInterval(timer);
+        stop();
+      },
+    };
   }
 
   async read(name: string): Promise<ReadResult> {

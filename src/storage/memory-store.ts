@@ -1,4 +1,4 @@
-import type { ReadResult, SessionStore, StoreEntry } from "./store.js";
+import type { CacheStore, ReadResult, SessionStore, StoreEntry } from "./store.js";
 
 type MemoryEntry = { kind: "file"; text: string; mtimeMs: number } | { kind: "directory"; mtimeMs: number };
 
@@ -29,12 +29,12 @@ export class MemoryStore implements SessionStore {
   }
 
   async list(): Promise<StoreEntry[]> {
-    return [...this.#entries].map(([name, entry]) => ({
-      name,
-      kind: entry.kind,
-      size: entry.kind === "file" ? new TextEncoder().encode(entry.text).length : 0,
-      mtimeMs: entry.mtimeMs,
-    }));
+    return [...this.#entries].map(([name, entry]) => entryOf(name, entry));
+  }
+
+  async stat(name: string): Promise<StoreEntry | null> {
+    const entry = this.#entries.get(name);
+    return entry ? entryOf(name, entry) : null;
   }
 
   async read(name: string): Promise<ReadResult> {
@@ -50,5 +50,21 @@ export class MemoryStore implements SessionStore {
 
   async replace(name: string, text: string): Promise<void> {
     this.put(name, text);
+  }
+}
+
+function entryOf(name: string, entry: MemoryEntry): StoreEntry {
+  const size = entry.kind === "file" ? new TextEncoder().encode(entry.text).length : 0;
+  return { name, kind: entry.kind, size, mtimeMs: entry.mtimeMs, stamp: `${size}:${entry.mtimeMs}` };
+}
+
+/** A CacheStore in memory, for tests. */
+export class MemoryCache implements CacheStore {
+  text: string | null = null;
+  async read(): Promise<string | null> {
+    return this.text;
+  }
+  async write(text: string): Promise<void> {
+    this.text = text;
   }
 }

@@ -1,7 +1,11 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
+const testCacheHome = mkdtempSync(path.join(os.tmpdir(), "opta-e2e-cache-"));
 
 /** Compiles src/ to dist/ exactly as `npm start` does, so the tests run what users run. */
 export function buildOnce(): void {
@@ -19,7 +23,8 @@ export interface ServerProcess {
 export function startProcess(args: string[], env: Record<string, string>): ServerProcess {
   const child = spawn(process.execPath, ["dist/node.js", ...args], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    // A cache folder of the test's own, never the user's.
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", XDG_CACHE_HOME: testCacheHome, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let text = "";

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, watch } from "node:fs";
-import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
+import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -87,9 +87,33 @@ describe("FsStore.list", () => {
 
     const entries = (await store.list()).sort((x, y) => x.name.localeCompare(y.name));
     expect(entries).toEqual([
-      { name: "a.json", kind: "file", size: 5, mtimeMs: when.getTime() },
-      { name: "b.json", kind: "file", size: 5, mtimeMs: when.getTime() },
+      { name: "a.json", kind: "file", size: 5, mtimeMs: when.getTime(), stamp: expect.any(String) },
+      { name: "b.json", kind: "file", size: 5, mtimeMs: when.getTime(), stamp: expect.any(String) },
     ]);
+  });
+
+  it("gives a new stamp to a same-size rewrite with the same mtime, and to a file renamed over another", async () => {
+    const when = new Date("2026-03-01T10:00:00.000Z");
+    const file = path.join(dir, "a.json");
+    await writeFile(file, "first");
+    await utimes(file, when, when);
+    const before = await store.stat("a.json");
+    await writeFile(file, "other"); // same size
+    await utimes(file, when, when); // same mtime: only ctime tells
+    const rewritten = await store.stat("a.json");
+    expect(rewritten?.mtimeMs).toBe(before?.mtimeMs);
+    expect(rewritten?.stamp).not.toBe(before?.stamp);
+
+    await writeFile(path.join(dir, "b.json"), "third");
+    await utimes(path.join(dir, "b.json"), when, when);
+    await rename(path.join(dir, "b.json"), file);
+    expect((await store.stat("a.json"))?.stamp).not.toBe(rewritten?.stamp);
+  });
+
+  it("stat gives one entry, or null for a missing one", async () => {
+    await writeFile(path.join(dir, "a.json"), "hello");
+    expect(await store.stat("a.json")).toMatchObject({ name: "a.json", kind: "file", size: 5 });
+    expect(await store.stat("missing.json")).toBeNull();
   });
 
   it("reports a sub-directory as kind directory, even one named like a session", async () => {
