@@ -13,6 +13,7 @@ import type { Logger } from "./log.js";
 import { SessionService } from "./sessions/service.js";
 import { FsCache } from "./storage/fs-cache.js";
 import { FsStore } from "./storage/fs-store.js";
+import { WorkerLoader } from "./workers/pool.js";
 
 /** The Node entry: configuration, the filesystem store, the HTTP server and signals. */
 
@@ -34,6 +35,7 @@ export async function startServer(config: Config, logger: Logger = consoleLogger
   const store = new FsStore(config.dir);
   const sessions = new SessionService(store, {
     warn: (line) => logger.warn(line),
+    loader: new WorkerLoader(store.directory),
     // One cache file per sessions directory, so --dir elsewhere never reuses another's summaries.
     cache: new FsCache(config.cacheDir, `catalog-${createHash("sha256").update(store.directory).digest("hex").slice(0, 16)}.json`),
   });
@@ -60,6 +62,9 @@ export async function startServer(config: Config, logger: Logger = consoleLogger
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
     server.once("error", (error) => reject(listenError(error, config)));
+  }).catch(async (error: unknown) => {
+    await sessions.close();
+    throw error;
   });
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;

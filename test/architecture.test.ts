@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 
 const src = fileURLToPath(new URL("../src", import.meta.url));
 // The Node edge: the only files allowed to use Node's APIs.
-const NODE_EDGE = new Set(["node.ts", "config.ts", path.join("storage", "fs-store.ts"), path.join("storage", "fs-cache.ts")]);
+const NODE_EDGE = new Set(["node.ts", "config.ts", path.join("storage", "fs-store.ts"), path.join("storage", "fs-cache.ts"), path.join("workers", "pool.ts"), path.join("workers", "load-worker.ts")]);
 
 describe("architecture", () => {
   it("keeps the app and the domain on Web-standard APIs (no node: imports outside the Node edge)", async () => {

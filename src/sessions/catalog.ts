@@ -25,8 +25,6 @@ export interface CatalogOptions {
   maxAgeMs?: number;
   /** With a working watch: how often (at most, and only while asked) a background check looks for missed events. */
   revalidateMs?: number;
-  /** How many files are loaded at once during a scan. */
-  loadConcurrency?: number;
 }
 
 /**
@@ -69,7 +67,7 @@ export class SessionCatalog {
 
   constructor(store: SessionStore, options: CatalogOptions) {
     this.#store = store;
-    this.#options = { maxAgeMs: 500, revalidateMs: 10_000, loadConcurrency: 16, ...options };
+    this.#options = { maxAgeMs: 500, revalidateMs: 10_000, ...options };
     this.#watch = store.watch?.((name) => this.#noteChange(name)) ?? null;
   }
 
@@ -93,7 +91,7 @@ export class SessionCatalog {
   async searchable(): Promise<readonly (CatalogEntry & { search: SearchText })[]> {
     let entries = await this.entries();
     while (entries.some((entry) => entry.search === null)) {
-      await (this.#indexing ??= this.#indexMissing().finally(() => (this.#indexing = null)));
+      await this.#indexAll();
       entries = await this.entries();
     }
     return entries as readonly (CatalogEntry & { search: SearchText })[];
@@ -130,8 +128,11 @@ export class SessionCatalog {
     const present = new Set(listed.map((entry) => entry.name));
     for (const name of this.#files.keys()) if (!present.has(name)) this.#forget(name);
     const stale = listed.filter((entry) => this.#needsReading(entry, this.#files.get(entry.name)));
-    await forEachLimited(stale, this.#options.loadConcurrency, (entry) => this.#reload(entry, startedAt));
+    // A first scan lists as fast as it can and indexes message text afterwards, in the background.
+    const first = this.#lastScanAt === null;
+    await forEachLimited(stale, this.#options.loader.concurrency, (entry) => this.#reload(entry, startedAt, !first));
     this.#lastScanAt = startedAt;
+    if (first) void this.#indexAll().catch(() => undefined); // a failure here resurfaces in search()
   }
 
   /** Re-reads just the files the watch named, whatever their stamp says: an event means something happened. */
@@ -139,10 +140,10 @@ export class SessionCatalog {
     const names = [...this.#changedNames];
     this.#changedNames.clear();
     const startedAt = this.#options.now();
-    await forEachLimited(names, this.#options.loadConcurrency, async (name) => {
+    await forEachLimited(names, this.#options.loader.concurrency, async (name) => {
       const entry = await this.#store.stat(name);
       if (entry === null) this.#forget(name);
-      else await this.#reload(entry, startedAt);
+      else await this.#reload(entry, startedAt, true);
     });
   }
 
@@ -167,9 +168,9 @@ export class SessionCatalog {
     return !cached || cached.key !== keyOf(entry) || cached.readAt - entry.mtimeMs < RECENT_WRITE_MS;
   }
 
-  async #reload(file: StoreEntry, startedAt: number): Promise<void> {
-    const recentlyWritten = this.#options.now() - file.mtimeMs < RECENT_WRITE_MS;
-    const loaded = file.kind === "file" ? await this.#options.loader.load(file.name, recentlyWritten) : { status: "corrupt" as const };
+  async #reload(file: StoreEntry, startedAt: number, search: boolean): Promise<void> {
+    const retry = this.#options.now() - file.mtimeMs < RECENT_WRITE_MS;
+    const loaded = file.kind === "file" ? await this.#options.loader.load(file.name, { retry, search }) : { status: "corrupt" as const };
     if (loaded.status === "missing") return this.#forget(file.name);
     if (loaded.status === "corrupt" && this.#files.get(file.name)?.entry !== null) {
       // Warn when a file turns bad, not on every scan that still finds it bad.
@@ -196,13 +197,17 @@ export class SessionCatalog {
     this.#orderIsStale = false;
   }
 
-  /** Message text is not persisted: after a restart it is read again, in the background of the first search. */
+  /** Indexes the message text of every entry that lacks it (after a first scan, or a restart from the cache). */
+  #indexAll(): Promise<void> {
+    return (this.#indexing ??= this.#indexMissing().finally(() => (this.#indexing = null)));
+  }
+
   async #indexMissing(): Promise<void> {
     const missing = [...this.#files].filter(([, file]) => file.entry !== null && file.entry.search === null);
-    await forEachLimited(missing, this.#options.loadConcurrency, async ([name, file]) => {
-      const loaded = await this.#options.loader.load(name, false);
+    await forEachLimited(missing, this.#options.loader.concurrency, async ([name, file]) => {
+      const loaded = await this.#options.loader.load(name, { retry: false, search: true });
       if (this.#files.get(name) !== file) return; // replaced meanwhile by a fresher read
-      if (loaded.status === "ok" && file.entry) file.entry.search = loaded.session.search;
+      if (loaded.status === "ok" && loaded.session.search && file.entry) file.entry.search = loaded.session.search;
       else this.#changedNames.add(name); // it changed since the cache was written: re-read it properly
     });
   }

@@ -39,7 +39,7 @@ export type Sleep = (ms: number) => Promise<void>;
  * as corrupt.
  */
 export async function readSession(
-  store: SessionStore,
+  store: Pick<SessionStore, "read">,
   id: string,
   sleep: Sleep,
   retryDelaysMs: readonly number[] = RETRY_DELAYS_MS,

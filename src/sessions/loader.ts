@@ -10,7 +10,8 @@ export interface LoadedSession {
   summary: SessionSummary;
   /** `updated` if it is an instant, else `created` if it is; null sorts last and never matches `since`. */
   time: number | null;
-  search: SearchText;
+  /** Only when asked for: indexing message text costs more than the rest together. */
+  search?: SearchText;
 }
 
 export type LoadResult = { status: "ok"; session: LoadedSession } | { status: "missing" } | { status: "corrupt" };
@@ -20,20 +21,28 @@ export type LoadResult = { status: "ok"; session: LoadedSession } | { status: "m
  * can hand the same work to worker threads so a 20 MB file never blocks the event loop.
  */
 export interface SessionLoader {
-  /** `retry`: the file was written moments ago, so a parse failure may be a CLI write in progress. */
-  load(name: string, retry: boolean): Promise<LoadResult>;
+  load(name: string, options: LoadOptions): Promise<LoadResult>;
+  /** How many loads to keep in flight during a scan. */
+  readonly concurrency: number;
   close?(): Promise<void>;
 }
 
+export interface LoadOptions {
+  /** The file was written moments ago, so a parse failure may be a CLI write in progress: re-read it. */
+  retry: boolean;
+  /** Also index the message text for search. */
+  search: boolean;
+}
+
 export function inProcessLoader(store: SessionStore, sleep: Sleep): SessionLoader {
-  return { load: (name, retry) => loadSession(store, name, sleep, retry) };
+  return { concurrency: 16, load: (name, options) => loadSession(store, name, sleep, options) };
 }
 
 /** Read, parse and digest one file: the whole job of a loader, wherever it runs. */
-export async function loadSession(store: SessionStore, name: string, sleep: Sleep, retry: boolean): Promise<LoadResult> {
+export async function loadSession(store: Pick<SessionStore, "read">, name: string, sleep: Sleep, options: LoadOptions): Promise<LoadResult> {
   const id = sessionIdOf(name);
   if (id === null) return { status: "missing" };
-  const read = await readSession(store, id, sleep, retry ? RETRY_DELAYS_MS : []);
+  const read = await readSession(store, id, sleep, options.retry ? RETRY_DELAYS_MS : []);
   if (read.status !== "ok") return read;
   const { session } = read;
   return {
@@ -41,7 +50,7 @@ export async function loadSession(store: SessionStore, name: string, sleep: Slee
     session: {
       summary: summarize(session),
       time: parseInstant(session.updated) ?? parseInstant(session.created),
-      search: searchTextOf(session),
+      search: options.search ? searchTextOf(session) : undefined,
     },
   };
 }

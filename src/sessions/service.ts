@@ -18,7 +18,7 @@ export interface SessionServiceOptions {
   cache?: CacheStore;
   /** Follow the store's change reports when it offers them (default true). */
   watch?: boolean;
-  catalog?: Pick<CatalogOptions, "maxAgeMs" | "revalidateMs" | "loadConcurrency">;
+  catalog?: Pick<CatalogOptions, "maxAgeMs" | "revalidateMs">;
 }
 
 /** Everything the routes can do with sessions, over any store. Ids arrive already validated. */

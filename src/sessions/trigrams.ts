@@ -14,8 +14,12 @@ export function signatureOf(text: string): Signature {
   while (bits < text.length * BITS_PER_CHARACTER) bits *= 2;
   const signature = new Uint8Array(bits / 8);
   const mask = bits - 1;
-  for (let i = 0; i + 3 <= text.length; i++) {
-    const bit = trigramHash(text, i) & mask;
+  // A rolling window over the last three UTF-16 code units: one multiply per character.
+  let window = 0;
+  for (let i = 0; i < text.length; i++) {
+    window = ((window << 16) | text.charCodeAt(i)) >>> 0;
+    if (i < 2) continue;
+    const bit = hashWindow(window, text.charCodeAt(i - 2)) & mask;
     signature[bit >>> 3]! |= 1 << (bit & 7);
   }
   return signature;
@@ -24,16 +28,16 @@ export function signatureOf(text: string): Signature {
 /** False when `term` (3 or more characters) certainly does not occur in the signed text. */
 export function mayContain(signature: Signature, term: string): boolean {
   const mask = signature.length * 8 - 1;
-  for (let i = 0; i + 3 <= term.length; i++) {
-    const bit = trigramHash(term, i) & mask;
+  for (let i = 2; i < term.length; i++) {
+    const window = ((term.charCodeAt(i - 1) << 16) | term.charCodeAt(i)) >>> 0;
+    const bit = hashWindow(window, term.charCodeAt(i - 2)) & mask;
     if ((signature[bit >>> 3]! & (1 << (bit & 7))) === 0) return false;
   }
   return true;
 }
 
-function trigramHash(text: string, at: number): number {
-  // FNV-1a over three UTF-16 code units: cheap, and spreads well over power-of-two tables.
-  let hash = 0x811c9dc5;
-  for (let i = at; i < at + 3; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
-  return (hash ^ (hash >>> 15)) >>> 0;
+/** Mixes the last two code units (packed in `window`) with the one before them. */
+function hashWindow(window: number, first: number): number {
+  const hash = Math.imul(window ^ Math.imul(first, 0x9e3779b1), 0x85ebca6b);
+  return (hash ^ (hash >>> 13)) >>> 0;
 }

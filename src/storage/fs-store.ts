@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { constants, watch as fsWatch, type FSWatcher, type Stats } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, watch as fsWatch, type FSWatcher, type Stats } from "node:fs";
 import { chmod, lstat, open, readdir, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { ReadResult, SessionStore, StoreEntry, StoreWatch } from "./store.js";
@@ -27,25 +27,25 @@ export class FsStore implements SessionStore {
       if (hasCode(error, "ENOENT", "ENOTDIR")) return []; // no directory (yet): nothing to list
       throw error;
     }
-    // null: removed since readdir
-    const entries = await Promise.all(names.map((name) => this.stat(name)));
-    return entries.filter((entry): entry is StoreEntry => entry !== null);
+    // Synchronous lstat in small batches: several times faster than one promise per file (thousands
+    // of files), and each batch blocks the event loop for well under a millisecond.
+    const entries: StoreEntry[] = [];
+    for (let start = 0; start < names.length; start += STAT_BATCH) {
+      if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+      for (const name of names.slice(start, start + STAT_BATCH)) {
+        const entry = entryOf(name, lstatOrNull(this.#pathOf(name)));
+        if (entry) entries.push(entry); // null: removed since readdir
+      }
+    }
+    return entries;
   }
 
   async stat(name: string): Promise<StoreEntry | null> {
-    try {
-      const stats = await lstat(this.#pathOf(name));
-      return {
-        name,
-        kind: kindOf(stats),
-        size: stats.size,
-        mtimeMs: stats.mtimeMs,
-        stamp: `${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}:${stats.ino}`,
-      };
-    } catch (error) {
+    const stats = await lstat(this.#pathOf(name)).catch((error: unknown) => {
       if (hasCode(error, "ENOENT", "ENOTDIR")) return null;
       throw error;
-    }
+    });
+    return entryOf(name, stats);
   }
 
   /**
@@ -91,6 +91,27 @@ export class FsStore implements SessionStore {
         stop();
       },
     };
+  }
+
+  /**
+   * The same as read(), blocking: for worker threads, where a blocking read is the fastest way
+   * through thousands of files and blocks nobody.
+   */
+  readBlocking(name: string): ReadResult {
+    let fd: number;
+    try {
+      fd = openSync(this.#pathOf(name), READ_FLAGS);
+    } catch (error) {
+      if (hasCode(error, "ENOENT", "ENOTDIR")) return { status: "missing" };
+      if (hasCode(error, "ELOOP", "EISDIR", "ENXIO")) return { status: "not-a-file" };
+      throw error;
+    }
+    try {
+      if (!fstatSync(fd).isFile()) return { status: "not-a-file" };
+      return { status: "ok", text: readFileSync(fd, "utf8") };
+    } finally {
+      closeSync(fd);
+    }
   }
 
   async read(name: string): Promise<ReadResult> {
@@ -151,6 +172,28 @@ export class FsStore implements SessionStore {
     if (!PLAIN_NAME.test(name)) throw new Error("refusing a name that is not a plain file name");
     return path.join(this.directory, name);
   }
+}
+
+const STAT_BATCH = 256;
+
+function lstatOrNull(target: string): Stats | null {
+  try {
+    return lstatSync(target);
+  } catch (error) {
+    if (hasCode(error, "ENOENT", "ENOTDIR")) return null;
+    throw error;
+  }
+}
+
+function entryOf(name: string, stats: Stats | null): StoreEntry | null {
+  if (!stats) return null;
+  return {
+    name,
+    kind: kindOf(stats),
+    size: stats.size,
+    mtimeMs: stats.mtimeMs,
+    stamp: `${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}:${stats.ino}`,
+  };
 }
 
 function kindOf(stats: Stats): StoreEntry["kind"] {

@@ -1,0 +1,24 @@
+import { parentPort, workerData } from "node:worker_threads";
+import { loadSession } from "../sessions/loader.js";
+import { FsStore } from "../storage/fs-store.js";
+import type { LoadJob, LoadReply } from "./pool.js";
+
+/** A worker thread that reads and digests session files, so big JSON.parse calls never block the server. */
+
+const { directory } = workerData as { directory: string };
+const files = new FsStore(directory);
+// Blocking reads: this thread has nothing else to do, and they are several times faster than async ones.
+const store = { read: async (name: string) => files.readBlocking(name) };
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+parentPort?.on("message", async (job: LoadJob) => {
+  let reply: LoadReply;
+  try {
+    reply = { id: job.id, result: await loadSession(store, job.name, sleep, job.options) };
+  } catch (error) {
+    reply = { id: job.id, error: error instanceof Error ? error.message : String(error) };
+  }
+  const signature = reply.result?.status === "ok" ? reply.result.session.search?.signature : undefined;
+  // The signature's bytes move to the main thread instead of being copied.
+  parentPort?.postMessage(reply, signature ? [signature.buffer as ArrayBuffer] : []);
+});
