@@ -50,7 +50,8 @@ export class FsStore implements SessionStore {
 
   /**
    * Watches the directory (inotify, FSEvents). A missing directory, or one deleted and made
-   * again, is noticed by a once-a-second check of its identity and watched once it is there.
+   * again, is noticed by a once-a-second check of its identity (and at once when the watch
+   * reports the directory's own name) and watched once it is there.
    */
   watch(onChange: (name: string | null) => void): StoreWatch {
     let watcher: FSWatcher | null = null;
@@ -62,12 +63,17 @@ export class FsStore implements SessionStore {
     };
     const follow = async () => {
       const stats = await stat(this.directory).catch(() => null);
-      const identity = stats?.isDirectory() ? `${stats.dev}:${stats.ino}` : null;
+      // Inode numbers are reused at once; a directory made again has a new birth time.
+      const identity = stats?.isDirectory() ? `${stats.dev}:${stats.ino}:${stats.birthtimeMs}` : null;
       if (identity === watchedIdentity) return;
       stop();
       if (identity !== null) {
         try {
-          watcher = fsWatch(this.directory, { persistent: false }, (_event, name) => onChange(name ?? null));
+          const ownName = path.basename(this.directory);
+          watcher = fsWatch(this.directory, { persistent: false }, (_event, name) => {
+            if (name === ownName) void follow(); // the directory itself went away (or was replaced)
+            onChange(name ?? null);
+          });
           watcher.on("error", () => {
             stop();
             onChange(null);

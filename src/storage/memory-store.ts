@@ -1,24 +1,27 @@
-import type { CacheStore, ReadResult, SessionStore, StoreEntry } from "./store.js";
+import type { CacheStore, ReadResult, SessionStore, StoreEntry, StoreWatch } from "./store.js";
 
 type MemoryEntry = { kind: "file"; text: string; mtimeMs: number } | { kind: "directory"; mtimeMs: number };
 
-/** An in-memory directory for tests and demos; behaves like the filesystem adapter. */
+/** An in-memory directory for tests and demos; behaves like the filesystem adapter, watch included. */
 export class MemoryStore implements SessionStore {
   readonly #entries = new Map<string, MemoryEntry>();
+  readonly #watchers = new Set<(name: string | null) => void>();
   #clock = 0;
 
   constructor(files: Record<string, string> = {}) {
     for (const [name, text] of Object.entries(files)) this.put(name, text);
   }
 
-  /** Writes a file, as the CLI would; each write gets a new modification time. */
-  put(name: string, text: string): this {
+  /** Writes a file, as the CLI would; each write gets a new modification time. `silent`: a change a watch misses. */
+  put(name: string, text: string, { silent = false } = {}): this {
     this.#entries.set(name, { kind: "file", text, mtimeMs: ++this.#clock });
+    if (!silent) this.#notify(name);
     return this;
   }
 
   putDirectory(name: string): this {
     this.#entries.set(name, { kind: "directory", mtimeMs: ++this.#clock });
+    this.#notify(name);
     return this;
   }
 
@@ -45,11 +48,22 @@ export class MemoryStore implements SessionStore {
   }
 
   async remove(name: string): Promise<boolean> {
-    return this.#entries.delete(name);
+    const removed = this.#entries.delete(name);
+    if (removed) this.#notify(name);
+    return removed;
   }
 
   async replace(name: string, text: string): Promise<void> {
     this.put(name, text);
+  }
+
+  watch(onChange: (name: string | null) => void): StoreWatch {
+    this.#watchers.add(onChange);
+    return { active: true, close: () => this.#watchers.delete(onChange) };
+  }
+
+  #notify(name: string): void {
+    for (const watcher of this.#watchers) watcher(name);
   }
 }
 

@@ -1,0 +1,124 @@
+import { describe, expect, it } from "vitest";
+import { loadSession, type LoadOptions, type SessionLoader } from "../../src/sessions/loader.js";
+import { SessionService } from "../../src/sessions/service.js";
+import { MemoryCache, MemoryStore } from "../../src/storage/memory-store.js";
+import { cliFile, cliSession } from "../fixtures/sessions.js";
+
+const noSleep = async () => {};
+const LIST = { limit: 200, offset: 0, model: undefined, tag: undefined, since: undefined };
+
+/** The in-process loader, counting what it is asked to read. */
+function countingLoader(store: MemoryStore): SessionLoader & { loads: { name: string; options: LoadOptions }[] } {
+  const loads: { name: string; options: LoadOptions }[] = [];
+  return {
+    loads,
+    concurrency: 4,
+    load: (name, options) => {
+      loads.push({ name, options });
+      return loadSession(store, name, noSleep, options);
+    },
+  };
+}
+
+function sessions(count: number): MemoryStore {
+  const store = new MemoryStore();
+  for (let i = 0; i < count; i++) {
+    const id = `s${String(i).padStart(3, "0")}`;
+    store.put(`${id}.json`, cliFile(cliSession(id, { updated: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString() })));
+  }
+  return store;
+}
+
+describe("the catalog with a watch", () => {
+  it("re-reads only the file a change was reported for", async () => {
+    const store = sessions(5);
+    const loader = countingLoader(store);
+    const service = new SessionService(store, { loader, sleep: noSleep });
+    expect((await service.list(LIST)).total).toBe(5);
+    await service.search({ q: "question", limit: 20 }); // waits for the background index
+    loader.loads.length = 0;
+
+    store.put("s002.json", cliFile(cliSession("s002", { title: "renamed", updated: "2027-01-01T00:00:00Z" })));
+    const after = await service.list(LIST);
+    expect(after.sessions[0]).toMatchObject({ id: "s002", title: "renamed" });
+    expect(loader.loads.map((load) => load.name)).toEqual(["s002.json"]);
+  });
+
+  it("drops a removed file and lists a new one as soon as they are reported", async () => {
+    const store = sessions(3);
+    const service = new SessionService(store, { sleep: noSleep });
+    await service.list(LIST);
+    await store.remove("s000.json");
+    store.put("new.json", cliFile(cliSession("new", { updated: "2027-01-01T00:00:00Z" })));
+    expect((await service.list(LIST)).sessions.map((s) => s.id)).toEqual(["new", "s002", "s001"]);
+  });
+
+  it("finds a change the watch missed at the next revalidation, without blocking answers on it", async () => {
+    let now = 1_000_000;
+    const store = sessions(2);
+    const service = new SessionService(store, { sleep: noSleep, now: () => now, catalog: { revalidateMs: 10_000 } });
+    await service.list(LIST);
+    store.put("s000.json", cliFile(cliSession("s000", { title: "missed" })), { silent: true });
+    expect((await service.list(LIST)).sessions.find((s) => s.id === "s000")?.title).toBe("Session s000");
+
+    now += 10_001; // this answer starts a background re-list that notes the change...
+    await service.list(LIST);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const titles = (await service.list(LIST)).sessions.map((s) => s.title); // ...which the next answer reads
+    expect(titles).toContain("missed");
+  });
+});
+
+describe("the persisted summary cache", () => {
+  it("restarts without reading unchanged files, and lists exactly what a cold start lists", async () => {
+    const store = sessions(6);
+    store.put("broken.json", "{ truncated");
+    const cache = new MemoryCache();
+    const first = new SessionService(store, { sleep: noSleep, cache, watch: false, catalog: { maxAgeMs: 0 } });
+    const cold = await first.list(LIST);
+    await first.close(); // saves the cache
+    expect(cache.text).not.toBeNull();
+
+    store.put("s003.json", cliFile(cliSession("s003", { title: "changed while stopped" })), { silent: true });
+    const loader = countingLoader(store);
+    const second = new SessionService(store, { sleep: noSleep, cache, loader, watch: false, catalog: { maxAgeMs: 0 } });
+    const warm = await second.list(LIST);
+    expect(loader.loads.filter((load) => !load.options.search).map((load) => load.name)).toEqual(["s003.json"]);
+    expect(warm.total).toBe(cold.total);
+    expect(warm.sessions.find((s) => s.id === "s003")?.title).toBe("changed while stopped");
+    expect(warm.sessions.filter((s) => s.id !== "s003")).toEqual(cold.sessions.filter((s) => s.id !== "s003"));
+  });
+
+  it("searches message text after a restart (the text is indexed again, not cached)", async () => {
+    const store = sessions(3);
+    store.put("special.json", cliFile(cliSession("special", { messages: [{ role: "user", content: "a zebra crossing" }] })));
+    const cache = new MemoryCache();
+    const first = new SessionService(store, { sleep: noSleep, cache, watch: false });
+    await first.list(LIST);
+    await first.close();
+
+    const second = new SessionService(store, { sleep: noSleep, cache, watch: false });
+    expect((await second.search({ q: "zebra", limit: 20 })).map((s) => s.id)).toEqual(["special"]);
+  });
+
+  it("ignores a damaged or foreign cache and scans instead", async () => {
+    for (const text of ["{", "[]", JSON.stringify({ format: "other", files: [] }), JSON.stringify({ format: "opta-sessions/catalog@1", files: [{ name: 1 }] })]) {
+      const cache = new MemoryCache();
+      cache.text = text;
+      const service = new SessionService(sessions(2), { sleep: noSleep, cache, watch: false });
+      expect((await service.list(LIST)).total).toBe(2);
+    }
+  });
+});
+
+describe("index.json", () => {
+  it("never changes an answer, whatever it says", async () => {
+    const store = sessions(3);
+    const service = new SessionService(store, { sleep: noSleep });
+    const before = await service.list(LIST);
+    store.put("index.json", JSON.stringify({ entries: { ghost: { title: "ghost", created: "2030-01-01" }, s000: { title: "lie" } }, updatedAt: "x" }));
+    expect(await service.list(LIST)).toEqual(before);
+    store.put("index.json", "{ truncated");
+    expect(await service.list(LIST)).toEqual(before);
+  });
+});

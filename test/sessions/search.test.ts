@@ -1,0 +1,72 @@
+import { describe, expect, it } from "vitest";
+import { searchEntries, type Searchable } from "../../src/sessions/search.js";
+import { mayContain, signatureOf } from "../../src/sessions/trigrams.js";
+
+/** A small deterministic PRNG, so a failure can be replayed. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+const ALPHABET = "abcdeé中😀 \n";
+
+function text(next: () => number, length: number): string {
+  let out = "";
+  while (out.length < length) out += [...ALPHABET][Math.floor(next() * [...ALPHABET].length)];
+  return out;
+}
+
+describe("trigram signatures", () => {
+  it("never rule out a substring that is there (no false negatives), over random texts", () => {
+    const next = random(42);
+    for (let round = 0; round < 300; round++) {
+      const body = text(next, Math.floor(next() * 400));
+      const signature = signatureOf(body);
+      for (let probe = 0; probe < 20; probe++) {
+        const start = Math.floor(next() * body.length);
+        const term = body.slice(start, start + 1 + Math.floor(next() * 8));
+        expect(mayContain(signature, term), JSON.stringify({ body, term })).toBe(true);
+      }
+    }
+  });
+
+  it("rule out most terms that are absent", () => {
+    const body = "the quick brown fox jumps over the lazy dog ".repeat(20);
+    const signature = signatureOf(body);
+    const absent = ["zebra", "xylophone", "quartz", "mnbvcx", "kettle", "jigsaw", "wxyz", "pqrs"];
+    expect(absent.filter((term) => mayContain(signature, term)).length).toBeLessThanOrEqual(1);
+  });
+});
+
+describe("searchEntries", () => {
+  function entry(id: string, names: string, model: string, messages: string): Searchable & { id: string } {
+    return { id, names: { names, model }, search: { messages, signature: signatureOf(messages) } };
+  }
+
+  /** The contract's rule, written the slow and obvious way. */
+  function naive(entries: ReturnType<typeof entry>[], terms: string[], limit: number): string[] {
+    const ranked = entries
+      .map((e, position) => {
+        const ranks = terms.map((t) => (e.names.names.includes(t) ? 0 : e.names.model.includes(t) ? 1 : e.search.messages.includes(t) ? 2 : null));
+        return ranks.includes(null) ? null : { id: e.id, rank: Math.max(0, ...(ranks as number[])), position };
+      })
+      .filter((hit): hit is { id: string; rank: number; position: number } => hit !== null)
+      .sort((a, b) => a.rank - b.rank || a.position - b.position);
+    return ranked.slice(0, limit).map((hit) => hit.id);
+  }
+
+  it("agrees with the obvious implementation on random corpora and queries", () => {
+    const next = random(7);
+    for (let round = 0; round < 200; round++) {
+      const entries = Array.from({ length: 1 + Math.floor(next() * 30) }, (_, i) =>
+        entry(`e${i}`, text(next, 6), text(next, 4), text(next, Math.floor(next() * 200))),
+      );
+      const terms = Array.from({ length: 1 + Math.floor(next() * 3) }, () => text(next, 1 + Math.floor(next() * 3)).replace(/\s/g, "a"));
+      const limit = 1 + Math.floor(next() * 10);
+      expect(searchEntries(entries, terms, limit).map((e) => e.id), JSON.stringify(terms)).toEqual(naive(entries, terms, limit));
+    }
+  });
+});
