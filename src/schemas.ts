@@ -41,6 +41,14 @@ export const SessionListSchema = z.object({
 });
 export type SessionList = z.infer<typeof SessionListSchema>;
 
+/** One page of a session's messages, for sessions too big to fetch whole. */
+export const MessagePageSchema = z.object({
+  messages: z.array(SessionMessageSchema),
+  total: z.number().int().nonnegative(),
+  offset: z.number().int(),
+});
+export type MessagePage = z.infer<typeof MessagePageSchema>;
+
 export const DeletedSchema = z.object({ deleted: z.literal(true) });
 
 export const HealthSchema = z.object({ status: z.literal("ok"), version: z.string() });
@@ -136,6 +144,12 @@ export const SearchQuerySchema = z.object({
   limit: integer("limit", 1, 100, 20),
 });
 export type SearchQuery = z.output<typeof SearchQuerySchema>;
+
+export const MessagesQuerySchema = z.object({
+  offset: integer("offset", 0, MAX_OFFSET, 0),
+  limit: integer("limit", 1, 500, 100),
+});
+export type MessagesQuery = z.output<typeof MessagesQuerySchema>;
 
 export const SessionIdParamSchema = z.object({
   id: z.string().regex(SESSION_ID_PATTERN, "id must be 1 to 128 characters of A-Z, a-z, 0-9, _ or -"),

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app.js";
-import { ListQuerySchema, SearchQuerySchema, SessionIdParamSchema } from "../schemas.js";
+import { ListQuerySchema, MessagesQuerySchema, SearchQuerySchema, SessionIdParamSchema } from "../schemas.js";
 import { validate } from "../validate.js";
 
 /** /admin/sessions: list, search, read and delete. `/search` is declared before `/:id` so it is never taken for an id. */
@@ -13,6 +13,9 @@ export const sessionRoutes = new Hono<AppEnv>()
   })
   .get("/:id", validate("param", SessionIdParamSchema), async (c) => {
     return c.json(await c.var.sessions.get(c.req.valid("param").id), 200);
+  })
+  .get("/:id/messages", validate("param", SessionIdParamSchema), validate("query", MessagesQuerySchema), async (c) => {
+    return c.json(await c.var.sessions.messages(c.req.valid("param").id, c.req.valid("query")), 200);
   })
   .delete("/:id", validate("param", SessionIdParamSchema), async (c) => {
     await c.var.sessions.delete(c.req.valid("param").id);

@@ -1,5 +1,5 @@
 import { SessionCorrupt, SessionNotFound } from "../errors.js";
-import type { ListQuery, SearchQuery, SessionFull, SessionList, SessionSummary } from "../schemas.js";
+import type { ListQuery, MessagePage, MessagesQuery, SearchQuery, SessionFull, SessionList, SessionSummary } from "../schemas.js";
 import type { CacheStore, SessionStore } from "../storage/store.js";
 import { SessionCatalog, type CatalogOptions } from "./catalog.js";
 import { isReservedId, readSession, sessionFileName, type Sleep } from "./files.js";
@@ -80,6 +80,12 @@ export class SessionService {
     if (read.status === "missing") throw new SessionNotFound();
     if (read.status === "corrupt") throw new SessionCorrupt();
     return read.session;
+  }
+
+  /** One page of a session's messages; only that page is serialized, however big the session. */
+  async messages(id: string, query: MessagesQuery): Promise<MessagePage> {
+    const { messages } = await this.get(id);
+    return { messages: messages.slice(query.offset, query.offset + query.limit), total: messages.length, offset: query.offset };
   }
 
   /** Removes the session file, then its index.json entry. Of concurrent deletes of one id, one wins. */
