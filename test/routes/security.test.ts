@@ -163,7 +163,7 @@ describe("CORS", () => {
 describe("errors", () => {
   it.each<[string, string]>([
     ["GET", "/admin/nosuchroute"],
-    ["GET", "/admin/sessions/abc/messages"],
+    ["GET", "/admin/sessions/abc/attachments"],
     ["GET", "/nosuchroute"],
     ["POST", "/admin/sessions"],
     ["PUT", "/admin/sessions/abc"],
