@@ -63,6 +63,8 @@ export class SessionCatalog {
   readonly #changedNames = new Set<string>();
   #revalidating = false;
   #indexing: Promise<void> | null = null;
+  /** Every entry has its message text indexed; cleared whenever one without is added. */
+  #indexed = false;
   #saveTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(store: SessionStore, options: CatalogOptions) {
@@ -90,7 +92,9 @@ export class SessionCatalog {
   /** Like entries(), once every entry's message text is indexed (search needs it). */
   async searchable(): Promise<readonly (CatalogEntry & { search: SearchText })[]> {
     let entries = await this.entries();
-    while (entries.some((entry) => entry.search === null)) {
+    while (!this.#indexed) {
+      this.#indexed = !entries.some((entry) => entry.search === null);
+      if (this.#indexed) break;
       await this.#indexAll();
       entries = await this.entries();
     }
@@ -177,6 +181,7 @@ export class SessionCatalog {
       this.#options.warn(`skipping ${file.name}: not a readable session (not a JSON object, or not a regular file)`);
     }
     const entry = loaded.status === "ok" ? catalogEntryOf(loaded.session) : null;
+    if (entry && entry.search === null) this.#indexed = false;
     this.#files.set(file.name, { key: keyOf(file), readAt: startedAt, mtimeMs: file.mtimeMs, entry });
     this.#changed();
   }
@@ -221,6 +226,7 @@ export class SessionCatalog {
       this.#files.set(file.name, { key: file.key, readAt: file.readAt, mtimeMs: file.mtimeMs, entry });
     }
     this.#orderIsStale = true;
+    this.#indexed = false;
   }
 
   #scheduleSave(): void {

@@ -48,33 +48,40 @@ export interface Searchable {
 /**
  * The sessions matching every term, best first: all whose weakest term hits an id, title or tag,
  * then the model, then message text; each group in the given (list) order, cut to `limit`.
- * Message text is only scanned for sessions the trigram signatures cannot rule out, and only
- * until the limit is reached: the text-ranked group comes last, so its order is list order.
+ * The first pass looks only at the short fields. Message text comes last in rank, so the second
+ * pass walks the list in order and stops at the limit; the trigram signature rules most sessions
+ * out before their text is scanned.
  */
 export function searchEntries<T extends Searchable>(ordered: readonly T[], terms: readonly string[], limit: number): T[] {
   const namesHits: T[] = [];
   const modelHits: T[] = [];
-  const textCandidates: { entry: T; textTerms: string[] }[] = [];
   for (const entry of ordered) {
-    let weakest = 0;
-    const textTerms: string[] = [];
-    for (const term of terms) {
-      if (entry.names.names.includes(term)) continue;
-      if (entry.names.model.includes(term)) weakest = Math.max(weakest, 1);
-      else if (mayContain(entry.search.signature, term)) textTerms.push(term);
-      else {
-        weakest = -1;
-        break;
-      }
-    }
-    if (weakest === -1) continue;
-    if (textTerms.length > 0) textCandidates.push({ entry, textTerms });
-    else (weakest === 0 ? namesHits : modelHits).push(entry);
+    const rank = shortFieldsRank(entry.names, terms);
+    if (rank === 0) namesHits.push(entry);
+    else if (rank === 1) modelHits.push(entry);
   }
   const found = [...namesHits, ...modelHits].slice(0, limit);
-  for (const { entry, textTerms } of textCandidates) {
-    if (found.length >= limit) break;
-    if (textTerms.every((term) => entry.search.messages.includes(term))) found.push(entry);
+  if (found.length >= limit) return found;
+  for (const entry of ordered) {
+    if (shortFieldsRank(entry.names, terms) !== null) continue; // found in the first pass
+    const hitsAll = terms.every(
+      (term) =>
+        entry.names.names.includes(term) ||
+        entry.names.model.includes(term) ||
+        (mayContain(entry.search.signature, term) && entry.search.messages.includes(term)),
+    );
+    if (hitsAll && found.push(entry) >= limit) break;
   }
   return found;
+}
+
+/** 0 when every term hits an id, title or tag; 1 when the weakest hits the model; null when some term hits neither. */
+function shortFieldsRank(names: SearchNames, terms: readonly string[]): number | null {
+  let weakest = 0;
+  for (const term of terms) {
+    if (names.names.includes(term)) continue;
+    if (!names.model.includes(term)) return null;
+    weakest = 1;
+  }
+  return weakest;
 }
