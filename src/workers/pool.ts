@@ -19,26 +19,35 @@ interface PoolWorker {
   pending: Map<number, Pending>;
 }
 
+/** Workers idle this long are stopped: each holds its own heap, sized by the biggest file it parsed. */
+const IDLE_MS = 1000;
+
 /**
  * A SessionLoader that parses in worker threads (Node only): the main thread keeps answering
- * while a cold scan parses thousands of files, some of them tens of MB.
+ * while a cold scan parses thousands of files, some of them tens of MB. Workers start on demand
+ * and stop when idle, so their memory is given back between scans.
  */
 export class WorkerLoader implements SessionLoader {
   // Enough jobs queued per worker that none waits on a round trip to the main thread.
   readonly concurrency: number;
   readonly #directory: string;
-  readonly #workers: PoolWorker[] = [];
+  readonly #size: number;
+  #workers: PoolWorker[] = [];
   #nextId = 0;
+  #idleTimer: ReturnType<typeof setTimeout> | null = null;
   #closed = false;
 
   constructor(directory: string, size = Math.max(1, Math.min(4, availableParallelism()))) {
     this.#directory = directory;
+    this.#size = size;
     this.concurrency = 32 * size;
-    for (let i = 0; i < size; i++) this.#workers.push(this.#spawn());
   }
 
   load(name: string, options: LoadOptions): Promise<LoadResult> {
     if (this.#closed) return Promise.reject(new Error("the loader is closed"));
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    this.#idleTimer = null;
+    while (this.#workers.length < this.#size) this.#workers.push(this.#spawn());
     const target = this.#workers.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
@@ -49,7 +58,7 @@ export class WorkerLoader implements SessionLoader {
 
   async close(): Promise<void> {
     this.#closed = true;
-    await Promise.all(this.#workers.map(({ worker }) => worker.terminate()));
+    await this.#stopAll();
   }
 
   #spawn(): PoolWorker {
@@ -61,19 +70,24 @@ export class WorkerLoader implements SessionLoader {
       entry.pending.delete(reply.id);
       if (reply.result) job?.resolve(reply.result);
       else job?.reject(new Error(reply.error));
+      if (this.#workers.every((w) => w.pending.size === 0)) this.#idleTimer ??= setTimeout(() => void this.#stopAll(), IDLE_MS).unref();
     });
-    worker.on("error", (error) => this.#replace(entry, error));
-    worker.on("exit", () => this.#replace(entry, new Error("a loader worker stopped")));
+    worker.on("error", (error) => this.#drop(entry, error));
+    worker.on("exit", () => this.#drop(entry, new Error("a loader worker stopped")));
     return entry;
   }
 
-  /** A worker that died fails its jobs (the catalog reports them) and is replaced. */
-  #replace(entry: PoolWorker, error: Error): void {
-    const index = this.#workers.indexOf(entry);
-    if (index === -1) return;
+  async #stopAll(): Promise<void> {
+    this.#idleTimer = null;
+    const stopping = this.#workers;
+    this.#workers = [];
+    await Promise.all(stopping.map(({ worker }) => worker.terminate()));
+  }
+
+  /** A worker that died fails its jobs (the catalog reports them); the next load starts a new one. */
+  #drop(entry: PoolWorker, error: Error): void {
     for (const job of entry.pending.values()) job.reject(error);
     entry.pending.clear();
-    if (this.#closed) return;
-    this.#workers[index] = this.#spawn();
+    this.#workers = this.#workers.filter((w) => w !== entry);
   }
 }
