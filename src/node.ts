@@ -1,4 +1,3 @@
-import { getRequestListener, RequestError } from "@hono/node-server";
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { access, constants, stat } from "node:fs/promises";
@@ -6,7 +5,6 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import { pathToFileURL } from "node:url";
-import { createApp } from "./app.js";
 import { ConfigError, parseConfig, USAGE, type Config } from "./config.js";
 import { ApiError, bareErrorResponse, internalError } from "./errors.js";
 import type { Logger } from "./log.js";
@@ -39,6 +37,9 @@ export async function startServer(config: Config, logger: Logger = consoleLogger
     // One cache file per sessions directory, so --dir elsewhere never reuses another's summaries.
     cache: new FsCache(config.cacheDir, `catalog-${createHash("sha256").update(store.directory).digest("hex").slice(0, 16)}.json`),
   });
+  // Scan first, then load the HTTP stack: the loader's workers read files while this thread loads Hono.
+  sessions.warmUp().catch((error: unknown) => logger.error("the first scan of the sessions directory failed", error));
+  const [{ createApp }, { getRequestListener, RequestError }] = await Promise.all([import("./app.js"), import("@hono/node-server")]);
   const app = createApp({
     sessions,
     adminKey,
@@ -70,7 +71,6 @@ export async function startServer(config: Config, logger: Logger = consoleLogger
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
   logger.info(`listening on ${url}`);
-  sessions.warmUp().catch((error: unknown) => logger.error("the first scan of the sessions directory failed", error));
   if (config.corsOrigins.length === 0) {
     logger.info("no browser origins allowed: add --cors-origin <dashboard origin> for the dashboard");
   }

@@ -1,9 +1,8 @@
 import { z } from "zod";
+import { SESSION_ID_PATTERN } from "./sessions/files.js";
 import { parseInstant } from "./sessions/time.js";
 
 /** The one definition of every wire type and request parameter; TypeScript types come from here. */
-
-export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 
 // ---- wire types (compat: snake_case, exactly these keys) ----
 

@@ -1,6 +1,9 @@
-import { SESSION_ID_PATTERN, type SessionFull } from "../schemas.js";
+import type { SessionFull } from "../schemas.js";
 import type { SessionStore } from "../storage/store.js";
 import { parseSession } from "./parse.js";
+
+/** What a session id may be (the CLI's are nanoid(12)); kept free of zod so loader workers start fast. */
+export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** The CLI's listing index: a hint we update on delete, never a session. */
 export const INDEX_FILE = "index.json";
