@@ -32,7 +32,8 @@ export interface CatalogOptions {
  * (mtime ticks can be as coarse as 1 s), and may be a CLI write in progress.
  */
 export const RECENT_WRITE_MS = 2000;
-const SAVE_DELAY_MS = 2000;
+/** Summaries are saved this long after a change (a scan's worth of changes, one save): a lost save only costs re-reads. */
+const SAVE_DELAY_MS = 10_000;
 
 interface CachedFile {
   /** kind and stamp when read: a file whose key is unchanged is not read again... */
@@ -246,7 +247,7 @@ export class SessionCatalog {
       summary: file.entry?.summary ?? null,
       time: file.entry?.time ?? null,
     }));
-    await this.#options.cache?.write(serializeCatalog(files)).catch((error: unknown) => {
+    await this.#options.cache?.write(await serializeCatalog(files)).catch((error: unknown) => {
       this.#options.warn(`could not save the summary cache: ${error instanceof Error ? error.message : String(error)}`);
     });
   }
