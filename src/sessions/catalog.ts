@@ -4,16 +4,20 @@ import { restoreCatalog, serializeCatalog, type PersistedFile } from "./catalog-
 import { sessionIdOf } from "./files.js";
 import type { LoadedSession, SessionLoader } from "./loader.js";
 import { Mutex } from "./mutex.js";
-import { searchNamesOf, type SearchNames, type SearchText } from "./search.js";
+import { SearchIndex, searchNamesOf, type SearchNames, type SearchText } from "./search.js";
 
 /** One listable session, with what ordering, filtering and search need precomputed. */
 export interface CatalogEntry {
   summary: SessionSummary;
   time: number | null;
   names: SearchNames;
+  /** Index of this entry's lower-cased model in the catalog's `models`: filters test each model once, not each entry. */
+  modelId: number;
   /** null until the message text is indexed (after a restart from the persisted cache) */
   search: SearchText | null;
 }
+
+type IndexedEntry = CatalogEntry & { search: SearchText };
 
 export interface CatalogOptions {
   loader: SessionLoader;
@@ -57,6 +61,8 @@ export class SessionCatalog {
   readonly #updates = new Mutex();
   readonly #watch: StoreWatch | null;
   #ordered: readonly CatalogEntry[] = [];
+  readonly #models: string[] = [];
+  readonly #modelIds = new Map<string, number>();
   #orderIsStale = false;
   #restored = false;
   #lastScanAt: number | null = null;
@@ -64,6 +70,7 @@ export class SessionCatalog {
   readonly #changedNames = new Set<string>();
   #revalidating = false;
   #indexing: Promise<void> | null = null;
+  #searchIndex: { entries: readonly CatalogEntry[]; index: SearchIndex<IndexedEntry> } | null = null;
   /** Every entry has its message text indexed; cleared whenever one without is added. */
   #indexed = false;
   #saveTimer: ReturnType<typeof setTimeout> | null = null;
@@ -90,8 +97,8 @@ export class SessionCatalog {
     return this.#ordered;
   }
 
-  /** Like entries(), once every entry's message text is indexed (search needs it). */
-  async searchable(): Promise<readonly (CatalogEntry & { search: SearchText })[]> {
+  /** A search index over entries(), once every entry's message text is indexed. */
+  async searchIndex(): Promise<SearchIndex<IndexedEntry>> {
     let entries = await this.entries();
     while (!this.#indexed) {
       this.#indexed = !entries.some((entry) => entry.search === null);
@@ -99,7 +106,10 @@ export class SessionCatalog {
       await this.#indexAll();
       entries = await this.entries();
     }
-    return entries as readonly (CatalogEntry & { search: SearchText })[];
+    if (this.#searchIndex?.entries !== entries) {
+      this.#searchIndex = { entries, index: new SearchIndex(entries as readonly IndexedEntry[], this.#models) };
+    }
+    return this.#searchIndex.index;
   }
 
   /** Makes the next `entries()` look at this file again (after we change it ourselves). */
@@ -181,10 +191,22 @@ export class SessionCatalog {
       // Warn when a file turns bad, not on every scan that still finds it bad.
       this.#options.warn(`skipping ${file.name}: not a readable session (not a JSON object, or not a regular file)`);
     }
-    const entry = loaded.status === "ok" ? catalogEntryOf(loaded.session) : null;
+    const entry = loaded.status === "ok" ? this.#entryOf(loaded.session) : null;
     if (entry && entry.search === null) this.#indexed = false;
     this.#files.set(file.name, { key: keyOf(file), readAt: startedAt, mtimeMs: file.mtimeMs, entry });
     this.#changed();
+  }
+
+  #entryOf(session: Pick<LoadedSession, "summary" | "time"> & { search?: SearchText }): CatalogEntry {
+    const names = searchNamesOf(session.summary);
+    let modelId = this.#modelIds.get(names.model);
+    if (modelId === undefined) this.#modelIds.set(names.model, (modelId = this.#models.push(names.model) - 1));
+    return { summary: session.summary, time: session.time, names, modelId, search: session.search ?? null };
+  }
+
+  /** Every lower-cased model seen (an entry's `modelId` points here); only grows. */
+  get models(): readonly string[] {
+    return this.#models;
   }
 
   #forget(name: string): void {
@@ -223,7 +245,7 @@ export class SessionCatalog {
     const text = await this.#options.cache?.read().catch(() => null);
     if (!text) return;
     for (const file of restoreCatalog(text)) {
-      const entry = file.summary ? { ...catalogEntryOf({ summary: file.summary, time: file.time }), search: null } : null;
+      const entry = file.summary ? this.#entryOf({ summary: file.summary, time: file.time }) : null;
       this.#files.set(file.name, { key: file.key, readAt: file.readAt, mtimeMs: file.mtimeMs, entry });
     }
     this.#orderIsStale = true;
@@ -253,9 +275,6 @@ export class SessionCatalog {
   }
 }
 
-function catalogEntryOf(session: Pick<LoadedSession, "summary" | "time"> & { search?: SearchText }): CatalogEntry {
-  return { summary: session.summary, time: session.time, names: searchNamesOf(session.summary), search: session.search ?? null };
-}
 
 /** Time descending, sessions with no usable time last, ties by id ascending. */
 export function compareListOrder(a: CatalogEntry, b: CatalogEntry): number {

@@ -1,6 +1,6 @@
 import type { SessionFull, SessionSummary } from "../schemas.js";
 import { messageText, roleOf } from "./parse.js";
-import { mayContain, signatureOf, type Signature } from "./trigrams.js";
+import { mayContain, signatureOf, termHashes, type Signature } from "./trigrams.js";
 
 /** The searchable message text of a session: user and assistant text only (no system prompts, no tool output). */
 export interface SearchText {
@@ -42,46 +42,99 @@ export function searchTerms(q: string): string[] {
 
 export interface Searchable {
   names: SearchNames;
+  /** index into the models list the index is given */
+  modelId: number;
   search: SearchText;
 }
 
 /**
- * The sessions matching every term, best first: all whose weakest term hits an id, title or tag,
- * then the model, then message text; each group in the given (list) order, cut to `limit`.
- * The first pass looks only at the short fields. Message text comes last in rank, so the second
- * pass walks the list in order and stops at the limit; the trigram signature rules most sessions
- * out before their text is scanned.
+ * Search over one snapshot of the list (built once per change, used by every query until the
+ * next). The short fields of all sessions are packed into one string, so finding every id, title
+ * or tag that holds a term is a single fast `indexOf` sweep rather than a call per session; models
+ * are few, so each is tested once per query.
  */
-export function searchEntries<T extends Searchable>(ordered: readonly T[], terms: readonly string[], limit: number): T[] {
-  const namesHits: T[] = [];
-  const modelHits: T[] = [];
-  for (const entry of ordered) {
-    const rank = shortFieldsRank(entry.names, terms);
-    if (rank === 0) namesHits.push(entry);
-    else if (rank === 1) modelHits.push(entry);
-  }
-  const found = [...namesHits, ...modelHits].slice(0, limit);
-  if (found.length >= limit) return found;
-  for (const entry of ordered) {
-    if (shortFieldsRank(entry.names, terms) !== null) continue; // found in the first pass
-    const hitsAll = terms.every(
-      (term) =>
-        entry.names.names.includes(term) ||
-        entry.names.model.includes(term) ||
-        (mayContain(entry.search.signature, term) && entry.search.messages.includes(term)),
-    );
-    if (hitsAll && found.push(entry) >= limit) break;
-  }
-  return found;
-}
+export class SearchIndex<T extends Searchable> {
+  readonly #entries: readonly T[];
+  readonly #models: readonly string[];
+  readonly #names: string;
+  /** where each entry's names start in #names (one more than entries: the end) */
+  readonly #starts: Int32Array;
 
-/** 0 when every term hits an id, title or tag; 1 when the weakest hits the model; null when some term hits neither. */
-function shortFieldsRank(names: SearchNames, terms: readonly string[]): number | null {
-  let weakest = 0;
-  for (const term of terms) {
-    if (names.names.includes(term)) continue;
-    if (!names.model.includes(term)) return null;
-    weakest = 1;
+  constructor(entries: readonly T[], models: readonly string[]) {
+    this.#entries = entries;
+    this.#models = models;
+    this.#starts = new Int32Array(entries.length + 1);
+    const parts: string[] = [];
+    let offset = 0;
+    entries.forEach((entry, i) => {
+      this.#starts[i] = offset;
+      parts.push(entry.names.names);
+      offset += entry.names.names.length + 1;
+    });
+    this.#starts[entries.length] = offset;
+    this.#names = parts.join("\0");
   }
-  return weakest;
+
+  /**
+   * The sessions matching every term, best first: all whose weakest term hits an id, title or tag,
+   * then the model, then message text; each group in list order, cut to `limit`. Message text
+   * ranks last, so it is only looked at in a second pass that stops at the limit, and the trigram
+   * signature rules most sessions out before their text is scanned.
+   */
+  search(terms: readonly string[], limit: number): T[] {
+    const entries = this.#entries;
+    const inNames = terms.map((term) => this.#namesHits(term));
+    const inModel = terms.map((term) => Uint8Array.from(this.#models, (model) => (model.includes(term) ? 1 : 0)));
+    // rank per entry from the short fields: 0 names, 1 model, -1 some term needs message text
+    const ranks = new Int8Array(entries.length);
+    const found: T[] = [];
+    const modelHits: T[] = [];
+    for (let i = 0; i < entries.length; i++) {
+      let rank = 0;
+      for (let t = 0; t < terms.length && rank !== -1; t++) {
+        if (inNames[t]![i]) continue;
+        rank = inModel[t]![entries[i]!.modelId] ? 1 : -1;
+      }
+      ranks[i] = rank;
+      if (rank === 0) found.push(entries[i]!);
+      else if (rank === 1) modelHits.push(entries[i]!);
+    }
+    found.push(...modelHits);
+    if (found.length >= limit) return found.slice(0, limit);
+
+    const hashes = terms.map(termHashes);
+    for (let i = 0; i < entries.length && found.length < limit; i++) {
+      if (ranks[i] !== -1) continue;
+      const entry = entries[i]!;
+      let hitsAll = true;
+      for (let t = 0; t < terms.length && hitsAll; t++) {
+        if (inNames[t]![i] || inModel[t]![entry.modelId]) continue;
+        hitsAll = mayContain(entry.search.signature, hashes[t]!) && entry.search.messages.includes(terms[t]!);
+      }
+      if (hitsAll) found.push(entry);
+    }
+    return found;
+  }
+
+  /** 1 for every entry whose names hold the term. */
+  #namesHits(term: string): Uint8Array {
+    const hits = new Uint8Array(this.#entries.length);
+    for (let at = this.#names.indexOf(term); at !== -1; at = this.#names.indexOf(term, at + 1)) {
+      const entry = this.#entryAt(at);
+      if (at + term.length < this.#starts[entry + 1]!) hits[entry] = 1; // not across a separator
+    }
+    return hits;
+  }
+
+  /** The entry whose packed names hold offset `at` (binary search over the starts). */
+  #entryAt(at: number): number {
+    let low = 0;
+    let high = this.#entries.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >>> 1;
+      if (this.#starts[middle]! <= at) low = middle;
+      else high = middle - 1;
+    }
+    return low;
+  }
 }

@@ -6,7 +6,7 @@ import { isReservedId, readSession, sessionFileName, type Sleep } from "./files.
 import { removeIndexEntry } from "./index-file.js";
 import { inProcessLoader, type SessionLoader } from "./loader.js";
 import { Mutex } from "./mutex.js";
-import { searchEntries, searchTerms } from "./search.js";
+import { searchTerms } from "./search.js";
 
 export interface SessionServiceOptions {
   now?: () => number;
@@ -51,12 +51,13 @@ export class SessionService {
   async list(query: ListQuery): Promise<SessionList> {
     const entries = await this.#catalog.entries();
     const model = query.model?.toLowerCase();
-    const filtered = model === undefined && query.tag === undefined && query.since === undefined;
-    const matches = filtered
+    const modelMatches = model === undefined ? null : Uint8Array.from(this.#catalog.models, (name) => (name.includes(model) ? 1 : 0));
+    const unfiltered = model === undefined && query.tag === undefined && query.since === undefined;
+    const matches = unfiltered
       ? entries
       : entries.filter(
           (entry) =>
-            (model === undefined || entry.names.model.includes(model)) &&
+            (modelMatches === null || modelMatches[entry.modelId] === 1) &&
             (query.tag === undefined || entry.summary.tags.includes(query.tag)) &&
             (query.since === undefined || (entry.time !== null && entry.time >= query.since)),
         );
@@ -70,8 +71,8 @@ export class SessionService {
 
   /** Every session matching all terms, best rank first, then list order; the limit comes last. */
   async search(query: SearchQuery): Promise<SessionSummary[]> {
-    const entries = await this.#catalog.searchable();
-    return searchEntries(entries, searchTerms(query.q), query.limit).map((entry) => entry.summary);
+    const index = await this.#catalog.searchIndex();
+    return index.search(searchTerms(query.q), query.limit).map((entry) => entry.summary);
   }
 
   async get(id: string): Promise<SessionFull> {

@@ -25,12 +25,20 @@ export function signatureOf(text: string): Signature {
   return signature;
 }
 
-/** False when `term` (3 or more characters) certainly does not occur in the signed text. */
-export function mayContain(signature: Signature, term: string): boolean {
-  const mask = signature.length * 8 - 1;
+/** The hashes of a term's trigrams, computed once per query and tested against many signatures. */
+export function termHashes(term: string): Uint32Array {
+  const hashes = new Uint32Array(Math.max(0, term.length - 2));
   for (let i = 2; i < term.length; i++) {
-    const window = ((term.charCodeAt(i - 1) << 16) | term.charCodeAt(i)) >>> 0;
-    const bit = hashWindow(window, term.charCodeAt(i - 2)) & mask;
+    hashes[i - 2] = hashWindow(((term.charCodeAt(i - 1) << 16) | term.charCodeAt(i)) >>> 0, term.charCodeAt(i - 2));
+  }
+  return hashes;
+}
+
+/** False when the term (of these hashes; 3 or more characters) certainly does not occur in the signed text. */
+export function mayContain(signature: Signature, hashes: Uint32Array): boolean {
+  const mask = signature.length * 8 - 1;
+  for (let i = 0; i < hashes.length; i++) {
+    const bit = hashes[i]! & mask;
     if ((signature[bit >>> 3]! & (1 << (bit & 7))) === 0) return false;
   }
   return true;
