@@ -1,0 +1,152 @@
+import { execFileSync, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+/** Starts and stops the real server (`node dist/node.js`) and makes sure none outlives the benchmark. */
+
+const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
+const LISTENING = /listening on (http:\/\/127\.0\.0\.1:\d+)/;
+const START_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 5_000;
+const OUTPUT_TAIL_LINES = 40;
+
+const running = new Set();
+let exitHooksInstalled = false;
+
+/** Kill every server still running when the benchmark ends, however it ends. */
+function installExitHooks() {
+  if (exitHooksInstalled) return;
+  exitHooksInstalled = true;
+  process.on("exit", () => {
+    for (const child of running) child.kill("SIGKILL");
+  });
+  for (const signal of ["SIGINT", "SIGTERM"]) {
+    process.on(signal, () => {
+      for (const child of running) child.kill("SIGKILL");
+      process.exit(130);
+    });
+  }
+}
+
+/**
+ * Spawns the server on 127.0.0.1 with a free port and resolves once it prints its address.
+ * `spawnedAt` (hrtime ns) is taken just before the spawn, for start-up timings.
+ * With `cacheDir`, passes `--cache-dir`; a server that does not know the flag yet is started again
+ * without it (`cacheDirUsed: false` tells the caller).
+ */
+export async function startServer({ dir, adminKey, cacheDir }) {
+  installExitHooks();
+  if (cacheDir) {
+    try {
+      return { ...(await spawnServer(dir, adminKey, ["--cache-dir", cacheDir])), cacheDirUsed: true };
+    } catch (error) {
+      if (!(error instanceof EarlyExit && /cache-dir/.test(error.output))) throw error;
+    }
+  }
+  return { ...(await spawnServer(dir, adminKey, [])), cacheDirUsed: false };
+}
+
+class EarlyExit extends Error {
+  constructor(code, output) {
+    super(`the server exited with ${code} before listening:\n${output}`);
+    this.output = output;
+  }
+}
+
+function spawnServer(dir, adminKey, extraArgs) {
+  const spawnedAt = process.hrtime.bigint();
+  const child = spawn(process.execPath, ["dist/node.js", "--dir", dir, "--port", "0", "--host", "127.0.0.1", ...extraArgs], {
+    cwd: PROJECT_ROOT,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", OPTA_ADMIN_KEY: adminKey },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  running.add(child);
+  const exited = new Promise((resolve) =>
+    child.once("exit", (code, signal) => {
+      running.delete(child);
+      resolve(code ?? signal);
+    }),
+  );
+
+  // The server logs every request; keep reading so a full pipe never stalls it, but keep only the tail.
+  const tail = [];
+  let warnings = 0;
+  let onLine = () => {};
+  const collect = (stream) => {
+    let pending = "";
+    stream.setEncoding("utf8");
+    stream.on("data", (chunk) => {
+      const lines = (pending + chunk).split("\n");
+      pending = lines.pop();
+      for (const line of lines) {
+        if (line.startsWith("warning:")) warnings++;
+        tail.push(line);
+        if (tail.length > OUTPUT_TAIL_LINES) tail.shift();
+        onLine(line);
+      }
+    });
+  };
+  collect(child.stdout);
+  collect(child.stderr);
+
+  const server = {
+    pid: child.pid,
+    spawnedAt,
+    exited,
+    output: () => tail.join("\n"),
+    warnings: () => warnings,
+    /** SIGTERM, as a user's Ctrl-C or launchd would; SIGKILL if it does not go in time. */
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
+      const result = await exited;
+      clearTimeout(timer);
+      return result;
+    },
+  };
+
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`the server did not print its address within ${START_TIMEOUT_MS} ms:\n${server.output()}`));
+    }, START_TIMEOUT_MS);
+    onLine = (line) => {
+      const match = LISTENING.exec(line);
+      if (!match) return;
+      onLine = () => {};
+      clearTimeout(timer);
+      resolve({ ...server, url: match[1], listeningAt: process.hrtime.bigint() });
+    };
+    exited.then((code) => {
+      clearTimeout(timer);
+      // Give the pipes a moment to deliver the last lines (the error message) before reporting.
+      setTimeout(() => reject(new EarlyExit(code, server.output())), 50);
+    });
+  });
+}
+
+/** Resident set size of a process in bytes, and its peak where the OS reports one. */
+export function memoryOf(pid) {
+  if (process.platform === "linux") {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kib = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN) * 1024;
+    return { rss: kib("VmRSS"), peak: kib("VmHWM") };
+  }
+  const rssKib = Number(execFileSync("ps", ["-o", "rss=", "-p", String(pid)], { encoding: "utf8" }).trim());
+  return { rss: rssKib * 1024, peak: null };
+}
+
+const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ: 100 on every Linux that Node supports
+
+/** CPU time (user + system, all threads) a process has used so far, in ms. */
+export function cpuTimeOf(pid) {
+  if (process.platform === "linux") {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(") ") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  }
+  const [rest, minutes = "0", hours = "0"] = execFileSync("ps", ["-o", "time=", "-p", String(pid)], { encoding: "utf8" }).trim().split(":").reverse();
+  return ((Number(hours) * 60 + Number(minutes)) * 60 + Number(rest)) * 1000;
+}
