@@ -1,6 +1,8 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { RequestIdVariables } from "hono/request-id";
 import type { z } from "zod";
+import type { LogFields } from "./log.js";
 import type { ErrorEnvelope } from "./schemas.js";
 
 type ErrorType = ErrorEnvelope["error"]["type"];
@@ -60,6 +62,13 @@ export class RouteNotFound extends ApiError {
   }
 }
 
+/** The LMX server we forward to did not answer (down, refused, reset). */
+export class UpstreamUnavailable extends ApiError {
+  constructor() {
+    super("server_error", "upstream_unavailable", "the upstream LMX server is not answering", { status: 502 });
+  }
+}
+
 /** The first problem zod found, named by the parameter it concerns. */
 export function invalidParameter(error: z.core.$ZodError): ApiError {
   const issue = error.issues[0];
@@ -85,10 +94,10 @@ export const internalError = () => new ApiError("server_error", "internal_error"
  * The one place an error becomes a response. Anything unexpected is logged in full here and
  * answered with a fixed message: no path, no stack, no library text reaches the client.
  */
-export function handleError(logError: (message: string, error: unknown) => void) {
-  return (error: Error, c: Context): Response => {
+export function handleError<E extends { Variables: RequestIdVariables }>(logError: (message: string, error: unknown, fields: LogFields) => void) {
+  return (error: Error, c: Context<E>): Response => {
     if (error instanceof ApiError) return errorResponse(c, error);
-    logError(`${c.req.method} ${c.req.path} failed`, error);
+    logError(`${c.req.method} ${c.req.path} failed`, error, { requestId: c.var.requestId });
     return errorResponse(c, internalError());
   };
 }

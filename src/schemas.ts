@@ -83,7 +83,8 @@ function integer(name: string, min: number, max: number, fallback: number) {
         return z.NEVER;
       }
       return value;
-    });
+    })
+    .meta({ type: "integer", minimum: min, maximum: max, description: `an integer from ${min} to ${max}; ${fallback} when absent` });
 }
 
 /** An optional text filter; an empty value (`?model=`) means "no filter", as web forms send it. */
@@ -113,7 +114,7 @@ export const ListQuerySchema = z.object({
       return z.NEVER;
     }
     return instant;
-  }),
+  }).meta({ description: "ISO 8601 date or date-time (no offset means UTC): sessions updated at or after it", examples: ["2026-07-01"] }),
 });
 export type ListQuery = z.output<typeof ListQuerySchema>;
 
@@ -132,7 +133,7 @@ export const SearchQuerySchema = z.object({
       return z.NEVER;
     }
     return q;
-  }),
+  }).meta({ minLength: 1, maxLength: MAX_QUERY_CODE_POINTS, description: "whitespace-separated terms, all must match; 1 to 200 characters after trimming" }),
   limit: integer("limit", 1, 100, 20),
 });
 export type SearchQuery = z.output<typeof SearchQuerySchema>;
