@@ -32,7 +32,10 @@ export function forwardTo(upstream: URL, logger: Logger): Handler<{ Variables: R
     headers.set("x-request-id", c.var.requestId);
     try {
       // Passed as `raw` so Hono's proxy keeps method, body and signal and strips the hop-by-hop headers.
-      return await proxy(upstreamUrl(upstream, incoming), { raw: new Request(c.req.raw, { headers }) });
+      const response = await proxy(upstreamUrl(upstream, incoming), { raw: new Request(c.req.raw, { headers }) });
+      // A Response returned as is skips the headers set through `c`: give it our request id here.
+      response.headers.set("x-request-id", c.var.requestId);
+      return response;
     } catch (error) {
       if (c.req.raw.signal.aborted) throw error; // the client left: nobody to answer
       logger.warn(`upstream ${upstream.origin} did not answer ${c.req.method} ${incoming.pathname}: ${causeOf(error)}`, {

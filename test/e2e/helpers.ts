@@ -15,9 +15,9 @@ export interface ServerProcess {
   exited: Promise<number | string>;
 }
 
-/** Starts `node dist/node.js` with the given flags and environment (nothing inherited but PATH/HOME). */
+/** Starts `node dist/cli.js` (what `npm start` and the bin run) with the given flags and environment (nothing inherited but PATH/HOME). */
 export function startProcess(args: string[], env: Record<string, string>): ServerProcess {
-  const child = spawn(process.execPath, ["dist/node.js", ...args], {
+  const child = spawn(process.execPath, ["dist/cli.js", ...args], {
     cwd: root,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
