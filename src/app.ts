@@ -1,10 +1,10 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
-import { requestId, type RequestIdVariables } from "hono/request-id";
+import { type RequestIdVariables, requestId } from "hono/request-id";
 import { adminKeyAuth } from "./auth.js";
 import { conditionalGet, privateNoCache } from "./caching.js";
 import { errorResponse, handleError, RouteNotFound } from "./errors.js";
-import { requestLog, silentLogger, type Logger } from "./log.js";
+import { type Logger, requestLog, silentLogger } from "./log.js";
 import { openApiDocument } from "./openapi.js";
 import { sessionRoutes } from "./routes/sessions.js";
 import { SessionService, type SessionServiceOptions } from "./sessions/service.js";
@@ -45,9 +45,11 @@ export function createApp(options: AppOptions) {
 
   const upstream = options.upstream;
   // With an upstream, requests for LMX's paths pass through untouched: no CORS or key check of ours.
-  const ours = (middleware: MiddlewareHandler): MiddlewareHandler => (c, next) =>
-    upstream && !ownsPath(c.req.path) ? next() : middleware(c, next);
-  let openApi: ReturnType<typeof openApiDocument> | undefined;
+  const ours =
+    (middleware: MiddlewareHandler): MiddlewareHandler =>
+    (c, next) =>
+      upstream && !ownsPath(c.req.path) ? next() : middleware(c, next);
+  const openApi = openApiDocument(options.version);
 
   const app = new Hono<AppEnv>();
   app.onError(handleError((line, error, fields) => logger.error(line, error, fields)));
@@ -72,7 +74,7 @@ export function createApp(options: AppOptions) {
       await next();
     })
     .get("/healthz", (c) => c.json({ status: "ok" as const, version: options.version }, 200))
-    .get("/openapi.json", (c) => c.json((openApi ??= openApiDocument(options.version)), 200))
+    .get("/openapi.json", (c) => c.json(openApi, 200))
     .use("/admin/*", ours(privateNoCache()))
     .use("/admin/*", ours(adminKeyAuth({ key: options.adminKey })))
     .use("/admin/sessions/*", conditionalGet())

@@ -101,7 +101,9 @@ export function defaultSessionsDir(env: Record<string, string | undefined>, home
   return path.join(homedir, ".config", "opta", "sessions");
 }
 
-const ACCEPTED = Object.keys(OPTIONS).map((name) => `--${name}`).join(", ");
+const ACCEPTED = Object.keys(OPTIONS)
+  .map((name) => `--${name}`)
+  .join(", ");
 
 function parseFlags(argv: readonly string[]) {
   try {

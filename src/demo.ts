@@ -23,11 +23,26 @@ export function demoCorpus(now: number, count = 24): Record<string, string> {
     const messages = [
       { role: "system", content: "You are Opta, a coding agent working in the user's repository." },
       { role: "user", content: topic?.ask },
-      { role: "assistant", content: null, tool_calls: [{ id: `call_${i}`, type: "function", function: { name: "read_file", arguments: '{"path":"src/index.ts"}' } }] },
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [{ id: `call_${i}`, type: "function", function: { name: "read_file", arguments: '{"path":"src/index.ts"}' } }],
+      },
       { role: "tool", tool_call_id: `call_${i}`, content: "export function main() { /* ... */ }" },
       { role: "assistant", content: `Here is what I found about "${topic?.title || "your question"}", step by step.` },
     ];
-    const session = { id, created, updated, model, cwd: `/Users/demo/projects/app-${i % 3}`, title: topic?.title ?? "", tags: topic?.tags ?? [], messages, toolCallCount: 1, compacted: i % 7 === 6 };
+    const session = {
+      id,
+      created,
+      updated,
+      model,
+      cwd: `/Users/demo/projects/app-${i % 3}`,
+      title: topic?.title ?? "",
+      tags: topic?.tags ?? [],
+      messages,
+      toolCallCount: 1,
+      compacted: i % 7 === 6,
+    };
     files[`${id}.json`] = JSON.stringify(session, null, 2);
     entries[id] = { title: session.title, model, tags: session.tags, created, messageCount: messages.length, toolCallCount: 1 };
   }

@@ -1,9 +1,9 @@
-import { getRequestListener, RequestError } from "@hono/node-server";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { access, constants, stat } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { getRequestListener, RequestError } from "@hono/node-server";
 import { createApp } from "./app.js";
 import { compressJson } from "./compression.js";
 import type { Config } from "./config.js";
@@ -94,7 +94,7 @@ function generatedKey(announce: (text: string) => void): string {
     [
       "No OPTA_ADMIN_KEY is set, so this run uses a generated admin key (shown only now):",
       `  ${key}`,
-      "Set a permanent one before starting, e.g.: export OPTA_ADMIN_KEY=\"$(openssl rand -base64 24)\"",
+      'Set a permanent one before starting, e.g.: export OPTA_ADMIN_KEY="$(openssl rand -base64 24)"',
     ].join("\n"),
   );
   return key;
@@ -102,9 +102,11 @@ function generatedKey(announce: (text: string) => void): string {
 
 function listenError(error: NodeJS.ErrnoException, config: Config): Error {
   const where = `${config.host}:${config.port}`;
-  if (error.code === "EADDRINUSE") return new StartupError(`port ${config.port} on ${config.host} is already in use: stop the other server or pick another with --port`);
+  if (error.code === "EADDRINUSE")
+    return new StartupError(`port ${config.port} on ${config.host} is already in use: stop the other server or pick another with --port`);
   if (error.code === "EACCES") return new StartupError(`not allowed to listen on ${where}: pick a port above 1023 with --port`);
-  if (error.code === "EADDRNOTAVAIL" || error.code === "ENOTFOUND") return new StartupError(`cannot listen on ${where}: no such address on this machine (check --host)`);
+  if (error.code === "EADDRNOTAVAIL" || error.code === "ENOTFOUND")
+    return new StartupError(`cannot listen on ${where}: no such address on this machine (check --host)`);
   return new StartupError(`cannot listen on ${where}: ${error.message}`);
 }
 

@@ -30,7 +30,14 @@ interface Operation {
 }
 
 const OPERATIONS: readonly Operation[] = [
-  { method: "get", path: "/healthz", summary: "Is the service up?", ok: { description: "Up", name: "Health", schema: HealthSchema }, admin: false, errors: [500] },
+  {
+    method: "get",
+    path: "/healthz",
+    summary: "Is the service up?",
+    ok: { description: "Up", name: "Health", schema: HealthSchema },
+    admin: false,
+    errors: [500],
+  },
   {
     method: "get",
     path: "/openapi.json",

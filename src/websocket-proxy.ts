@@ -8,7 +8,15 @@ import { ownsPath, upstreamUrl } from "./upstream.js";
 /** Node edge: HTTP upgrades never reach the fetch handler, so WebSockets to LMX are bridged here with `ws`. */
 
 // Set by the WebSocket handshake itself on each side; the rest of the client's headers go to LMX as they came.
-const HANDSHAKE_HEADERS = new Set(["host", "connection", "upgrade", "sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions", "sec-websocket-protocol"]);
+const HANDSHAKE_HEADERS = new Set([
+  "host",
+  "connection",
+  "upgrade",
+  "sec-websocket-key",
+  "sec-websocket-version",
+  "sec-websocket-extensions",
+  "sec-websocket-protocol",
+]);
 
 export interface WebSocketForwarder {
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
@@ -37,7 +45,10 @@ export function webSocketForwarder(upstream: URL, logger: Logger): WebSocketForw
         if (!HANDSHAKE_HEADERS.has(name) && value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
       }
       headers["x-forwarded-host"] = request.headers.host ?? "";
-      const protocols = (request.headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim()).filter(Boolean);
+      const protocols = (request.headers["sec-websocket-protocol"] ?? "")
+        .split(",")
+        .map((p) => p.trim())
+        .filter(Boolean);
 
       const toUpstream = new WebSocket(target, protocols, { headers, perMessageDeflate: false });
       let settled = false; // the client's handshake is answered once: completed, or refused
@@ -89,7 +100,7 @@ function refuse(socket: Duplex, response: Response): void {
   if (socket.destroyed) return;
   void response.text().then((body) => {
     const lines = [`HTTP/1.1 ${response.status} ${response.statusText || "Error"}`, "Connection: close"];
-    response.headers.forEach((value, name) => lines.push(`${name}: ${value}`));
+    for (const [name, value] of response.headers) lines.push(`${name}: ${value}`);
     lines.push(`Content-Length: ${Buffer.byteLength(body)}`);
     socket.end(`${lines.join("\r\n")}\r\n\r\n${body}`);
   });

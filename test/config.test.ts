@@ -1,6 +1,6 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig, type Config } from "../src/config.js";
+import { type Config, ConfigError, parseConfig } from "../src/config.js";
 
 const linux = { homedir: "/home/dev", platform: "linux" };
 

@@ -1,10 +1,10 @@
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_KEY } from "../fixtures/sessions.js";
-import { buildOnce, startProcess, waitForOutput, type ServerProcess } from "./helpers.js";
+import { buildOnce, type ServerProcess, startProcess, waitForOutput } from "./helpers.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const version = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version as string;
@@ -52,7 +52,10 @@ describe("the opta-sessions command", () => {
     server = startProcess(["--demo", "--port", "0"], { OPTA_ADMIN_KEY: ADMIN_KEY });
     const [, dir] = await waitForOutput(server, /demo: serving generated sample sessions from (\S+)/);
     const [, url] = await waitForOutput(server, /listening on (http:\/\/\S+)/);
-    const page = (await (await fetch(`${url}/admin/sessions?limit=5`, { headers: { "X-Admin-Key": ADMIN_KEY } })).json()) as { total: number; sessions: { title: string | null; first_user_message: string | null }[] };
+    const page = (await (await fetch(`${url}/admin/sessions?limit=5`, { headers: { "X-Admin-Key": ADMIN_KEY } })).json()) as {
+      total: number;
+      sessions: { title: string | null; first_user_message: string | null }[];
+    };
     expect(page.total).toBeGreaterThanOrEqual(20);
     expect(page.sessions.every((s) => s.first_user_message)).toBe(true);
     expect(existsSync(dir as string)).toBe(true);
@@ -67,8 +70,14 @@ describe("the opta-sessions command", () => {
     const res = await fetch(`${url}/admin/sessions?model=secret-filter`, { headers: { "X-Admin-Key": ADMIN_KEY, "X-Request-Id": "poll-7" } });
     expect(res.headers.get("X-Request-Id")).toBe("poll-7");
     await waitForOutput(server, /GET \/admin\/sessions 200/);
-    const lines = server.output().trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(lines).toContainEqual(expect.objectContaining({ level: "info", requestId: "poll-7", msg: expect.stringMatching(/^GET \/admin\/sessions 200 \d+ms$/) }));
+    const lines = server
+      .output()
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines).toContainEqual(
+      expect.objectContaining({ level: "info", requestId: "poll-7", msg: expect.stringMatching(/^GET \/admin\/sessions 200 \d+ms$/) }),
+    );
     expect(server.output()).not.toContain("secret-filter");
     expect(server.output()).not.toContain(ADMIN_KEY);
   });

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ADMIN_KEY, cliFile, cliSession } from "../fixtures/sessions.js";
-import { buildOnce, startProcess, waitForOutput, type ServerProcess } from "./helpers.js";
+import { buildOnce, type ServerProcess, startProcess, waitForOutput } from "./helpers.js";
 
 const DASHBOARD = "http://dashboard.test:3000";
 
@@ -152,7 +152,13 @@ describe("the real Node server on loopback", () => {
   it("answers raw hostile paths (backslashes, dot segments, NUL) with the envelope and never the file outside", async () => {
     await writeFile(path.join(dir, "..", "secret.json"), cliFile(cliSession("secret")));
     const url = new URL(await start([]));
-    for (const target of ["/admin/sessions/..\\..\\secret", "/admin/sessions/../secret", "/admin/sessions/%2e%2e/secret", "/admin/sessions/secret%00", "/admin/sessions/..%2Fsecret"]) {
+    for (const target of [
+      "/admin/sessions/..\\..\\secret",
+      "/admin/sessions/../secret",
+      "/admin/sessions/%2e%2e/secret",
+      "/admin/sessions/secret%00",
+      "/admin/sessions/..%2Fsecret",
+    ]) {
       const raw = await rawRequest(url, `GET ${target} HTTP/1.1\r\nHost: ${url.host}\r\nX-Admin-Key: ${ADMIN_KEY}\r\nConnection: close\r\n\r\n`);
       const [head = "", body = ""] = raw.split("\r\n\r\n");
       expect(head, target).toMatch(/^HTTP\/1\.1 4\d\d /);

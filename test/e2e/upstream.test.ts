@@ -1,12 +1,12 @@
+import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { WebSocket, WebSocketServer } from "ws";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { WebSocket, WebSocketServer } from "ws";
 import { ADMIN_KEY } from "../fixtures/sessions.js";
-import { buildOnce, startProcess, waitForOutput, type ServerProcess } from "./helpers.js";
+import { buildOnce, type ServerProcess, startProcess, waitForOutput } from "./helpers.js";
 
 /** A stand-in for LMX on loopback: echoes HTTP requests, streams SSE on demand, echoes WebSocket messages. */
 interface FakeLmx {

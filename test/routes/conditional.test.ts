@@ -73,6 +73,6 @@ describe("request ids", () => {
   it("keeps a caller's well-formed id and replaces a hostile one", async () => {
     const app = appFor(storeWith([]));
     expect((await app.request("/healthz", { headers: { "X-Request-Id": "dash-42" } })).headers.get("X-Request-Id")).toBe("dash-42");
-    expect((await app.request("/healthz", { headers: { "X-Request-Id": "a b\"<x>" } })).headers.get("X-Request-Id")).not.toContain("<");
+    expect((await app.request("/healthz", { headers: { "X-Request-Id": 'a b"<x>' } })).headers.get("X-Request-Id")).not.toContain("<");
   });
 });

@@ -5,7 +5,10 @@ import { appFor } from "../fixtures/sessions.js";
 
 type Document = {
   openapi: string;
-  paths: Record<string, Record<string, { security: unknown[]; parameters: { name: string; in: string; schema: Record<string, unknown> }[]; responses: Record<string, unknown> }>>;
+  paths: Record<
+    string,
+    Record<string, { security: unknown[]; parameters: { name: string; in: string; schema: Record<string, unknown> }[]; responses: Record<string, unknown> }>
+  >;
   components: { securitySchemes: Record<string, unknown>; schemas: Record<string, unknown> };
 };
 
@@ -65,7 +68,8 @@ describe("GET /openapi.json", () => {
     for (const operations of Object.values(paths)) {
       for (const operation of Object.values(operations)) {
         for (const [status, response] of Object.entries(operation.responses)) {
-          if (Number(status) >= 400) expect(response).toMatchObject({ content: { "application/json": { schema: { $ref: "#/components/schemas/ErrorEnvelope" } } } });
+          if (Number(status) >= 400)
+            expect(response).toMatchObject({ content: { "application/json": { schema: { $ref: "#/components/schemas/ErrorEnvelope" } } } });
         }
       }
     }
