@@ -21,7 +21,8 @@ describe("the example LaunchAgent", () => {
   });
 
   it("starts at login, restarts, and logs to a file", () => {
-    for (const key of ["Label", "RunAtLoad", "KeepAlive", "StandardOutPath", "StandardErrorPath", "OPTA_ADMIN_KEY"]) expect(plist).toContain(`<key>${key}</key>`);
+    for (const key of ["Label", "RunAtLoad", "KeepAlive", "StandardOutPath", "StandardErrorPath", "OPTA_ADMIN_KEY"])
+      expect(plist).toContain(`<key>${key}</key>`);
     expect(plist).toContain("<string>dev.opta.sessions</string>");
     expect(plist).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<!DOCTYPE plist/);
   });
