@@ -81,10 +81,10 @@ export function errorResponse(c: Context, error: ApiError): Response {
 }
 
 /** The envelope outside any Hono context: for a request the server could not even turn into a Request. */
-export function bareErrorResponse(error: ApiError): Response {
+export function bareErrorResponse(error: ApiError, requestId: string): Response {
   return new Response(JSON.stringify(error.toJSON()), {
     status: error.status,
-    headers: { "Content-Type": "application/json", ...error.headers },
+    headers: { "Content-Type": "application/json", "X-Request-Id": requestId, ...error.headers },
   });
 }
 

@@ -13,6 +13,11 @@ export interface Logger {
   error(line: string, error?: unknown, fields?: LogFields): void;
 }
 
+/** The caller's `X-Request-Id` when well formed (the rule hono/request-id applies), else a new one: for the Node edge. */
+export function requestIdFor(offered: string | undefined): string {
+  return offered && /^[\w\-=]{1,255}$/.test(offered) ? offered : crypto.randomUUID();
+}
+
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 
 /** One line per request: method, path (never the query string, which may hold secrets), status, time, request id. */

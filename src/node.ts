@@ -8,7 +8,7 @@ import { createApp } from "./app.js";
 import { compressJson } from "./compression.js";
 import type { Config } from "./config.js";
 import { ApiError, bareErrorResponse, internalError } from "./errors.js";
-import type { Logger } from "./log.js";
+import { type Logger, requestIdFor } from "./log.js";
 import { FsStore } from "./storage/fs-store.js";
 import { ownsPath } from "./upstream.js";
 import { webSocketForwarder } from "./websocket-proxy.js";
@@ -35,12 +35,13 @@ export async function startServer(config: Config, logger: Logger, announce = toT
   const listener = getRequestListener(handler, {
     // Requests Node cannot turn into a Request (a raw backslash in the path, a bad Host) still get the envelope.
     errorHandler: (error) => {
+      const requestId = requestIdFor(undefined); // the request could not be read, nor its id
       if (error instanceof RequestError) {
-        logger.info(`malformed request refused: ${error.message}`);
-        return bareErrorResponse(new ApiError("invalid_request_error", "malformed_request", "malformed request: bad path or Host header"));
+        logger.info(`malformed request refused: ${error.message}`, { requestId });
+        return bareErrorResponse(new ApiError("invalid_request_error", "malformed_request", "malformed request: bad path or Host header"), requestId);
       }
-      logger.error("request failed outside the app", error);
-      return bareErrorResponse(internalError());
+      logger.error("request failed outside the app", error, { requestId });
+      return bareErrorResponse(internalError(), requestId);
     },
   });
   const server = createServer(listener);

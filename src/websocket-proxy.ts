@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { type RawData, WebSocket, WebSocketServer } from "ws";
 import { bareErrorResponse, RouteNotFound, UpstreamUnavailable } from "./errors.js";
-import type { Logger } from "./log.js";
+import { type Logger, requestIdFor } from "./log.js";
 import { ownsPath, upstreamUrl } from "./upstream.js";
 
 /** Node edge: HTTP upgrades never reach the fetch handler, so WebSockets to LMX are bridged here with `ws`. */
@@ -32,11 +32,20 @@ export interface WebSocketForwarder {
 export function webSocketForwarder(upstream: URL, logger: Logger): WebSocketForwarder {
   const server = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   const open = new Set<WebSocket>();
+  const requestIds = new WeakMap<IncomingMessage, string>();
+  // The 101 answer carries the request id too, like every HTTP answer.
+  server.on("headers", (lines, request) => lines.push(`X-Request-Id: ${requestIds.get(request) ?? ""}`));
 
   return {
     handleUpgrade(request, socket, head) {
       const incoming = new URL(request.url ?? "/", "http://placeholder");
-      if (ownsPath(incoming.pathname)) return refuse(socket, bareErrorResponse(new RouteNotFound()));
+      const offered = request.headers["x-request-id"];
+      const requestId = requestIdFor(Array.isArray(offered) ? undefined : offered);
+      const log = (line: string) => logger.info(`WebSocket ${incoming.pathname} ${line}`, { requestId });
+      if (ownsPath(incoming.pathname)) {
+        log("404: not forwarded (ours)");
+        return refuse(socket, bareErrorResponse(new RouteNotFound(), requestId));
+      }
 
       const target = upstreamUrl(upstream, incoming);
       target.protocol = target.protocol === "https:" ? "wss:" : "ws:";
@@ -45,6 +54,7 @@ export function webSocketForwarder(upstream: URL, logger: Logger): WebSocketForw
         if (!HANDSHAKE_HEADERS.has(name) && value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
       }
       headers["x-forwarded-host"] = request.headers.host ?? "";
+      headers["x-request-id"] = requestId;
       const protocols = (request.headers["sec-websocket-protocol"] ?? "")
         .split(",")
         .map((p) => p.trim())
@@ -54,19 +64,23 @@ export function webSocketForwarder(upstream: URL, logger: Logger): WebSocketForw
       let settled = false; // the client's handshake is answered once: completed, or refused
       toUpstream.on("unexpected-response", (_req, res) => {
         settled = true;
-        refuse(socket, new Response(null, { status: res.statusCode ?? 502 }));
+        log(`${res.statusCode}: refused by the upstream`);
+        refuse(socket, new Response(null, { status: res.statusCode ?? 502, headers: { "X-Request-Id": requestId } }));
         res.resume();
         toUpstream.terminate();
       });
       toUpstream.on("error", (error) => {
         if (settled) return;
         settled = true;
-        logger.warn(`upstream ${upstream.origin} refused WebSocket ${incoming.pathname}: ${error.message}`);
-        refuse(socket, bareErrorResponse(new UpstreamUnavailable()));
+        logger.warn(`upstream ${upstream.origin} did not answer WebSocket ${incoming.pathname}: ${error.message}`, { requestId });
+        refuse(socket, bareErrorResponse(new UpstreamUnavailable(), requestId));
       });
       toUpstream.once("open", () => {
         settled = true;
+        requestIds.set(request, requestId);
         server.handleUpgrade(request, socket, head, (toClient) => {
+          log("101: connected to the upstream");
+          toClient.once("close", (code) => log(`closed (${code})`));
           open.add(toClient).add(toUpstream);
           relay(toClient, toUpstream);
           relay(toUpstream, toClient);

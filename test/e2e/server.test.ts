@@ -162,6 +162,7 @@ describe("the real Node server on loopback", () => {
       const raw = await rawRequest(url, `GET ${target} HTTP/1.1\r\nHost: ${url.host}\r\nX-Admin-Key: ${ADMIN_KEY}\r\nConnection: close\r\n\r\n`);
       const [head = "", body = ""] = raw.split("\r\n\r\n");
       expect(head, target).toMatch(/^HTTP\/1\.1 4\d\d /);
+      expect(head, target).toMatch(/^x-request-id: \S+$/im);
       expect(body, target).toMatch(/"error":\{"message":/);
       expect(body, target).not.toContain("question from secret");
     }

@@ -127,7 +127,10 @@ describe("in front of LMX (--upstream)", () => {
   it("forwards WebSocket upgrades: subprotocol, text and binary messages, close", async () => {
     const url = await start();
     const socket = new WebSocket(`${url.replace("http", "ws")}/v1/chat/stream?session=1`, ["lmx.v1"], { headers: { Authorization: "Bearer lmx-key" } });
+    const upgraded = new Promise<IncomingMessage>((resolve) => socket.once("upgrade", resolve));
     await new Promise((resolve, reject) => socket.once("open", resolve).once("error", reject));
+    const requestId = (await upgraded).headers["x-request-id"];
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(socket.protocol).toBe("lmx.v1");
     const received: (string | Buffer)[] = [];
     socket.on("message", (data, isBinary) => received.push(isBinary ? Buffer.from(data as Buffer) : data.toString()));
@@ -137,7 +140,8 @@ describe("in front of LMX (--upstream)", () => {
     while (received.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(received).toEqual(["echo: hello", Buffer.from([1, 2, 3])]);
     const upgrade = lmx.requests.find((r) => r.method === "WS");
-    expect(upgrade).toMatchObject({ url: "/v1/chat/stream?session=1", headers: { authorization: "Bearer lmx-key" } });
+    expect(upgrade).toMatchObject({ url: "/v1/chat/stream?session=1", headers: { authorization: "Bearer lmx-key", "x-request-id": requestId } });
+    expect(server?.output()).toContain(`[${requestId}] WebSocket /v1/chat/stream 101`);
     socket.close(1000, "done");
     await new Promise((resolve) => socket.once("close", resolve));
   });
