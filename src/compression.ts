@@ -20,11 +20,13 @@ export function compressJson<Rest extends unknown[]>(handler: FetchHandler<Rest>
   const threshold = options.thresholdBytes ?? 1024;
   return async (request, ...rest) => {
     const response = await handler(request, ...rest);
-    if (!options.applies(request) || !response.body || response.headers.has("Content-Encoding")) return response;
-    if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(response.headers.get("Content-Type") ?? "")) return response;
-
+    if (!options.applies(request) || response.headers.has("Content-Encoding")) return response;
     const headers = new Headers(response.headers);
     headers.append("Vary", "Accept-Encoding"); // the same URL answers differently by Accept-Encoding
+    // A 304 stands for the 200 it revalidates, so it names the same Vary.
+    if (response.status === 304) return new Response(null, { status: 304, statusText: response.statusText, headers });
+    if (!response.body || !/^application\/(?:[\w.+-]+\+)?json\b/i.test(response.headers.get("Content-Type") ?? "")) return response;
+
     const body = new Uint8Array(await response.arrayBuffer());
     const encoding = preferredEncoding(request.headers.get("Accept-Encoding"));
     const init = { status: response.status, statusText: response.statusText, headers };

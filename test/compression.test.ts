@@ -42,6 +42,8 @@ describe("compression", () => {
     const res = await handler(new Request("http://opta.test/admin/sessions/big", { headers: { ...AUTH, "Accept-Encoding": "br", "If-None-Match": etag } }));
     expect(res.status).toBe(304);
     expect(res.headers.get("Content-Encoding")).toBeNull();
+    expect(res.headers.get("Vary")).toContain("Accept-Encoding");
+    expect(res.headers.get("ETag")).toBe(etag);
   });
 
   it.each([
