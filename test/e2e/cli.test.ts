@@ -2,15 +2,14 @@ import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { ADMIN_KEY } from "../fixtures/sessions.js";
-import { buildOnce, type ServerProcess, startProcess, waitForOutput } from "./helpers.js";
+import { type ServerProcess, startProcess, waitForOutput } from "./helpers.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const version = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version as string;
 let server: ServerProcess | undefined;
 
-beforeAll(buildOnce, 60_000);
 afterEach(async () => {
   if (server && server.child.exitCode === null) {
     server.child.kill("SIGKILL");

@@ -3,9 +3,9 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
-/** Compiles src/ to dist/ exactly as `npm start` does, so the tests run what users run. */
+/** Compiles src/ to dist/ exactly as `npm start` does, so the tests run what users run (once, from build.global.ts). */
 export function buildOnce(): void {
-  execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
+  execFileSync("npm", ["run", "--silent", "build"], { cwd: root, stdio: "inherit" });
 }
 
 export interface ServerProcess {

@@ -2,16 +2,15 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { connect, createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ADMIN_KEY, cliFile, cliSession } from "../fixtures/sessions.js";
-import { buildOnce, type ServerProcess, startProcess, waitForOutput } from "./helpers.js";
+import { type ServerProcess, startProcess, waitForOutput } from "./helpers.js";
 
 const DASHBOARD = "http://dashboard.test:3000";
 
 let dir: string;
 let server: ServerProcess | undefined;
 
-beforeAll(buildOnce, 60_000);
 beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "opta-e2e-"));
 });

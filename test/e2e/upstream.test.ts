@@ -3,10 +3,10 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { WebSocket, WebSocketServer } from "ws";
 import { ADMIN_KEY } from "../fixtures/sessions.js";
-import { buildOnce, type ServerProcess, startProcess, waitForOutput } from "./helpers.js";
+import { type ServerProcess, startProcess, waitForOutput } from "./helpers.js";
 
 /** A stand-in for LMX on loopback: echoes HTTP requests, streams SSE on demand, echoes WebSocket messages. */
 interface FakeLmx {
@@ -58,7 +58,6 @@ let dir: string;
 let lmx: FakeLmx;
 let server: ServerProcess | undefined;
 
-beforeAll(buildOnce, 60_000);
 beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "opta-upstream-"));
   lmx = await startFakeLmx();
