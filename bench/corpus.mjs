@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync 
 import os from "node:os";
 import path from "node:path";
 import { buildSession, damagedText, indexEntry } from "./session.mjs";
-import { assertTermsAreUnique, createRandom, nanoid, SEARCH_TERMS, title as makeTitle } from "./text.mjs";
+import { assertTermsAreUnique, createRandom, title as makeTitle, nanoid, SEARCH_TERMS } from "./text.mjs";
 
 /** Synthetic corpora in the CLI's exact on-disk format, generated once per size and reused across runs. */
 
@@ -91,8 +91,7 @@ function generate(size, dir, log) {
     const id = ids[position];
     const profile = giants.has(position) ? "giant" : random.chance(0.02) ? "agentic" : "chat";
     const bytes =
-      giants.get(position) ??
-      (profile === "agentic" ? Math.min(3 << 20, random.logNormal(64 * 1024, 1.0)) : Math.max(600, random.logNormal(2200, 0.7)));
+      giants.get(position) ?? (profile === "agentic" ? Math.min(3 << 20, random.logNormal(64 * 1024, 1.0)) : Math.max(600, random.logNormal(2200, 0.7)));
     const plant = plantedWords(random, rare.get(position));
     const session = buildSession(random, { ...sessionHeader(random, id), bytes, profile, plant, toolNames: random.chance(0.5) });
     let text = JSON.stringify(session, null, 2);
@@ -119,7 +118,10 @@ function generate(size, dir, log) {
   // A few entries for sessions deleted behind the CLI's back: the index is a hint, never the truth.
   const phantomCount = Math.max(3, Math.round(size * 0.003));
   for (let n = 0; n < phantomCount; n++) {
-    index[nanoid(random)] = indexEntry(buildSession(random, { ...sessionHeader(random, "gone"), bytes: 1500, profile: "chat", plant: [], toolNames: false }), true);
+    index[nanoid(random)] = indexEntry(
+      buildSession(random, { ...sessionHeader(random, "gone"), bytes: 1500, profile: "chat", plant: [], toolNames: false }),
+      true,
+    );
   }
   const indexText = JSON.stringify({ entries: index, updatedAt: new Date(CORPUS_NOW).toISOString() }, null, 2);
   writeFileSync(path.join(dir, "index.json"), indexText);
@@ -135,7 +137,13 @@ function generate(size, dir, log) {
     damaged: damagedCount,
     damagedKinds,
     giants: giants.size,
-    bytes: { sessions: sessionBytes, index: Buffer.byteLength(indexText), median: quantile(fileSizes, 0.5), p99: quantile(fileSizes, 0.99), max: fileSizes.at(-1) },
+    bytes: {
+      sessions: sessionBytes,
+      index: Buffer.byteLength(indexText),
+      median: quantile(fileSizes, 0.5),
+      p99: quantile(fileSizes, 0.99),
+      max: fileSizes.at(-1),
+    },
     index: { entries: Object.keys(index).length, phantom: phantomCount, unlisted: unlistedCount },
     bigSession,
     queries: Object.fromEntries(Object.entries(SEARCH_QUERIES).map(([kind, queries]) => [kind, queries.map((q) => ({ q, hits: hits(q) }))])),
@@ -160,7 +168,9 @@ function sessionHeader(random, id) {
 /** Common words go in most sessions, medium ones in a few percent, each rare one in exactly five. */
 function plantedWords(random, rareWord) {
   const words = [];
-  SEARCH_TERMS.common.forEach((word, n) => random.chance([0.8, 0.7, 0.6][n]) && words.push(word));
+  SEARCH_TERMS.common.forEach((word, n) => {
+    if (random.chance([0.8, 0.7, 0.6][n])) words.push(word);
+  });
   for (const word of SEARCH_TERMS.medium) if (random.chance(0.05)) words.push(word);
   if (rareWord) words.push(rareWord);
   return words;

@@ -5,7 +5,16 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { CORPORA_ROOT, CORPUS_NOW, ensureCorpus } from "./corpus.mjs";
 import {
-  bareScan, createClient, healthzProbe, median, percentilesBetween, readParseStringify, sequentialLatency, throughput, timeToCompleteList, waitForIdle,
+  bareScan,
+  createClient,
+  healthzProbe,
+  median,
+  percentilesBetween,
+  readParseStringify,
+  sequentialLatency,
+  throughput,
+  timeToCompleteList,
+  waitForIdle,
 } from "./measure.mjs";
 import { RESULTS_PATH, summaryLines, writeResults } from "./report.mjs";
 import { cpuTimeOf, memoryOf, startServer } from "./server.mjs";
@@ -14,7 +23,17 @@ import { createRandom } from "./text.mjs";
 /** `npm run bench [-- --sizes 2000,20000] [-- --quick]`: see bench/RESULTS.md for what it measures. */
 
 const SETTINGS = {
-  full: { sizes: [2000, 20000, 100000], warmup: 50, count: 500, maxMs: 60_000, searchCount: 200, searchMaxMs: 30_000, bigRuns: 5, durationSec: 10, bareRuns: 3 },
+  full: {
+    sizes: [2000, 20000, 100000],
+    warmup: 50,
+    count: 500,
+    maxMs: 60_000,
+    searchCount: 200,
+    searchMaxMs: 30_000,
+    bigRuns: 5,
+    durationSec: 10,
+    bareRuns: 3,
+  },
   quick: { sizes: [2000], warmup: 10, count: 100, maxMs: 20_000, searchCount: 30, searchMaxMs: 10_000, bigRuns: 3, durationSec: 3, bareRuns: 1 },
 };
 const THROUGHPUT_CONNECTIONS = 16;
@@ -39,7 +58,18 @@ function settingsFromArgs(argv) {
  */
 async function listMix(client, count) {
   const day = (daysAgo) => new Date(CORPUS_NOW - daysAgo * DAY_MS).toISOString();
-  const filters = ["", "", "", "model=llama", "model=QWEN", "tag=work", "tag=perf", `since=${day(30).slice(0, 10)}`, `since=${day(180)}`, `model=minimax&since=${day(90).slice(0, 10)}`];
+  const filters = [
+    "",
+    "",
+    "",
+    "model=llama",
+    "model=QWEN",
+    "tag=work",
+    "tag=perf",
+    `since=${day(30).slice(0, 10)}`,
+    `since=${day(180)}`,
+    `model=minimax&since=${day(90).slice(0, 10)}`,
+  ];
   const totals = new Map();
   for (const filter of new Set(filters)) {
     const { status, body } = await client.get(`/admin/sessions?limit=1&${filter}`);
@@ -108,7 +138,8 @@ async function benchSize(size, settings) {
       healthz: await throughput(server.url, adminKey, ["/healthz"], options),
     };
     for (const [name, run] of Object.entries(r.throughput)) {
-      if (run.errors || run.non2xx) r.notes.push(`Throughput (${name}): ${run.errors} errors/timeouts and ${run.non2xx} non-2xx answers out of ${run.requests}.`);
+      if (run.errors || run.non2xx)
+        r.notes.push(`Throughput (${name}): ${run.errors} errors/timeouts and ${run.non2xx} non-2xx answers out of ${run.requests}.`);
     }
 
     log(`${size}: restart`);
@@ -140,7 +171,9 @@ async function coldStart(r, server, client, timeoutMs) {
   }
   r.healthzDuringScan = percentilesBetween(probed.samples, server.listeningAt, r.cold.at);
   r.healthzAfterList = percentilesBetween(probed.samples, r.cold.at, process.hrtime.bigint());
-  r.notes.push(`Listening ${Math.round(Number(server.listeningAt - server.spawnedAt) / 1e6)} ms after spawn; first complete list after ${r.cold.polls} poll(s).`);
+  r.notes.push(
+    `Listening ${Math.round(Number(server.listeningAt - server.spawnedAt) / 1e6)} ms after spawn; first complete list after ${r.cold.polls} poll(s).`,
+  );
   r.notes.push(`The server warned ${server.warnings()} times during the cold start; the corpus has ${r.meta.damaged} damaged files.`);
   if (r.settleMs === null) r.notes.push(`The server was still busy (CPU) ${timeoutMs / 1000} s after its first complete list; warm figures were taken anyway.`);
   if (probed.failures) r.notes.push(`${probed.failures} /healthz probes failed during start-up.`);
@@ -157,7 +190,8 @@ async function warmLatencies(r, client, listPaths, settings) {
     await checkSearch(client, queries, r.notes);
     const paths = { [kind]: queries.map(({ q }) => searchPath(q)) };
     ({ [kind]: r.search[kind] } = await sequentialLatency(client, paths, { count: settings.searchCount, maxMs: settings.searchMaxMs }));
-    if (r.search[kind].n < settings.searchCount) r.notes.push(`Search (${kind}) ran out of its ${settings.searchMaxMs / 1000} s budget after ${r.search[kind].n} requests.`);
+    if (r.search[kind].n < settings.searchCount)
+      r.notes.push(`Search (${kind}) ran out of its ${settings.searchMaxMs / 1000} s budget after ${r.search[kind].n} requests.`);
   }
 }
 

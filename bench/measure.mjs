@@ -1,8 +1,8 @@
-import autocannon from "autocannon";
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import http from "node:http";
 import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
 
 /** The measurements: HTTP timings on keep-alive connections, start-up polling, throughput, and the baselines. */
 
@@ -107,7 +107,10 @@ export function healthzProbe(baseUrl, { everyMs = 10, maxRequests = 60_000 } = {
     const dueAt = process.hrtime.bigint();
     const request = client
       .get("/healthz")
-      .then(({ status, ms }) => (status === 200 ? samples.push({ dueAt, ms }) : failures++), () => failures++)
+      .then(
+        ({ status, ms }) => (status === 200 ? samples.push({ dueAt, ms }) : failures++),
+        () => failures++,
+      )
       .finally(() => inFlight.delete(request));
     inFlight.add(request);
     // Scheduled against the start, not the last tick, so timer drift does not thin the samples.

@@ -40,10 +40,23 @@ function rowsOf(r) {
   search("twoTerm", "two terms");
   add(
     `GET /admin/sessions/:id, ${r.bigSession ? fmtBytes(r.bigSession.bytes) : "~10 MiB"} session (median)`,
-    r.bigSession?.ms, fmtMs(r.bigSession?.ms), r.bigSession?.baselineMs, `read+parse+stringify ${fmtMs(r.bigSession?.baselineMs)}`,
+    r.bigSession?.ms,
+    fmtMs(r.bigSession?.ms),
+    r.bigSession?.baselineMs,
+    `read+parse+stringify ${fmtMs(r.bigSession?.baselineMs)}`,
   );
-  add("List throughput, 16 connections", r.throughput?.list.rps, fmtRps(r.throughput?.list.rps), r.throughput?.healthz.rps, `/healthz ${fmtRps(r.throughput?.healthz.rps)}`, { min: 0.5 });
-  add("Server RSS after warm-up", r.memory?.rss, r.memory ? fmtBytes(r.memory.rss) : "—", undefined, r.memory?.peak ? `peak ${fmtBytes(r.memory.peak)}` : "—", { atMost: 300 * MiB, label: "≤ 300 MiB" });
+  add(
+    "List throughput, 16 connections",
+    r.throughput?.list.rps,
+    fmtRps(r.throughput?.list.rps),
+    r.throughput?.healthz.rps,
+    `/healthz ${fmtRps(r.throughput?.healthz.rps)}`,
+    { min: 0.5 },
+  );
+  add("Server RSS after warm-up", r.memory?.rss, r.memory ? fmtBytes(r.memory.rss) : "—", undefined, r.memory?.peak ? `peak ${fmtBytes(r.memory.peak)}` : "—", {
+    atMost: 300 * MiB,
+    label: "≤ 300 MiB",
+  });
   const during = r.healthzDuringScan;
   add(
     "/healthz p99 during the cold scan",
@@ -61,7 +74,13 @@ function rowsOf(r) {
     r.healthz?.p99,
     `warm /healthz p99 ${fmtMs(r.healthz?.p99)}`,
   );
-  add("Busy (CPU) after the first complete list, until idle", r.settleMs ?? undefined, r.settleMs === null ? "still busy at the time limit" : fmtMs(r.settleMs), undefined, "—");
+  add(
+    "Busy (CPU) after the first complete list, until idle",
+    r.settleMs ?? undefined,
+    r.settleMs === null ? "still busy at the time limit" : fmtMs(r.settleMs),
+    undefined,
+    "—",
+  );
   return rows;
 }
 

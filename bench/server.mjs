@@ -147,6 +147,9 @@ export function cpuTimeOf(pid) {
     const fields = stat.slice(stat.lastIndexOf(") ") + 2).split(" ");
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
   }
-  const [rest, minutes = "0", hours = "0"] = execFileSync("ps", ["-o", "time=", "-p", String(pid)], { encoding: "utf8" }).trim().split(":").reverse();
+  const [rest, minutes = "0", hours = "0"] = execFileSync("ps", ["-o", "time=", "-p", String(pid)], { encoding: "utf8" })
+    .trim()
+    .split(":")
+    .reverse();
   return ((Number(hours) * 60 + Number(minutes)) * 60 + Number(rest)) * 1000;
 }

@@ -96,7 +96,16 @@ export function indexEntry(session, newerCli) {
   const preview = session.messages
     .filter((message) => message.role !== "system" && message.role !== "tool")
     .slice(0, 6)
-    .map((message) => (typeof message.content === "string" ? message.content : Array.isArray(message.content) ? message.content.filter((part) => part.type === "text").map((part) => part.text).join(" ") : ""))
+    .map((message) =>
+      typeof message.content === "string"
+        ? message.content
+        : Array.isArray(message.content)
+          ? message.content
+              .filter((part) => part.type === "text")
+              .map((part) => part.text)
+              .join(" ")
+          : "",
+    )
     .join("\n")
     .slice(0, 2000);
   return { ...entry, toolCallCount: session.toolCallCount, preview };
@@ -106,5 +115,5 @@ export function indexEntry(session, newerCli) {
 export function damagedText(random, kind, sessionText) {
   if (kind === "truncated") return sessionText.slice(0, Math.floor(sessionText.length * (0.2 + 0.7 * random.next())));
   if (kind === "array") return random.chance(0.5) ? "[]\n" : JSON.stringify([{ role: "user", content: sentence(random) }], null, 2);
-  return random.pick(["", "\u0000\u0000\u0000\u0000", "<<<<<<< HEAD\n{\n  \"id\": \"x\"\n=======\n", "undefined", paragraph(random, 1, 2)]);
+  return random.pick(["", "\u0000\u0000\u0000\u0000", '<<<<<<< HEAD\n{\n  "id": "x"\n=======\n', "undefined", paragraph(random, 1, 2)]);
 }

@@ -20,7 +20,10 @@ export function createRandom(seed) {
     zipf: (items) => items[Math.floor(items.length * next() ** 2.2)],
     weighted: (pairs) => {
       let r = next() * pairs.reduce((sum, [, weight]) => sum + weight, 0);
-      for (const [item, weight] of pairs) if ((r -= weight) < 0) return item;
+      for (const [item, weight] of pairs) {
+        r -= weight;
+        if (r < 0) return item;
+      }
       return pairs[pairs.length - 1][0];
     },
     logNormal: (median, sigma) => {
@@ -116,17 +119,28 @@ function identifier(random) {
 function codeLine(random) {
   const indent = "  ".repeat(random.int(0, 3));
   switch (random.int(0, 5)) {
-    case 0: return `${indent}const ${identifier(random)} = await ${identifier(random)}("${filePath(random)}");`;
-    case 1: return `${indent}if (${identifier(random)} === null) return { status: "${random.pick(WORDS.slice(30))}" };`;
-    case 2: return `${indent}// ${sentence(random)}`;
-    case 3: return `${indent}export function ${identifier(random)}(${identifier(random)}: string): number {`;
-    case 4: return `${indent}}`;
-    default: return `${indent}${identifier(random)}.push({ id: ${random.int(0, 9999)}, name: '${identifier(random)}' });`;
+    case 0:
+      return `${indent}const ${identifier(random)} = await ${identifier(random)}("${filePath(random)}");`;
+    case 1:
+      return `${indent}if (${identifier(random)} === null) return { status: "${random.pick(WORDS.slice(30))}" };`;
+    case 2:
+      return `${indent}// ${sentence(random)}`;
+    case 3:
+      return `${indent}export function ${identifier(random)}(${identifier(random)}: string): number {`;
+    case 4:
+      return `${indent}}`;
+    default:
+      return `${indent}${identifier(random)}.push({ id: ${random.int(0, 9999)}, name: '${identifier(random)}' });`;
   }
 }
 
 function logLine(random, lineNumber) {
-  const level = random.weighted([["INFO", 8], ["DEBUG", 5], ["WARN", 2], ["ERROR", 1]]);
+  const level = random.weighted([
+    ["INFO", 8],
+    ["DEBUG", 5],
+    ["WARN", 2],
+    ["ERROR", 1],
+  ]);
   return `2026-10-${String(random.int(1, 28)).padStart(2, "0")}T${String(random.int(0, 23)).padStart(2, "0")}:${String(random.int(10, 59))}:${String(random.int(10, 59))}.${random.int(100, 999)}Z ${level} [${identifier(random)}] ${sentence(random)} (#${lineNumber})`;
 }
 
@@ -140,10 +154,13 @@ export function toolOutput(random, toolName, bytes) {
   let length = 0;
   while (length < bytes) {
     const line =
-      toolName === "read_file" ? codeLine(random)
-      : toolName === "search_files" ? grepLine(random)
-      : toolName === "list_dir" ? filePath(random)
-      : logLine(random, lines.length + 1);
+      toolName === "read_file"
+        ? codeLine(random)
+        : toolName === "search_files"
+          ? grepLine(random)
+          : toolName === "list_dir"
+            ? filePath(random)
+            : logLine(random, lines.length + 1);
     lines.push(line);
     length += line.length + 1;
   }
@@ -153,11 +170,16 @@ export function toolOutput(random, toolName, bytes) {
 /** Arguments the CLI's tools take, as the JSON string OpenAI-style tool calls carry. */
 export function toolArguments(random, toolName) {
   switch (toolName) {
-    case "read_file": return JSON.stringify({ path: filePath(random) });
-    case "search_files": return JSON.stringify({ pattern: random.pick(WORDS.slice(30)), path: random.pick(FILE_PARTS) });
-    case "list_dir": return JSON.stringify({ path: random.pick(FILE_PARTS), recursive: random.chance(0.3) });
-    case "edit_file": return JSON.stringify({ path: filePath(random), old_string: codeLine(random), new_string: codeLine(random) });
-    default: return JSON.stringify({ command: `npm ${random.pick(["test", "run build", "run lint", "install"])}`, timeout_ms: 120000 });
+    case "read_file":
+      return JSON.stringify({ path: filePath(random) });
+    case "search_files":
+      return JSON.stringify({ pattern: random.pick(WORDS.slice(30)), path: random.pick(FILE_PARTS) });
+    case "list_dir":
+      return JSON.stringify({ path: random.pick(FILE_PARTS), recursive: random.chance(0.3) });
+    case "edit_file":
+      return JSON.stringify({ path: filePath(random), old_string: codeLine(random), new_string: codeLine(random) });
+    default:
+      return JSON.stringify({ command: `npm ${random.pick(["test", "run build", "run lint", "install"])}`, timeout_ms: 120000 });
   }
 }
 

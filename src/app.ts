@@ -1,11 +1,15 @@
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
+import { type RequestIdVariables, requestId } from "hono/request-id";
 import { adminKeyAuth } from "./auth.js";
+import { conditionalGet, privateNoCache } from "./caching.js";
 import { errorResponse, handleError, RouteNotFound } from "./errors.js";
-import { requestLog, silentLogger, type Logger } from "./log.js";
+import { type Logger, requestLog, silentLogger } from "./log.js";
+import { openApiDocument } from "./openapi.js";
 import { sessionRoutes } from "./routes/sessions.js";
 import { SessionService, type SessionServiceOptions } from "./sessions/service.js";
 import type { SessionStore } from "./storage/store.js";
+import { forwardTo, ownsPath } from "./upstream.js";
 
 interface CommonOptions {
   /** Required on every /admin route. */
@@ -17,6 +21,8 @@ interface CommonOptions {
   logger?: Logger;
   /** Milliseconds since the epoch; injectable so tests control time. */
   now?: () => number;
+  /** LMX's base URL: every request we do not own is forwarded there. None: we answer everything (404 for the rest). */
+  upstream?: URL;
 }
 
 export type AppOptions = CommonOptions &
@@ -31,7 +37,7 @@ export type AppOptions = CommonOptions &
       }
   );
 
-export type AppEnv = { Variables: { sessions: SessionService } };
+export type AppEnv = { Variables: { sessions: SessionService } & RequestIdVariables };
 
 /** Builds the whole service as a Web-standard fetch handler: no Node APIs in here or below. */
 export function createApp(options: AppOptions) {
@@ -51,27 +57,45 @@ export function createApp(options: AppOptions) {
         });
   const allowedOrigins = new Set(options.corsOrigins ?? []);
 
+  const upstream = options.upstream;
+  // With an upstream, requests for LMX's paths pass through untouched: no CORS or key check of ours.
+  const ours =
+    (middleware: MiddlewareHandler): MiddlewareHandler =>
+    (c, next) =>
+      upstream && !ownsPath(c.req.path) ? next() : middleware(c, next);
+  const openApi = openApiDocument(options.version);
+
   const app = new Hono<AppEnv>();
-  app.onError(handleError((line, error) => logger.error(line, error)));
+  app.onError(handleError((line, error, fields) => logger.error(line, error, fields)));
   app.notFound((c) => errorResponse(c, new RouteNotFound()));
 
-  return app
+  const routes = app
+    .use(requestId())
     .use(requestLog(logger, now))
     .use(
-      cors({
-        origin: (origin) => (allowedOrigins.has(origin) ? origin : null),
-        allowMethods: ["GET", "DELETE", "OPTIONS"],
-        allowHeaders: ["X-Admin-Key", "Authorization", "Content-Type"],
-        maxAge: 600,
-      }),
+      ours(
+        cors({
+          origin: (origin) => (allowedOrigins.has(origin) ? origin : null),
+          allowMethods: ["GET", "DELETE", "OPTIONS"],
+          allowHeaders: ["X-Admin-Key", "Authorization", "Content-Type", "If-None-Match"],
+          exposeHeaders: ["ETag", "X-Request-Id"],
+          maxAge: 600,
+        }),
+      ),
     )
     .use(async (c, next) => {
       c.set("sessions", sessions);
       await next();
     })
     .get("/healthz", (c) => c.json({ status: "ok" as const, version: options.version }, 200))
-    .use("/admin/*", adminKeyAuth({ key: options.adminKey }))
+    .get("/openapi.json", (c) => c.json(openApi, 200))
+    .use("/admin/*", ours(privateNoCache()))
+    .use("/admin/*", ours(adminKeyAuth({ key: options.adminKey })))
+    .use("/admin/sessions/*", conditionalGet())
     .route("/admin/sessions", sessionRoutes);
+
+  if (upstream) app.all("*", forwardTo(upstream, logger));
+  return routes;
 }
 
 /** The app's type, for Hono's typed client: `hc<AppType>(baseUrl)`. */

@@ -13,11 +13,19 @@ export interface Config {
   cacheDir: string;
   /** null: none configured; the server then generates one for this run. */
   adminKey: string | null;
+  /** LMX's base URL: requests we do not own are forwarded there. null: none, we answer everything. */
+  upstream: URL | null;
+  logFormat: LogFormat;
+  /** Serve a generated sample corpus from a temporary directory instead of `dir`. */
+  demo: boolean;
 }
+
+export const LOG_FORMATS = ["text", "json"] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export class ConfigError extends Error {}
 
-export const USAGE = `Usage: npm start -- [options]
+export const USAGE = `Usage: opta-sessions [options]        (from a checkout: npm start -- [options])
 
 Serves the Opta CLI's chat sessions to the Opta dashboard.
 
@@ -30,12 +38,30 @@ Options (each overrides its environment variable):
                                                       OPTA_CORS_ORIGINS (comma list; default: none)
   --cache-dir <path>     where session summaries are cached between runs
                                                       OPTA_CACHE_DIR (default: the platform's cache folder)
+  --upstream <url>       forward every request that is not ours to LMX at this URL
+                                                      OPTA_UPSTREAM_URL (e.g. http://127.0.0.1:1234)
+  --log-format <format>  text or json                 OPTA_LOG_FORMAT (default: text)
+  --demo                 serve a generated sample corpus from a temporary directory
+  --version              print the version
   --help                 show this help
 
 The admin key comes only from OPTA_ADMIN_KEY (never a flag: flags show in 'ps').
 Without one, a random key is generated and printed once at start.`;
 
-export type ParsedArgs = { help: true } | { help: false; config: Config };
+const OPTIONS = {
+  dir: { type: "string" },
+  host: { type: "string" },
+  port: { type: "string" },
+  "cors-origin": { type: "string", multiple: true },
+  "cache-dir": { type: "string" },
+  upstream: { type: "string" },
+  "log-format": { type: "string" },
+  demo: { type: "boolean" },
+  version: { type: "boolean", short: "v" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+export type ParsedArgs = { action: "help" } | { action: "version" } | { action: "serve"; config: Config };
 
 interface Environment {
   env: Record<string, string | undefined>;
@@ -45,14 +71,16 @@ interface Environment {
 
 export function parseConfig(argv: readonly string[], { env, homedir, platform }: Environment): ParsedArgs {
   const flags = parseFlags(argv);
-  if (flags.help) return { help: true };
+  if (flags.help) return { action: "help" };
+  if (flags.version) return { action: "version" };
 
   const originList = flags["cors-origin"]?.length
     ? { source: "--cors-origin", values: flags["cors-origin"].flatMap(splitList) }
     : { source: "OPTA_CORS_ORIGINS", values: splitList(env.OPTA_CORS_ORIGINS ?? "") };
+  const upstream = flags.upstream ?? (env.OPTA_UPSTREAM_URL || undefined);
 
   return {
-    help: false,
+    action: "serve",
     config: {
       dir: path.resolve(flags.dir || env.OPTA_SESSIONS_DIR || defaultSessionsDir(env, homedir, platform)),
       host: check(HostSchema, flags.host ?? env.HOST ?? "127.0.0.1", flags.host !== undefined ? "--host" : "HOST"),
@@ -61,6 +89,13 @@ export function parseConfig(argv: readonly string[], { env, homedir, platform }:
       cacheDir: path.resolve(flags["cache-dir"] || env.OPTA_CACHE_DIR || defaultCacheDir(env, homedir, platform)),
       // Header values arrive trimmed, so surrounding whitespace could never match: drop it.
       adminKey: env.OPTA_ADMIN_KEY?.trim() || null,
+      upstream: upstream === undefined ? null : check(UpstreamSchema, upstream, flags.upstream !== undefined ? "--upstream" : "OPTA_UPSTREAM_URL"),
+      logFormat: check(
+        LogFormatSchema,
+        flags["log-format"] ?? (env.OPTA_LOG_FORMAT || "text"),
+        flags["log-format"] !== undefined ? "--log-format" : "OPTA_LOG_FORMAT",
+      ),
+      demo: flags.demo ?? false,
     },
   };
 }
@@ -80,24 +115,27 @@ export function defaultCacheDir(env: Record<string, string | undefined>, homedir
   return path.join(homedir, ".cache", "opta-sessions");
 }
 
+const ACCEPTED = Object.keys(OPTIONS)
+  .map((name) => `--${name}`)
+  .join(", ");
+
 function parseFlags(argv: readonly string[]) {
   try {
-    return parseArgs({
-      args: [...argv],
-      options: {
-        dir: { type: "string" },
-        host: { type: "string" },
-        port: { type: "string" },
-        "cors-origin": { type: "string", multiple: true },
-        "cache-dir": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
+    return parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false }).values;
   } catch (error) {
-    throw new ConfigError(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    throw new ConfigError(`${flagProblem(error)}\nAccepted options: ${ACCEPTED}. Run with --help for details.`);
   }
+}
+
+/** parseArgs's own messages are long and generic: name the argument and what is wrong with it. */
+function flagProblem(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = error instanceof Error && "code" in error ? error.code : undefined;
+  const quoted = /'([^']+)'/.exec(message)?.[1] ?? /"([^"]+)"/.exec(message)?.[1];
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && quoted) return `unknown option ${quoted}`;
+  if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL" && quoted) return `unexpected argument "${quoted}" (options start with --)`;
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") return message.replace(/^Option '-\w, /, "Option '");
+  return message;
 }
 
 const PortSchema = z
@@ -105,6 +143,17 @@ const PortSchema = z
   .regex(/^[0-9]{1,5}$/, "must be a whole number from 0 to 65535")
   .transform(Number)
   .refine((port) => port <= 65535, "must be a whole number from 0 to 65535");
+
+const LogFormatSchema = z.enum(LOG_FORMATS, { error: `must be one of: ${LOG_FORMATS.join(", ")}` });
+
+const UpstreamSchema = z.string().transform((text, ctx) => {
+  const url = URL.canParse(text) ? new URL(text) : null;
+  if (!url || !["http:", "https:"].includes(url.protocol) || url.search || url.hash || url.username) {
+    ctx.addIssue({ code: "custom", message: "must be an http:// or https:// URL like http://127.0.0.1:1234 (no query, no credentials)" });
+    return z.NEVER;
+  }
+  return url;
+});
 
 const HostSchema = z.string().trim().min(1, "must not be empty");
 

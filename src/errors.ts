@@ -1,6 +1,8 @@
 import type { Context } from "hono";
+import type { RequestIdVariables } from "hono/request-id";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
+import type { LogFields } from "./log.js";
 import type { ErrorEnvelope } from "./schemas.js";
 
 type ErrorType = ErrorEnvelope["error"]["type"];
@@ -60,6 +62,13 @@ export class RouteNotFound extends ApiError {
   }
 }
 
+/** The LMX server we forward to did not answer (down, refused, reset). */
+export class UpstreamUnavailable extends ApiError {
+  constructor() {
+    super("server_error", "upstream_unavailable", "the upstream LMX server is not answering", { status: 502 });
+  }
+}
+
 /** The first problem zod found, named by the parameter it concerns. */
 export function invalidParameter(error: z.core.$ZodError): ApiError {
   const issue = error.issues[0];
@@ -72,10 +81,10 @@ export function errorResponse(c: Context, error: ApiError): Response {
 }
 
 /** The envelope outside any Hono context: for a request the server could not even turn into a Request. */
-export function bareErrorResponse(error: ApiError): Response {
+export function bareErrorResponse(error: ApiError, requestId: string): Response {
   return new Response(JSON.stringify(error.toJSON()), {
     status: error.status,
-    headers: { "Content-Type": "application/json", ...error.headers },
+    headers: { "Content-Type": "application/json", "X-Request-Id": requestId, ...error.headers },
   });
 }
 
@@ -85,10 +94,10 @@ export const internalError = () => new ApiError("server_error", "internal_error"
  * The one place an error becomes a response. Anything unexpected is logged in full here and
  * answered with a fixed message: no path, no stack, no library text reaches the client.
  */
-export function handleError(logError: (message: string, error: unknown) => void) {
-  return (error: Error, c: Context): Response => {
+export function handleError<E extends { Variables: RequestIdVariables }>(logError: (message: string, error: unknown, fields: LogFields) => void) {
+  return (error: Error, c: Context<E>): Response => {
     if (error instanceof ApiError) return errorResponse(c, error);
-    logError(`${c.req.method} ${c.req.path} failed`, error);
+    logError(`${c.req.method} ${c.req.path} failed`, error, { requestId: c.var.requestId });
     return errorResponse(c, internalError());
   };
 }

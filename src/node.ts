@@ -3,33 +3,32 @@ import { readFileSync } from "node:fs";
 import { access, constants, stat } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import os from "node:os";
-import { pathToFileURL } from "node:url";
-import { ConfigError, parseConfig, USAGE, type Config } from "./config.js";
+import { compressJson } from "./compression.js";
+import type { Config } from "./config.js";
 import { ApiError, bareErrorResponse, internalError } from "./errors.js";
-import type { Logger } from "./log.js";
+import { type Logger, requestIdFor } from "./log.js";
 import { SessionService } from "./sessions/service.js";
 import { FsCache } from "./storage/fs-cache.js";
 import { FsStore } from "./storage/fs-store.js";
+import { ownsPath } from "./upstream.js";
+import { webSocketForwarder } from "./websocket-proxy.js";
 import { WorkerLoader } from "./workers/pool.js";
 
-/** The Node entry: configuration, the filesystem store, the HTTP server and signals. */
-
-const consoleLogger: Logger = {
-  info: (line) => console.log(line),
-  warn: (line) => console.warn(`warning: ${line}`),
-  error: (line, error) => console.error(`error: ${line}`, error),
-};
+/** The Node edge: the filesystem store, the HTTP server, compression and WebSocket forwarding. */
 
 export interface RunningServer {
   url: string;
   close(): Promise<void>;
 }
 
+/** Where the generated key is shown once: the terminal, never a log line. */
+const toTerminal = (text: string) => process.stderr.write(`${text}\n`);
+
 /** Starts the server; resolves once it is listening. Throws a StartupError that says what to fix. */
-export async function startServer(config: Config, logger: Logger = consoleLogger): Promise<RunningServer> {
+export async function startServer(config: Config, logger: Logger, announce = toTerminal): Promise<RunningServer> {
   await checkSessionsDir(config.dir, logger);
-  const adminKey = config.adminKey ?? generatedKey(logger);
+  const adminKey = config.adminKey ?? generatedKey(announce);
+  const upstream = config.upstream ?? undefined;
   const store = new FsStore(config.dir);
   const sessions = new SessionService(store, {
     warn: (line) => logger.warn(line),
@@ -40,26 +39,26 @@ export async function startServer(config: Config, logger: Logger = consoleLogger
   // Scan first, then load the HTTP stack: the loader's workers read files while this thread loads Hono.
   sessions.warmUp().catch((error: unknown) => logger.error("the first scan of the sessions directory failed", error));
   const [{ createApp }, { getRequestListener, RequestError }] = await Promise.all([import("./app.js"), import("@hono/node-server")]);
-  const app = createApp({
-    sessions,
-    adminKey,
-    corsOrigins: config.corsOrigins,
-    version: packageVersion(),
-    logger,
-  });
+  const app = createApp({ sessions, adminKey, corsOrigins: config.corsOrigins, version: packageVersion(), logger, upstream });
+  // Our JSON is compressed here; LMX's answers pass through as LMX sent them.
+  const handler = compressJson(app.fetch, { applies: (request) => !upstream || ownsPath(new URL(request.url).pathname) });
 
-  const listener = getRequestListener(app.fetch, {
+  const listener = getRequestListener(handler, {
     // Requests Node cannot turn into a Request (a raw backslash in the path, a bad Host) still get the envelope.
     errorHandler: (error) => {
+      const requestId = requestIdFor(undefined); // the request could not be read, nor its id
       if (error instanceof RequestError) {
-        logger.info(`malformed request refused: ${error.message}`);
-        return bareErrorResponse(new ApiError("invalid_request_error", "malformed_request", "malformed request: bad path or Host header"));
+        logger.info(`malformed request refused: ${error.message}`, { requestId });
+        return bareErrorResponse(new ApiError("invalid_request_error", "malformed_request", "malformed request: bad path or Host header"), requestId);
       }
-      logger.error("request failed outside the app", error);
-      return bareErrorResponse(internalError());
+      logger.error("request failed outside the app", error, { requestId });
+      return bareErrorResponse(internalError(), requestId);
     },
   });
-  const server = createServer(listener).listen(config.port, config.host);
+  const server = createServer(listener);
+  const webSockets = upstream ? webSocketForwarder(upstream, logger) : null;
+  if (webSockets) server.on("upgrade", (request, socket, head) => webSockets.handleUpgrade(request, socket, head));
+  server.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
     server.once("error", (error) => reject(listenError(error, config)));
@@ -71,6 +70,7 @@ export async function startServer(config: Config, logger: Logger = consoleLogger
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
   logger.info(`listening on ${url}`);
+  if (upstream) logger.info(`forwarding every other request to ${upstream.origin}${upstream.pathname.replace(/\/$/, "")}`);
   if (config.corsOrigins.length === 0) {
     logger.info("no browser origins allowed: add --cors-origin <dashboard origin> for the dashboard");
   }
@@ -78,6 +78,7 @@ export async function startServer(config: Config, logger: Logger = consoleLogger
     url,
     close: async () => {
       await new Promise<void>((resolve) => {
+        webSockets?.closeAll();
         server.close(() => resolve());
         server.closeIdleConnections();
       });
@@ -104,13 +105,13 @@ async function checkSessionsDir(dir: string, logger: Logger): Promise<void> {
   logger.info(`serving sessions from ${dir}`);
 }
 
-function generatedKey(logger: Logger): string {
+function generatedKey(announce: (text: string) => void): string {
   const key = randomBytes(24).toString("base64url");
-  logger.info(
+  announce(
     [
       "No OPTA_ADMIN_KEY is set, so this run uses a generated admin key (shown only now):",
       `  ${key}`,
-      "Set a permanent one before starting, e.g.: export OPTA_ADMIN_KEY=\"$(openssl rand -base64 24)\"",
+      'Set a permanent one before starting, e.g.: export OPTA_ADMIN_KEY="$(openssl rand -base64 24)"',
     ].join("\n"),
   );
   return key;
@@ -118,55 +119,16 @@ function generatedKey(logger: Logger): string {
 
 function listenError(error: NodeJS.ErrnoException, config: Config): Error {
   const where = `${config.host}:${config.port}`;
-  if (error.code === "EADDRINUSE") return new StartupError(`port ${config.port} on ${config.host} is already in use: stop the other server or pick another with --port`);
+  if (error.code === "EADDRINUSE")
+    return new StartupError(`port ${config.port} on ${config.host} is already in use: stop the other server or pick another with --port`);
   if (error.code === "EACCES") return new StartupError(`not allowed to listen on ${where}: pick a port above 1023 with --port`);
-  if (error.code === "EADDRNOTAVAIL" || error.code === "ENOTFOUND") return new StartupError(`cannot listen on ${where}: no such address on this machine (check --host)`);
+  if (error.code === "EADDRNOTAVAIL" || error.code === "ENOTFOUND")
+    return new StartupError(`cannot listen on ${where}: no such address on this machine (check --host)`);
   return new StartupError(`cannot listen on ${where}: ${error.message}`);
 }
 
-function packageVersion(): string {
+export function packageVersion(): string {
   const text = readFileSync(new URL("../package.json", import.meta.url), "utf8");
   const version: unknown = JSON.parse(text).version;
   return typeof version === "string" ? version : "0.0.0";
 }
-
-async function main(): Promise<void> {
-  let config: Config;
-  try {
-    const parsed = parseConfig(process.argv.slice(2), { env: process.env, homedir: os.homedir(), platform: process.platform });
-    if (parsed.help) {
-      console.log(USAGE);
-      return;
-    }
-    config = parsed.config;
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`error: ${error.message}`);
-    process.exitCode = 2;
-    return;
-  }
-
-  let server: RunningServer;
-  try {
-    server = await startServer(config);
-  } catch (error) {
-    if (!(error instanceof StartupError)) throw error;
-    console.error(`error: ${error.message}`);
-    process.exitCode = 1;
-    return;
-  }
-
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) process.exit(1); // a second Ctrl-C: stop now
-    stopping = true;
-    console.log(`${signal}: stopping`);
-    // Give open requests a moment, then go regardless (an idle keep-alive must not hold us up).
-    setTimeout(() => process.exit(0), 3000).unref();
-    void server.close().then(() => process.exit(0));
-  };
-  process.on("SIGINT", () => stop("SIGINT"));
-  process.on("SIGTERM", () => stop("SIGTERM"));
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) await main();

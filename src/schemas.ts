@@ -52,12 +52,7 @@ export const DeletedSchema = z.object({ deleted: z.literal(true) });
 
 export const HealthSchema = z.object({ status: z.literal("ok"), version: z.string() });
 
-export const ErrorTypeSchema = z.enum([
-  "invalid_request_error",
-  "authentication_error",
-  "not_found_error",
-  "server_error",
-]);
+export const ErrorTypeSchema = z.enum(["invalid_request_error", "authentication_error", "not_found_error", "server_error"]);
 export const ErrorEnvelopeSchema = z.object({
   error: z.object({
     message: z.string(),
@@ -73,8 +68,7 @@ export type ErrorEnvelope = z.infer<typeof ErrorEnvelopeSchema>;
 /** A query parameter given at most once: `?a=1&a=2` arrives as an array and is refused by name. */
 function single(name: string) {
   return z.string({
-    error: (issue) =>
-      Array.isArray(issue.input) ? `${name} must be given only once` : `${name} is required`,
+    error: (issue) => (Array.isArray(issue.input) ? `${name} must be given only once` : `${name} is required`),
   });
 }
 
@@ -90,7 +84,8 @@ function integer(name: string, min: number, max: number, fallback: number) {
         return z.NEVER;
       }
       return value;
-    });
+    })
+    .meta({ type: "integer", minimum: min, maximum: max, description: `an integer from ${min} to ${max}; ${fallback} when absent` });
 }
 
 /** An optional text filter; an empty value (`?model=`) means "no filter", as web forms send it. */
@@ -108,38 +103,42 @@ export const ListQuerySchema = z.object({
   offset: integer("offset", 0, MAX_OFFSET, 0),
   model: filterText("model", 200),
   tag: filterText("tag", 200),
-  since: filterText("since", 64).transform((raw, ctx) => {
-    if (raw === undefined) return undefined;
-    const instant = parseInstant(raw);
-    if (instant === null) {
-      ctx.addIssue({
-        code: "custom",
-        message: "since must be an ISO 8601 date or date-time, e.g. 2026-07-01 or 2026-07-01T12:00:00Z",
-        input: raw,
-      });
-      return z.NEVER;
-    }
-    return instant;
-  }),
+  since: filterText("since", 64)
+    .transform((raw, ctx) => {
+      if (raw === undefined) return undefined;
+      const instant = parseInstant(raw);
+      if (instant === null) {
+        ctx.addIssue({
+          code: "custom",
+          message: "since must be an ISO 8601 date or date-time, e.g. 2026-07-01 or 2026-07-01T12:00:00Z",
+          input: raw,
+        });
+        return z.NEVER;
+      }
+      return instant;
+    })
+    .meta({ description: "ISO 8601 date or date-time (no offset means UTC): sessions updated at or after it", examples: ["2026-07-01"] }),
 });
 export type ListQuery = z.output<typeof ListQuerySchema>;
 
 const MAX_QUERY_CODE_POINTS = 200;
 
 export const SearchQuerySchema = z.object({
-  q: single("q").transform((raw, ctx) => {
-    const q = raw.trim();
-    const length = [...q].length;
-    if (length < 1 || length > MAX_QUERY_CODE_POINTS) {
-      ctx.addIssue({
-        code: "custom",
-        message: `q must be between 1 and ${MAX_QUERY_CODE_POINTS} characters after trimming`,
-        input: raw,
-      });
-      return z.NEVER;
-    }
-    return q;
-  }),
+  q: single("q")
+    .transform((raw, ctx) => {
+      const q = raw.trim();
+      const length = [...q].length;
+      if (length < 1 || length > MAX_QUERY_CODE_POINTS) {
+        ctx.addIssue({
+          code: "custom",
+          message: `q must be between 1 and ${MAX_QUERY_CODE_POINTS} characters after trimming`,
+          input: raw,
+        });
+        return z.NEVER;
+      }
+      return q;
+    })
+    .meta({ minLength: 1, maxLength: MAX_QUERY_CODE_POINTS, description: "whitespace-separated terms, all must match; 1 to 200 characters after trimming" }),
   limit: integer("limit", 1, 100, 20),
 });
 export type SearchQuery = z.output<typeof SearchQuerySchema>;

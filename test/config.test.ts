@@ -1,12 +1,12 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig, type Config } from "../src/config.js";
+import { type Config, ConfigError, parseConfig } from "../src/config.js";
 
 const linux = { homedir: "/home/dev", platform: "linux" };
 
 function config(argv: string[], env: Record<string, string> = {}, where = linux): Config {
   const parsed = parseConfig(argv, { env, ...where });
-  if (parsed.help) throw new Error("unexpected --help");
+  if (parsed.action !== "serve") throw new Error(`unexpected ${parsed.action}`);
   return parsed.config;
 }
 
@@ -19,6 +19,9 @@ describe("configuration", () => {
       corsOrigins: [],
       cacheDir: "/home/dev/.cache/opta-sessions",
       adminKey: null,
+      upstream: null,
+      logFormat: "text",
+      demo: false,
     });
   });
 
@@ -36,26 +39,51 @@ describe("configuration", () => {
 
   it("reads the environment", () => {
     const env = { OPTA_SESSIONS_DIR: "/data/s", HOST: "0.0.0.0", PORT: "8080", OPTA_CORS_ORIGINS: "http://a.test, https://b.test:8443", OPTA_ADMIN_KEY: "k" };
-    expect(config([], env)).toMatchObject({ dir: "/data/s", host: "0.0.0.0", port: 8080, corsOrigins: ["http://a.test", "https://b.test:8443"], adminKey: "k" });
+    expect(config([], { ...env, OPTA_UPSTREAM_URL: "http://127.0.0.1:1234", OPTA_LOG_FORMAT: "json" })).toMatchObject({
+      dir: "/data/s",
+      host: "0.0.0.0",
+      port: 8080,
+      corsOrigins: ["http://a.test", "https://b.test:8443"],
+      adminKey: "k",
+      upstream: new URL("http://127.0.0.1:1234"),
+      logFormat: "json",
+      demo: false,
+    });
   });
 
   it("lets flags override the environment, in both --flag value and --flag=value forms", () => {
     const env = { OPTA_SESSIONS_DIR: "/env", PORT: "1", HOST: "h", OPTA_CORS_ORIGINS: "http://env.test" };
-    expect(config(["--dir", "/flag", "--port=2", "--host", "::1", "--cors-origin", "http://a.test", "--cors-origin=http://b.test/"], env)).toMatchObject({
+    const flags = ["--dir", "/flag", "--port=2", "--host", "::1", "--cors-origin", "http://a.test", "--cors-origin=http://b.test/"];
+    const more = ["--upstream", "https://lmx.test:8443/base", "--log-format", "json", "--demo"];
+    expect(config([...flags, ...more], { ...env, OPTA_UPSTREAM_URL: "http://env.test", OPTA_LOG_FORMAT: "text" })).toMatchObject({
       dir: "/flag",
       host: "::1",
       port: 2,
       corsOrigins: ["http://a.test", "http://b.test"],
       adminKey: null,
+      upstream: new URL("https://lmx.test:8443/base"),
+      logFormat: "json",
+      demo: true,
     });
   });
 
-  it("answers --help", () => {
-    expect(parseConfig(["--help"], { env: {}, ...linux })).toEqual({ help: true });
+  it("answers --help and --version before looking at anything else", () => {
+    expect(parseConfig(["--help"], { env: {}, ...linux })).toEqual({ action: "help" });
+    expect(parseConfig(["-h", "--port", "x"], { env: {}, ...linux })).toEqual({ action: "help" });
+    expect(parseConfig(["--version"], { env: { PORT: "x" }, ...linux })).toEqual({ action: "version" });
   });
 
   it.each([
-    [["--prot", "1"], {}, /--prot/],
+    [
+      ["--prot", "1"],
+      {},
+      /unknown option --prot\nAccepted options: --dir, --host, --port, --cors-origin, --cache-dir, --upstream, --log-format, --demo, --version, --help/,
+    ],
+    [["--port"], {}, /--port/],
+    [["--log-format", "xml"], {}, /--log-format: "xml" must be one of: text, json/],
+    [[], { OPTA_LOG_FORMAT: "pretty" }, /OPTA_LOG_FORMAT: "pretty" must be one of: text, json/],
+    [["--upstream", "127.0.0.1:1234"], {}, /--upstream: "127.0.0.1:1234" must be an http:\/\/ or https:\/\/ URL/],
+    [[], { OPTA_UPSTREAM_URL: "ws://lmx.test" }, /OPTA_UPSTREAM_URL: "ws:\/\/lmx.test" must be an http/],
     [["--port", "65536"], {}, /--port: "65536" must be a whole number from 0 to 65535/],
     [[], { PORT: "12ab" }, /PORT: "12ab" must be a whole number/],
     [["--port", "-1"], {}, /--port/],
@@ -63,7 +91,7 @@ describe("configuration", () => {
     [[], { OPTA_CORS_ORIGINS: "localhost:3000" }, /OPTA_CORS_ORIGINS: "localhost:3000" must be an origin/],
     [["--cors-origin", "http://a.test/path"], {}, /must be an origin/],
     [["--host", " "], {}, /--host: " " must not be empty/],
-    [["stray"], {}, /stray/],
+    [["stray"], {}, /unexpected argument "stray"/],
   ] as const)("refuses %j %j with a message naming it", (argv, env, message) => {
     expect(() => config([...argv], env)).toThrow(ConfigError);
     expect(() => config([...argv], env)).toThrow(message);

@@ -8,7 +8,10 @@ const serialized = new WeakMap<SessionSummary, string>();
 
 function summaryJson(summary: SessionSummary): string {
   let text = serialized.get(summary);
-  if (text === undefined) serialized.set(summary, (text = JSON.stringify(summary)));
+  if (text === undefined) {
+    text = JSON.stringify(summary);
+    serialized.set(summary, text);
+  }
   return text;
 }
 

@@ -1,15 +1,8 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app.js";
-import {
-  ListQuerySchema,
-  MessagesQuerySchema,
-  SearchQuerySchema,
-  SessionIdParamSchema,
-  type SessionList,
-  type SessionSummary,
-} from "../schemas.js";
-import { jsonText, listJson, summariesJson } from "./json.js";
+import { ListQuerySchema, MessagesQuerySchema, SearchQuerySchema, SessionIdParamSchema, type SessionList, type SessionSummary } from "../schemas.js";
 import { validate } from "../validate.js";
+import { jsonText, listJson, summariesJson } from "./json.js";
 
 /** /admin/sessions: list, search, read and delete. `/search` is declared before `/:id` so it is never taken for an id. */
 export const sessionRoutes = new Hono<AppEnv>()

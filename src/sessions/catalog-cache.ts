@@ -23,7 +23,12 @@ export async function serializeCatalog(files: readonly PersistedFile[]): Promise
   const parts: string[] = [];
   for (let start = 0; start < files.length; start += 1000) {
     if (start > 0) await new Promise((resolve) => setTimeout(resolve, 0));
-    parts.push(files.slice(start, start + 1000).map((file) => JSON.stringify(file)).join(","));
+    parts.push(
+      files
+        .slice(start, start + 1000)
+        .map((file) => JSON.stringify(file))
+        .join(","),
+    );
   }
   return `{"format":${JSON.stringify(FORMAT)},"files":[${parts.join(",")}]}`;
 }

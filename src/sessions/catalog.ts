@@ -1,10 +1,10 @@
 import type { SessionSummary } from "../schemas.js";
 import type { CacheStore, SessionStore, StoreEntry, StoreWatch } from "../storage/store.js";
-import { restoreCatalog, serializeCatalog, type PersistedFile } from "./catalog-cache.js";
+import { type PersistedFile, restoreCatalog, serializeCatalog } from "./catalog-cache.js";
 import { sessionIdOf } from "./files.js";
 import type { LoadedSession, SessionLoader } from "./loader.js";
 import { Mutex } from "./mutex.js";
-import { SearchIndex, searchNamesOf, type SearchNames, type SearchText } from "./search.js";
+import { SearchIndex, type SearchNames, type SearchText, searchNamesOf } from "./search.js";
 
 /** One listable session, with what ordering, filtering and search need precomputed. */
 export interface CatalogEntry {
@@ -200,7 +200,10 @@ export class SessionCatalog {
   #entryOf(session: Pick<LoadedSession, "summary" | "time"> & { search?: SearchText }): CatalogEntry {
     const names = searchNamesOf(session.summary);
     let modelId = this.#modelIds.get(names.model);
-    if (modelId === undefined) this.#modelIds.set(names.model, (modelId = this.#models.push(names.model) - 1));
+    if (modelId === undefined) {
+      modelId = this.#models.push(names.model) - 1;
+      this.#modelIds.set(names.model, modelId);
+    }
     return { summary: session.summary, time: session.time, names, modelId, search: session.search ?? null };
   }
 
@@ -227,7 +230,10 @@ export class SessionCatalog {
 
   /** Indexes the message text of every entry that lacks it (after a first scan, or a restart from the cache). */
   #indexAll(): Promise<void> {
-    return (this.#indexing ??= this.#indexMissing().finally(() => (this.#indexing = null)));
+    this.#indexing ??= this.#indexMissing().finally(() => {
+      this.#indexing = null;
+    });
+    return this.#indexing;
   }
 
   async #indexMissing(): Promise<void> {
@@ -274,7 +280,6 @@ export class SessionCatalog {
     });
   }
 }
-
 
 /** Time descending, sessions with no usable time last, ties by id ascending. */
 export function compareListOrder(a: CatalogEntry, b: CatalogEntry): number {

@@ -29,10 +29,7 @@ export function sessionIdOf(fileName: string): string | null {
   return id === undefined || isReservedId(id) ? null : id;
 }
 
-export type SessionRead =
-  | { status: "ok"; session: SessionFull }
-  | { status: "missing" }
-  | { status: "corrupt" };
+export type SessionRead = { status: "ok"; session: SessionFull } | { status: "missing" } | { status: "corrupt" };
 
 export type Sleep = (ms: number) => Promise<void>;
 

@@ -1,8 +1,8 @@
 import type { SessionSummary } from "../schemas.js";
 import type { SessionStore } from "../storage/store.js";
-import { readSession, RETRY_DELAYS_MS, sessionIdOf, type Sleep } from "./files.js";
+import { RETRY_DELAYS_MS, readSession, type Sleep, sessionIdOf } from "./files.js";
 import { summarize } from "./parse.js";
-import { searchTextOf, type SearchText } from "./search.js";
+import { type SearchText, searchTextOf } from "./search.js";
 import { parseInstant } from "./time.js";
 
 /** What the catalog keeps of one session file: small enough to hold thousands in memory. */

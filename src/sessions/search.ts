@@ -1,6 +1,6 @@
 import type { SessionFull, SessionSummary } from "../schemas.js";
 import { messageText, roleOf } from "./parse.js";
-import { mayContain, signatureOf, termHashes, type Signature } from "./trigrams.js";
+import { mayContain, type Signature, signatureOf, termHashes } from "./trigrams.js";
 
 /** The searchable message text of a session: user and assistant text only (no system prompts, no tool output). */
 export interface SearchText {

@@ -1,8 +1,8 @@
 import { SessionCorrupt, SessionNotFound } from "../errors.js";
 import type { ListQuery, MessagePage, MessagesQuery, SearchQuery, SessionFull, SessionList, SessionSummary } from "../schemas.js";
 import type { CacheStore, SessionStore } from "../storage/store.js";
-import { SessionCatalog, type CatalogOptions } from "./catalog.js";
-import { isReservedId, readSession, sessionFileName, type Sleep } from "./files.js";
+import { type CatalogOptions, SessionCatalog } from "./catalog.js";
+import { isReservedId, readSession, type Sleep, sessionFileName } from "./files.js";
 import { removeIndexEntry } from "./index-file.js";
 import { inProcessLoader, type SessionLoader } from "./loader.js";
 import { Mutex } from "./mutex.js";

@@ -1,6 +1,5 @@
 // ISO 8601 / RFC 3339: a date, optionally a time (minutes, seconds, fraction) with an optional offset.
-const ISO_INSTANT =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?([Zz]|[+-]\d{2}(?::?\d{2})?)?)?$/;
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?([Zz]|[+-]\d{2}(?::?\d{2})?)?)?$/;
 
 /**
  * Milliseconds since the epoch for an ISO 8601 date or date-time, or null if it is not one.

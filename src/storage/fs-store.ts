@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, watch as fsWatch, type FSWatcher, type Stats } from "node:fs";
-import { chmod, lstat, open, readdir, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { closeSync, constants, type FSWatcher, fstatSync, watch as fsWatch, lstatSync, openSync, readFileSync, type Stats } from "node:fs";
+import { chmod, type FileHandle, lstat, open, readdir, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { ReadResult, SessionStore, StoreEntry, StoreWatch } from "./store.js";
 
@@ -121,7 +121,7 @@ export class FsStore implements SessionStore {
   }
 
   async read(name: string): Promise<ReadResult> {
-    let handle;
+    let handle: FileHandle;
     try {
       handle = await open(this.#pathOf(name), READ_FLAGS);
     } catch (error) {

@@ -40,10 +40,7 @@ export interface StoreEntry {
   stamp: string;
 }
 
-export type ReadResult =
-  | { status: "ok"; text: string }
-  | { status: "missing" }
-  | { status: "not-a-file" };
+export type ReadResult = { status: "ok"; text: string } | { status: "missing" } | { status: "not-a-file" };
 
 /** Persisted state the service keeps for itself (never in the sessions directory): one text blob. */
 export interface CacheStore {

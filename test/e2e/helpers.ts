@@ -7,9 +7,9 @@ import { fileURLToPath } from "node:url";
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const testCacheHome = mkdtempSync(path.join(os.tmpdir(), "opta-e2e-cache-"));
 
-/** Compiles src/ to dist/ exactly as `npm start` does, so the tests run what users run. */
+/** Compiles src/ to dist/ exactly as `npm start` does, so the tests run what users run (once, from build.global.ts). */
 export function buildOnce(): void {
-  execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
+  execFileSync("npm", ["run", "--silent", "build"], { cwd: root, stdio: "inherit" });
 }
 
 export interface ServerProcess {
@@ -19,9 +19,9 @@ export interface ServerProcess {
   exited: Promise<number | string>;
 }
 
-/** Starts `node dist/node.js` with the given flags and environment (nothing inherited but PATH/HOME). */
+/** Starts `node dist/cli.js` (what `npm start` and the bin run) with the given flags and environment (nothing inherited but PATH/HOME). */
 export function startProcess(args: string[], env: Record<string, string>): ServerProcess {
-  const child = spawn(process.execPath, ["dist/node.js", ...args], {
+  const child = spawn(process.execPath, ["dist/cli.js", ...args], {
     cwd: root,
     // A cache folder of the test's own, never the user's.
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", XDG_CACHE_HOME: testCacheHome, ...env },

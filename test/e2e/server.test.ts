@@ -2,16 +2,15 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { connect, createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ADMIN_KEY, cliFile, cliSession } from "../fixtures/sessions.js";
-import { buildOnce, startProcess, waitForOutput, type ServerProcess } from "./helpers.js";
+import { type ServerProcess, startProcess, waitForOutput } from "./helpers.js";
 
 const DASHBOARD = "http://dashboard.test:3000";
 
 let dir: string;
 let server: ServerProcess | undefined;
 
-beforeAll(buildOnce, 60_000);
 beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "opta-e2e-"));
 });
@@ -152,10 +151,17 @@ describe("the real Node server on loopback", () => {
   it("answers raw hostile paths (backslashes, dot segments, NUL) with the envelope and never the file outside", async () => {
     await writeFile(path.join(dir, "..", "secret.json"), cliFile(cliSession("secret")));
     const url = new URL(await start([]));
-    for (const target of ["/admin/sessions/..\\..\\secret", "/admin/sessions/../secret", "/admin/sessions/%2e%2e/secret", "/admin/sessions/secret%00", "/admin/sessions/..%2Fsecret"]) {
+    for (const target of [
+      "/admin/sessions/..\\..\\secret",
+      "/admin/sessions/../secret",
+      "/admin/sessions/%2e%2e/secret",
+      "/admin/sessions/secret%00",
+      "/admin/sessions/..%2Fsecret",
+    ]) {
       const raw = await rawRequest(url, `GET ${target} HTTP/1.1\r\nHost: ${url.host}\r\nX-Admin-Key: ${ADMIN_KEY}\r\nConnection: close\r\n\r\n`);
       const [head = "", body = ""] = raw.split("\r\n\r\n");
       expect(head, target).toMatch(/^HTTP\/1\.1 4\d\d /);
+      expect(head, target).toMatch(/^x-request-id: \S+$/im);
       expect(body, target).toMatch(/"error":\{"message":/);
       expect(body, target).not.toContain("question from secret");
     }

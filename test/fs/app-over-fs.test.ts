@@ -6,7 +6,7 @@ import type { AppOptions } from "../../src/app.js";
 import { ErrorEnvelopeSchema, SessionFullSchema, SessionListSchema, SessionSummarySchema } from "../../src/schemas.js";
 import { FsStore } from "../../src/storage/fs-store.js";
 import type { ReadResult } from "../../src/storage/store.js";
-import { AUTH, appFor, cliFile, cliSession, recordingLogger, emptySession } from "../fixtures/sessions.js";
+import { AUTH, appFor, cliFile, cliSession, emptySession, recordingLogger } from "../fixtures/sessions.js";
 
 let root: string;
 let dir: string;
@@ -52,7 +52,15 @@ function cliIndex(ids: readonly string[]): { entries: Record<string, Record<stri
     entries: Object.fromEntries(
       ids.map((id) => [
         id,
-        { title: `Session ${id}`, model: "MiniMax-M2.5-5bit", tags: [], created: "2026-03-01T10:00:00.000Z", messageCount: 3, toolCallCount: 0, preview: `question from ${id}` },
+        {
+          title: `Session ${id}`,
+          model: "MiniMax-M2.5-5bit",
+          tags: [],
+          created: "2026-03-01T10:00:00.000Z",
+          messageCount: 3,
+          toolCallCount: 0,
+          preview: `question from ${id}`,
+        },
       ]),
     ),
     updatedAt: "2026-03-04T09:00:00.000Z",
@@ -152,7 +160,10 @@ describe("damaged and foreign files in the sessions directory", () => {
 
     const warnings = logger.lines.filter((line) => line.level === "warn").map((line) => line.line);
     for (const damaged of DAMAGED) {
-      expect(warnings.filter((line) => line.includes(damaged.name)), damaged.name).toHaveLength(1);
+      expect(
+        warnings.filter((line) => line.includes(damaged.name)),
+        damaged.name,
+      ).toHaveLength(1);
     }
     expect(warnings).toHaveLength(DAMAGED.length);
   });

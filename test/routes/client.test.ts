@@ -1,41 +1,49 @@
-import { hc } from "hono/client";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import type { AppType } from "../../src/app.js";
+import { createSessionsClient, SessionsApiError, unwrap } from "../../src/client.js";
 import type { SessionFull, SessionList, SessionSummary } from "../../src/schemas.js";
 import { ADMIN_KEY, appFor, cliSession, storeWith } from "../fixtures/sessions.js";
 
-function clientFor(app: AppType) {
-  return hc<AppType>("http://opta.test", {
-    fetch: ((input, init) => app.request(input, init)) as typeof fetch,
-    headers: { "X-Admin-Key": ADMIN_KEY },
-  });
+function clientFor(app: AppType, adminKey = ADMIN_KEY) {
+  return createSessionsClient("http://opta.test", { adminKey, fetch: ((input, init) => app.request(input, init)) as typeof fetch });
 }
 
-describe("typed client (hc<AppType>)", () => {
+describe("typed client (src/client.ts)", () => {
   it("infers the wire types from the zod schemas and round-trips through the app", async () => {
     const client = clientFor(appFor(storeWith([cliSession("abc"), cliSession("def", { updated: "2026-04-01T00:00:00Z" })])));
 
-    const listed = await client.admin.sessions.$get({ query: { limit: "1" } });
-    expect(listed.status).toBe(200);
-    if (listed.status !== 200) return;
-    const list = await listed.json();
+    const list = await unwrap(client.admin.sessions.$get({ query: { limit: "1" } }));
     expectTypeOf(list).toEqualTypeOf<SessionList>();
     expect(list.sessions.map((s) => s.id)).toEqual(["def"]);
 
-    const found = await client.admin.sessions.search.$get({ query: { q: "abc" } });
-    if (found.status !== 200) throw new Error(`search answered ${found.status}`);
-    const hits = await found.json();
+    const hits = await unwrap(client.admin.sessions.search.$get({ query: { q: "abc" } }));
     expectTypeOf(hits).toEqualTypeOf<SessionSummary[]>();
     expect(hits.map((s) => s.id)).toEqual(["abc"]);
 
-    const one = await client.admin.sessions[":id"].$get({ param: { id: "abc" } });
-    if (one.status !== 200) throw new Error(`get answered ${one.status}`);
-    const session = await one.json();
+    const session = await unwrap(client.admin.sessions[":id"].$get({ param: { id: "abc" } }));
     expectTypeOf(session.cwd).toEqualTypeOf<SessionFull["cwd"]>();
+    expectTypeOf(session.compacted).toEqualTypeOf<boolean>();
     expectTypeOf(session.title).toEqualTypeOf<string | null>();
     expect(session.messages).toHaveLength(3);
 
-    const deleted = await client.admin.sessions[":id"].$delete({ param: { id: "abc" } });
-    expect(await deleted.json()).toEqual({ deleted: true });
+    expect(await unwrap(client.admin.sessions[":id"].$delete({ param: { id: "abc" } }))).toEqual({ deleted: true });
+    const health = await unwrap(client.healthz.$get());
+    expectTypeOf(health.version).toEqualTypeOf<string>();
+  });
+
+  it("turns error envelopes into a typed SessionsApiError", async () => {
+    const client = clientFor(appFor(storeWith([])));
+    const missing = await unwrap(client.admin.sessions[":id"].$get({ param: { id: "nosuch" } })).catch((caught: unknown) => caught);
+    expect(missing).toBeInstanceOf(SessionsApiError);
+    expect(missing).toMatchObject({ status: 404, type: "not_found_error", code: "session_not_found", param: null, message: "session not found" });
+
+    const invalid = await unwrap(client.admin.sessions.$get({ query: { limit: "0" } })).catch((caught: unknown) => caught);
+    expect(invalid).toMatchObject({ status: 400, type: "invalid_request_error", code: "invalid_parameter", param: "limit" });
+  });
+
+  it("sends the key it was given (a wrong one is a 401 authentication_error)", async () => {
+    const error = await unwrap(clientFor(appFor(storeWith([])), "wrong-key").admin.sessions.$get({ query: {} })).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ status: 401, type: "authentication_error" });
+    expectTypeOf<SessionsApiError["type"]>().toEqualTypeOf<"invalid_request_error" | "authentication_error" | "not_found_error" | "server_error">();
   });
 });

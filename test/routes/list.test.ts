@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { SessionListSchema, type SessionList, type SessionSummary } from "../../src/schemas.js";
-import { AUTH, appFor, cliFile, cliSession, recordingLogger, storeWith, SUMMARY_KEYS } from "../fixtures/sessions.js";
+import { type SessionList, SessionListSchema, type SessionSummary } from "../../src/schemas.js";
+import { AUTH, appFor, cliFile, cliSession, recordingLogger, SUMMARY_KEYS, storeWith } from "../fixtures/sessions.js";
 
 type App = ReturnType<typeof appFor>;
-
 
 async function list(app: App, query = ""): Promise<SessionList> {
   const res = await app.request(`/admin/sessions${query}`, { headers: AUTH });
@@ -168,13 +167,15 @@ describe("GET /admin/sessions: the summary of a session", () => {
 });
 
 describe("GET /admin/sessions: first_user_message", () => {
-  const firstUserMessage = async (messages: unknown[]) =>
-    (await summaryOf(cliSession("abc", { messages }))).first_user_message;
+  const firstUserMessage = async (messages: unknown[]) => (await summaryOf(cliSession("abc", { messages }))).first_user_message;
 
   it("takes the first user message's string content", async () => {
-    expect(await firstUserMessage([{ role: "system", content: "You are Opta." }, { role: "user", content: "Hello there" }])).toBe(
-      "Hello there",
-    );
+    expect(
+      await firstUserMessage([
+        { role: "system", content: "You are Opta." },
+        { role: "user", content: "Hello there" },
+      ]),
+    ).toBe("Hello there");
   });
 
   it("joins the text parts of a parts array with a space, skipping image parts", async () => {
@@ -187,9 +188,7 @@ describe("GET /admin/sessions: first_user_message", () => {
   });
 
   it("makes every run of whitespace one space and trims the ends", async () => {
-    expect(await firstUserMessage([{ role: "user", content: " \n\t fix   the\n\nparser\t\tplease \r\n" }])).toBe(
-      "fix the parser please",
-    );
+    expect(await firstUserMessage([{ role: "user", content: " \n\t fix   the\n\nparser\t\tplease \r\n" }])).toBe("fix the parser please");
   });
 
   it("collapses whitespace across joined text parts too", async () => {
@@ -381,12 +380,9 @@ describe("GET /admin/sessions: parameter validation", () => {
     expect((await list(app(), `?limit=${limit}`)).limit).toBe(Number(limit));
   });
 
-  it.each(["0", "201", "-1", "1.5", "abc", "", "1e2", "0x10", "99999999999999999999"])(
-    "refuses limit=%j with 400 naming limit",
-    async (limit) => {
-      await expectInvalidParameter(await app().request(`/admin/sessions?limit=${encodeURIComponent(limit)}`, { headers: AUTH }), "limit");
-    },
-  );
+  it.each(["0", "201", "-1", "1.5", "abc", "", "1e2", "0x10", "99999999999999999999"])("refuses limit=%j with 400 naming limit", async (limit) => {
+    await expectInvalidParameter(await app().request(`/admin/sessions?limit=${encodeURIComponent(limit)}`, { headers: AUTH }), "limit");
+  });
 
   it("refuses a repeated limit", async () => {
     await expectInvalidParameter(await app().request("/admin/sessions?limit=1&limit=2", { headers: AUTH }), "limit");
@@ -411,12 +407,9 @@ describe("GET /admin/sessions: parameter validation", () => {
     },
   );
 
-  it.each(["2026-02-28", "2024-02-29", "2026-03-01T12:00:00Z", "2026-03-01T12:00:00.123+02:00", "2026-03-01T12:00"])(
-    "accepts since=%j",
-    async (since) => {
-      await list(app(), `?since=${encodeURIComponent(since)}`);
-    },
-  );
+  it.each(["2026-02-28", "2024-02-29", "2026-03-01T12:00:00Z", "2026-03-01T12:00:00.123+02:00", "2026-03-01T12:00"])("accepts since=%j", async (since) => {
+    await list(app(), `?since=${encodeURIComponent(since)}`);
+  });
 
   it.each(["model", "tag"])("accepts a %s of 200 characters and refuses 201 with 400 naming it", async (param) => {
     await list(app(), `?${param}=${"m".repeat(200)}`);

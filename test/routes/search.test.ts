@@ -1,10 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { SessionSummarySchema, type SessionSummary } from "../../src/schemas.js";
-import { AUTH, appFor, cliFile, cliSession, storeWith, SUMMARY_KEYS } from "../fixtures/sessions.js";
+import { type SessionSummary, SessionSummarySchema } from "../../src/schemas.js";
+import { AUTH, appFor, cliFile, cliSession, SUMMARY_KEYS, storeWith } from "../fixtures/sessions.js";
 
 type App = ReturnType<typeof appFor>;
-
 
 async function search(app: App, q: string, extra = ""): Promise<SessionSummary[]> {
   const res = await app.request(`/admin/sessions/search?q=${encodeURIComponent(q)}${extra}`, { headers: AUTH });
@@ -57,7 +56,10 @@ describe("GET /admin/sessions/search: answer shape", () => {
   });
 
   it("is not shadowed by /:id, even when a session named search exists", async () => {
-    const store = storeWith([session("search", "2026-03-01T00:00:00Z", { title: "the search session" }), session("other", "2026-03-02T00:00:00Z", { title: "findme" })]);
+    const store = storeWith([
+      session("search", "2026-03-01T00:00:00Z", { title: "the search session" }),
+      session("other", "2026-03-02T00:00:00Z", { title: "findme" }),
+    ]);
     const app = appFor(store);
     expect(await searchIds(app, "findme")).toEqual(["other"]);
     expect(await searchIds(app, "search")).toEqual(["search"]);
@@ -141,7 +143,15 @@ describe("GET /admin/sessions/search: matching", () => {
     [
       "a text part",
       session("p", "2026-03-01T00:00:00Z", {
-        messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "data:x" } }, { type: "text", text: "a needle42 here" }] }],
+        messages: [
+          {
+            role: "user",
+            content: [
+              { type: "image_url", image_url: { url: "data:x" } },
+              { type: "text", text: "a needle42 here" },
+            ],
+          },
+        ],
       }),
     ],
   ])("finds a term in %s", async (_field, found) => {

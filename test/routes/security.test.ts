@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MemoryStore } from "../../src/storage/memory-store.js";
 import type { ReadResult, StoreEntry } from "../../src/storage/store.js";
-import { ADMIN_KEY, AUTH, DASHBOARD_HEADERS, appFor, cliSession, recordingLogger, storeWith } from "../fixtures/sessions.js";
+import { ADMIN_KEY, AUTH, appFor, cliSession, DASHBOARD_HEADERS, recordingLogger, storeWith } from "../fixtures/sessions.js";
 
 const ORIGIN = "http://dashboard.test";
 const FOREIGN = "http://evil.test";
@@ -54,7 +54,10 @@ function preflight(path: string, origin: string, method = "GET"): Request {
 }
 
 function listOf(header: string | null): string[] {
-  return (header ?? "").split(",").map((item) => item.trim().toLowerCase()).filter(Boolean);
+  return (header ?? "")
+    .split(",")
+    .map((item) => item.trim().toLowerCase())
+    .filter(Boolean);
 }
 
 describe("admin key", () => {
@@ -109,9 +112,7 @@ describe("CORS", () => {
       expect(res.status).toBeGreaterThanOrEqual(200);
       expect(res.status).toBeLessThan(300);
       expect(res.headers.get("Access-Control-Allow-Origin")).toBe(ORIGIN);
-      expect(listOf(res.headers.get("Access-Control-Allow-Headers"))).toEqual(
-        expect.arrayContaining(["x-admin-key", "authorization", "content-type"]),
-      );
+      expect(listOf(res.headers.get("Access-Control-Allow-Headers"))).toEqual(expect.arrayContaining(["x-admin-key", "authorization", "content-type"]));
       expect(listOf(res.headers.get("Access-Control-Allow-Methods"))).toEqual(expect.arrayContaining(["get", "delete", "options"]));
       expect(res.headers.get("Access-Control-Allow-Credentials")).toBeNull();
       expect(res.headers.get("WWW-Authenticate")).toBeNull();

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { SessionListSchema } from "../../src/schemas.js";
 import { MemoryStore } from "../../src/storage/memory-store.js";
 import type { ReadResult, StoreEntry } from "../../src/storage/store.js";
-import { AUTH, appFor, cliFile, cliSession, storeWith, emptySession } from "../fixtures/sessions.js";
+import { AUTH, appFor, cliFile, cliSession, emptySession, storeWith } from "../fixtures/sessions.js";
 
 type App = ReturnType<typeof appFor>;
 
@@ -79,7 +79,15 @@ function indexFile(ids: string[]): Record<string, unknown> {
     entries: Object.fromEntries(
       ids.map((id) => [
         id,
-        { title: `Session ${id}`, model: "MiniMax-M2.5-5bit", tags: ["t"], created: "2026-03-01T10:00:00.000Z", messageCount: 3, toolCallCount: 1, preview: `question from ${id}` },
+        {
+          title: `Session ${id}`,
+          model: "MiniMax-M2.5-5bit",
+          tags: ["t"],
+          created: "2026-03-01T10:00:00.000Z",
+          messageCount: 3,
+          toolCallCount: 1,
+          preview: `question from ${id}`,
+        },
       ]),
     ),
     updatedAt: "2026-03-04T09:00:00.000Z",

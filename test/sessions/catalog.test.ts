@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadSession, type LoadOptions, type SessionLoader } from "../../src/sessions/loader.js";
+import { type LoadOptions, loadSession, type SessionLoader } from "../../src/sessions/loader.js";
 import { SessionService } from "../../src/sessions/service.js";
 import { MemoryCache, MemoryStore } from "../../src/storage/memory-store.js";
 import { cliFile, cliSession } from "../fixtures/sessions.js";
@@ -102,7 +102,12 @@ describe("the persisted summary cache", () => {
   });
 
   it("ignores a damaged or foreign cache and scans instead", async () => {
-    for (const text of ["{", "[]", JSON.stringify({ format: "other", files: [] }), JSON.stringify({ format: "opta-sessions/catalog@1", files: [{ name: 1 }] })]) {
+    for (const text of [
+      "{",
+      "[]",
+      JSON.stringify({ format: "other", files: [] }),
+      JSON.stringify({ format: "opta-sessions/catalog@1", files: [{ name: 1 }] }),
+    ]) {
       const cache = new MemoryCache();
       cache.text = text;
       const service = new SessionService(sessions(2), { sleep: noSleep, cache, watch: false });

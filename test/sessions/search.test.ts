@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SearchIndex, type Searchable } from "../../src/sessions/search.js";
+import { type Searchable, SearchIndex } from "../../src/sessions/search.js";
 import { mayContain, signatureOf, termHashes } from "../../src/sessions/trigrams.js";
 
 /** A small deterministic PRNG, so a failure can be replayed. */
@@ -69,7 +69,10 @@ describe("SearchIndex", () => {
       const terms = Array.from({ length: 1 + Math.floor(next() * 3) }, () => text(next, 1 + Math.floor(next() * 3)).replace(/\s/g, "a"));
       if (next() < 0.1) terms.push("\0"); // the separator of the packed names must never match
       const limit = 1 + Math.floor(next() * 10);
-      expect(new SearchIndex(entries, models).search(terms, limit).map((e) => e.id), JSON.stringify(terms)).toEqual(naive(entries, terms, limit));
+      expect(
+        new SearchIndex(entries, models).search(terms, limit).map((e) => e.id),
+        JSON.stringify(terms),
+      ).toEqual(naive(entries, terms, limit));
     }
   });
 });

@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+import { realpathSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { type Config, ConfigError, parseConfig, USAGE } from "./config.js";
+import { demoCorpus } from "./demo.js";
+import { createLogger } from "./logger.js";
+import { packageVersion, type RunningServer, StartupError, startServer } from "./node.js";
+
+/** The `opta-sessions` command (and `npm start`): flags, --help, --version, --demo, signals. */
+export async function main(argv: readonly string[]): Promise<void> {
+  let config: Config;
+  try {
+    const parsed = parseConfig(argv, { env: process.env, homedir: os.homedir(), platform: process.platform });
+    if (parsed.action === "help") return void console.log(USAGE);
+    if (parsed.action === "version") return void console.log(packageVersion());
+    config = parsed.config;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`error: ${error.message}`);
+    process.exitCode = 2;
+    return;
+  }
+
+  const logger = createLogger(config.logFormat);
+  const demoDir = config.demo ? await writeDemoCorpus() : null;
+  if (demoDir) {
+    logger.info(`demo: serving generated sample sessions from ${demoDir} (removed at exit)`);
+    config = { ...config, dir: demoDir };
+  }
+  const removeDemo = async () => {
+    if (demoDir) await rm(demoDir, { recursive: true, force: true });
+  };
+
+  let server: RunningServer;
+  try {
+    server = await startServer(config, logger);
+  } catch (error) {
+    await removeDemo();
+    if (!(error instanceof StartupError)) throw error;
+    console.error(`error: ${error.message}`);
+    process.exitCode = 1;
+    return;
+  }
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) process.exit(1); // a second Ctrl-C: stop now
+    stopping = true;
+    logger.info(`${signal}: stopping`);
+    // Give open requests a moment, then go regardless (an idle keep-alive must not hold us up).
+    setTimeout(() => void removeDemo().finally(() => process.exit(0)), 3000).unref();
+    void server
+      .close()
+      .then(removeDemo)
+      .then(() => process.exit(0));
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+async function writeDemoCorpus(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "opta-sessions-demo-"));
+  for (const [name, text] of Object.entries(demoCorpus(Date.now()))) await writeFile(path.join(dir, name), text);
+  return dir;
+}
+
+// Run when started as a program (`node dist/cli.js`, or the npm bin, which is a symlink to this file).
+if (realpathSync(process.argv[1] ?? "/") === fileURLToPath(import.meta.url)) await main(process.argv.slice(2));

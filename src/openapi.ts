@@ -1,0 +1,197 @@
+import { z } from "zod";
+import {
+  DeletedSchema,
+  ErrorEnvelopeSchema,
+  HealthSchema,
+  ListQuerySchema,
+  MessagePageSchema,
+  MessagesQuerySchema,
+  SearchQuerySchema,
+  SessionFullSchema,
+  SessionIdParamSchema,
+  SessionListSchema,
+  SessionMessageSchema,
+  SessionSummarySchema,
+} from "./schemas.js";
+
+/** One route as the document describes it; every schema here is the one its validator or handler uses. */
+interface Operation {
+  method: "get" | "delete";
+  /** Hono's spelling (`/:id`); the document's (`/{id}`) is derived. */
+  path: string;
+  summary: string;
+  query?: z.ZodObject;
+  params?: z.ZodObject;
+  /** The 200 answer, published under `name` in the document's components. */
+  ok: { description: string; name: string; schema: z.ZodType };
+  /** Admin routes need the key; the rest are public. */
+  admin: boolean;
+  /** Answers a matching `If-None-Match` with 304. */
+  conditional?: boolean;
+  errors: (400 | 401 | 404 | 422 | 500)[];
+}
+
+const OPERATIONS: readonly Operation[] = [
+  {
+    method: "get",
+    path: "/healthz",
+    summary: "Is the service up?",
+    ok: { description: "Up", name: "Health", schema: HealthSchema },
+    admin: false,
+    errors: [500],
+  },
+  {
+    method: "get",
+    path: "/openapi.json",
+    summary: "This document",
+    ok: { description: "The OpenAPI 3.1 document", name: "OpenApiDocument", schema: z.object({ openapi: z.string() }).loose() },
+    admin: false,
+    errors: [500],
+  },
+  {
+    method: "get",
+    path: "/admin/sessions",
+    summary: "List sessions, newest first",
+    query: ListQuerySchema,
+    ok: { description: "One page of sessions", name: "SessionList", schema: SessionListSchema },
+    admin: true,
+    conditional: true,
+    errors: [400, 401, 500],
+  },
+  {
+    method: "get",
+    path: "/admin/sessions/search",
+    summary: "Search sessions; every term must match",
+    query: SearchQuerySchema,
+    ok: { description: "Matching sessions, best first", name: "SearchResults", schema: z.array(SessionSummarySchema) },
+    admin: true,
+    conditional: true,
+    errors: [400, 401, 500],
+  },
+  {
+    method: "get",
+    path: "/admin/sessions/:id",
+    summary: "One session with its messages",
+    params: SessionIdParamSchema,
+    ok: { description: "The session", name: "SessionFull", schema: SessionFullSchema },
+    admin: true,
+    conditional: true,
+    errors: [400, 401, 404, 422, 500],
+  },
+  {
+    method: "get",
+    path: "/admin/sessions/:id/messages",
+    summary: "One page of a session's messages, for sessions too big to fetch whole",
+    params: SessionIdParamSchema,
+    query: MessagesQuerySchema,
+    ok: { description: "A page of messages, exactly as stored", name: "MessagePage", schema: MessagePageSchema },
+    admin: true,
+    conditional: true,
+    errors: [400, 401, 404, 422, 500],
+  },
+  {
+    method: "delete",
+    path: "/admin/sessions/:id",
+    summary: "Delete a session and its index entry",
+    params: SessionIdParamSchema,
+    ok: { description: "Deleted", name: "Deleted", schema: DeletedSchema },
+    admin: true,
+    errors: [400, 401, 404, 500],
+  },
+];
+
+const ERROR_DESCRIPTIONS = {
+  400: "A parameter is invalid (`param` names it)",
+  401: "Missing or wrong admin key",
+  404: "No such session",
+  422: "The file exists but is not a session (`session_corrupt`)",
+  500: "Unexpected failure (details only in the server's log)",
+} as const;
+
+/** The OpenAPI 3.1 document, generated from the zod schemas the routes validate and answer with. */
+export function openApiDocument(version: string) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const operation of OPERATIONS) {
+    const path = operation.path.replace(/:(\w+)/g, "{$1}");
+    paths[path] ??= {};
+    paths[path][operation.method] = describe(operation);
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "opta-sessions",
+      version,
+      description: "Browse, read, search and delete the Opta CLI's chat sessions. Errors are OpenAI-style envelopes.",
+    },
+    paths,
+    components: {
+      schemas: componentSchemas(),
+      securitySchemes: {
+        adminKey: { type: "apiKey", in: "header", name: "X-Admin-Key" },
+        bearer: { type: "http", scheme: "bearer" },
+      },
+      headers: {
+        "X-Request-Id": { description: "This request's id, also in the server's log", schema: { type: "string" } },
+        ETag: { description: "Changes whenever the answer does", schema: { type: "string" } },
+      },
+    },
+  };
+}
+
+/** Wire types become shared components, each referenced by name wherever it appears. */
+function componentSchemas() {
+  const registry = z.registry<{ id: string }>();
+  registry.add(SessionSummarySchema, { id: "SessionSummary" });
+  registry.add(SessionMessageSchema, { id: "SessionMessage" });
+  registry.add(ErrorEnvelopeSchema, { id: "ErrorEnvelope" });
+  for (const { ok } of OPERATIONS) registry.add(ok.schema, { id: ok.name });
+  const { schemas } = z.toJSONSchema(registry, { uri: (id) => `#/components/schemas/${id}` });
+  for (const schema of Object.values(schemas)) {
+    delete schema.$schema;
+    delete schema.$id;
+  }
+  return schemas;
+}
+
+function describe(operation: Operation) {
+  const headers = { "X-Request-Id": { $ref: "#/components/headers/X-Request-Id" } };
+  const responses: Record<string, unknown> = {
+    200: {
+      description: operation.ok.description,
+      headers: operation.conditional ? { ...headers, ETag: { $ref: "#/components/headers/ETag" } } : headers,
+      content: { "application/json": { schema: { $ref: `#/components/schemas/${operation.ok.name}` } } },
+    },
+  };
+  if (operation.conditional) responses[304] = { description: "Not modified: the `If-None-Match` ETag is still current", headers };
+  for (const status of operation.errors) {
+    responses[status] = {
+      description: ERROR_DESCRIPTIONS[status],
+      headers,
+      content: { "application/json": { schema: { $ref: "#/components/schemas/ErrorEnvelope" } } },
+    };
+  }
+  return {
+    summary: operation.summary,
+    operationId: `${operation.method}${operation.path.replace(/\/:?(\w)/g, (_, c: string) => c.toUpperCase()).replace(/\W/g, "")}`,
+    security: operation.admin ? [{ adminKey: [] }, { bearer: [] }] : [],
+    parameters: [
+      ...parametersOf(operation.params, "path"),
+      ...parametersOf(operation.query, "query"),
+      ...(operation.conditional ? [{ name: "If-None-Match", in: "header", required: false, schema: { type: "string" } }] : []),
+    ],
+    responses,
+  };
+}
+
+/** Each field of a parameter object, as the client sends it (strings), with its bounds and default. */
+function parametersOf(schema: z.ZodObject | undefined, location: "path" | "query") {
+  if (!schema) return [];
+  const json = z.toJSONSchema(schema, { io: "input" });
+  const required = new Set(json.required ?? []);
+  return Object.entries(json.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: location,
+    required: location === "path" || required.has(name),
+    schema: property,
+  }));
+}

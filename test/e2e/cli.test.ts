@@ -1,0 +1,90 @@
+import { execFile } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterEach, describe, expect, it } from "vitest";
+import { ADMIN_KEY } from "../fixtures/sessions.js";
+import { type ServerProcess, startProcess, waitForOutput } from "./helpers.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const version = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version as string;
+let server: ServerProcess | undefined;
+
+afterEach(async () => {
+  if (server && server.child.exitCode === null) {
+    server.child.kill("SIGKILL");
+    await server.exited;
+  }
+  server = undefined;
+});
+
+describe("the opta-sessions command", () => {
+  it("answers `npx opta-sessions --help` from the package with every option", async () => {
+    const { stdout } = await promisify(execFile)("npx", ["--no-install", "opta-sessions", "--help"], { cwd: root });
+    expect(stdout).toMatch(/^Usage: opta-sessions \[options\]/);
+    for (const option of ["--dir", "--host", "--port", "--cors-origin", "--upstream", "--log-format", "--demo", "--version", "--help"]) {
+      expect(stdout).toContain(option);
+    }
+    for (const variable of ["OPTA_SESSIONS_DIR", "HOST", "PORT", "OPTA_CORS_ORIGINS", "OPTA_UPSTREAM_URL", "OPTA_LOG_FORMAT", "OPTA_ADMIN_KEY"]) {
+      expect(stdout).toContain(variable);
+    }
+  });
+
+  it("prints its version", async () => {
+    server = startProcess(["--version"], {});
+    expect(await server.exited).toBe(0);
+    expect(server.output().trim()).toBe(version);
+  });
+
+  it.each([
+    [["--prot", "1"], {}, "unknown option --prot", "Accepted options: --dir, --host, --port"],
+    [["--log-format", "xml"], {}, '--log-format: "xml" must be one of: text, json', ""],
+    [[], { OPTA_UPSTREAM_URL: "localhost:1234" }, 'OPTA_UPSTREAM_URL: "localhost:1234" must be an http:// or https:// URL', ""],
+  ] as const)("refuses %j %j naming it and what it accepts, exit code 2", async (args, env, problem, accepted) => {
+    server = startProcess([...args], { ...env });
+    expect(await server.exited).toBe(2);
+    expect(server.output()).toContain(`error: ${problem}`);
+    expect(server.output()).toContain(accepted);
+  });
+
+  it("--demo serves a generated corpus from a temporary directory and removes it at exit", async () => {
+    server = startProcess(["--demo", "--port", "0"], { OPTA_ADMIN_KEY: ADMIN_KEY });
+    const [, dir] = await waitForOutput(server, /demo: serving generated sample sessions from (\S+)/);
+    const [, url] = await waitForOutput(server, /listening on (http:\/\/\S+)/);
+    const page = (await (await fetch(`${url}/admin/sessions?limit=5`, { headers: { "X-Admin-Key": ADMIN_KEY } })).json()) as {
+      total: number;
+      sessions: { title: string | null; first_user_message: string | null }[];
+    };
+    expect(page.total).toBeGreaterThanOrEqual(20);
+    expect(page.sessions.every((s) => s.first_user_message)).toBe(true);
+    expect(existsSync(dir as string)).toBe(true);
+    server.child.kill("SIGTERM");
+    expect(await server.exited).toBe(0);
+    expect(existsSync(dir as string)).toBe(false);
+  });
+
+  it("--log-format json writes one JSON object per line, with the request id and no query string", async () => {
+    server = startProcess(["--demo", "--port", "0", "--log-format", "json"], { OPTA_ADMIN_KEY: ADMIN_KEY });
+    const [, url] = await waitForOutput(server, /listening on (http:\/\/[\d.:]+)/);
+    const res = await fetch(`${url}/admin/sessions?model=secret-filter`, { headers: { "X-Admin-Key": ADMIN_KEY, "X-Request-Id": "poll-7" } });
+    expect(res.headers.get("X-Request-Id")).toBe("poll-7");
+    await waitForOutput(server, /GET \/admin\/sessions 200/);
+    const lines = server
+      .output()
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines).toContainEqual(
+      expect.objectContaining({ level: "info", requestId: "poll-7", msg: expect.stringMatching(/^GET \/admin\/sessions 200 \d+ms$/) }),
+    );
+    expect(server.output()).not.toContain("secret-filter");
+    expect(server.output()).not.toContain(ADMIN_KEY);
+  });
+
+  it("writes readable text lines by default, the request id on each request line", async () => {
+    server = startProcess(["--demo", "--port", "0"], { OPTA_ADMIN_KEY: ADMIN_KEY });
+    const [, url] = await waitForOutput(server, /listening on (http:\/\/[\d.:]+)/);
+    await fetch(`${url}/healthz`, { headers: { "X-Request-Id": "check-1" } });
+    await waitForOutput(server, /^\[[\d-]+ [\d:.]+\] INFO: \[check-1\] GET \/healthz 200 \d+ms$/m);
+  });
+});

@@ -1,0 +1,77 @@
+import { Validator } from "@seriousme/openapi-schema-validator";
+import { describe, expect, it } from "vitest";
+import { MemoryStore } from "../../src/storage/memory-store.js";
+import { appFor } from "../fixtures/sessions.js";
+
+type Document = {
+  openapi: string;
+  paths: Record<
+    string,
+    Record<string, { security: unknown[]; parameters: { name: string; in: string; schema: Record<string, unknown> }[]; responses: Record<string, unknown> }>
+  >;
+  components: { securitySchemes: Record<string, unknown>; schemas: Record<string, unknown> };
+};
+
+async function documentOf(app = appFor(new MemoryStore())): Promise<Document> {
+  const res = await app.request("/openapi.json");
+  expect(res.status).toBe(200);
+  return (await res.json()) as Document;
+}
+
+describe("GET /openapi.json", () => {
+  it("is a valid OpenAPI 3.1 document, served without a key", async () => {
+    const document = await documentOf();
+    const validator = new Validator();
+    const result = await validator.validate(structuredClone(document));
+    expect(result.errors).toBeUndefined();
+    expect(result.valid).toBe(true);
+    expect(validator.version).toBe("3.1");
+  });
+
+  it("describes exactly the routes the app serves", async () => {
+    const app = appFor(new MemoryStore());
+    const served = app.routes.filter((route) => route.method !== "ALL").map((route) => `${route.method} ${route.path.replace(/:(\w+)/g, "{$1}")}`);
+    const { paths } = await documentOf(app);
+    const documented = Object.entries(paths).flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`));
+    expect(documented.sort()).toEqual([...new Set(served)].sort());
+  });
+
+  it("offers both ways to send the key, on every admin route and no other", async () => {
+    const { paths, components } = await documentOf();
+    expect(components.securitySchemes).toEqual({
+      adminKey: { type: "apiKey", in: "header", name: "X-Admin-Key" },
+      bearer: { type: "http", scheme: "bearer" },
+    });
+    for (const [path, operations] of Object.entries(paths)) {
+      for (const operation of Object.values(operations)) {
+        expect(operation.security).toEqual(path.startsWith("/admin/") ? [{ adminKey: [] }, { bearer: [] }] : []);
+        if (path.startsWith("/admin/")) expect(operation.responses["401"]).toBeDefined();
+      }
+    }
+  });
+
+  it("states every parameter bound the validators enforce", async () => {
+    const { paths } = await documentOf();
+    const param = (path: string, name: string, method = "get") => paths[path]?.[method]?.parameters.find((p) => p.name === name)?.schema;
+    expect(param("/admin/sessions", "limit")).toMatchObject({ type: "integer", minimum: 1, maximum: 200 });
+    expect(param("/admin/sessions", "offset")).toMatchObject({ type: "integer", minimum: 0 });
+    expect(param("/admin/sessions", "model")).toMatchObject({ type: "string", maxLength: 200 });
+    expect(param("/admin/sessions/search", "q")).toMatchObject({ type: "string", minLength: 1, maxLength: 200 });
+    expect(param("/admin/sessions/search", "limit")).toMatchObject({ type: "integer", minimum: 1, maximum: 100 });
+    expect(param("/admin/sessions/{id}", "id", "delete")).toMatchObject({ type: "string", pattern: "^[A-Za-z0-9_-]{1,128}$" });
+    expect(paths["/admin/sessions/search"]?.get?.parameters.find((p) => p.name === "q")).toMatchObject({ in: "query", required: true });
+  });
+
+  it("gives every error the one envelope, with the wire types as components", async () => {
+    const { paths, components } = await documentOf();
+    expect(Object.keys(components.schemas)).toEqual(expect.arrayContaining(["SessionSummary", "SessionFull", "SessionList", "ErrorEnvelope"]));
+    for (const operations of Object.values(paths)) {
+      for (const operation of Object.values(operations)) {
+        for (const [status, response] of Object.entries(operation.responses)) {
+          if (Number(status) >= 400)
+            expect(response).toMatchObject({ content: { "application/json": { schema: { $ref: "#/components/schemas/ErrorEnvelope" } } } });
+        }
+      }
+    }
+  });
+});
