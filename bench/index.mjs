@@ -20,7 +20,7 @@ import { RESULTS_PATH, summaryLines, writeResults } from "./report.mjs";
 import { cpuTimeOf, memoryOf, startServer } from "./server.mjs";
 import { createRandom } from "./text.mjs";
 
-/** `npm run bench [-- --sizes 2000,20000] [-- --quick]`: see bench/RESULTS.md for what it measures. */
+/** `npm run bench [-- --sizes 2000,20000] [--quick]`: see bench/RESULTS.md for what it measures. */
 
 const SETTINGS = {
   full: {
@@ -144,6 +144,7 @@ async function benchSize(size, settings) {
 
     log(`${size}: restart`);
     await server.stop();
+    server = undefined; // a failed start must not report the stopped server's output as its own
     server = await startServer({ dir, adminKey, cacheDir });
     r.restart = await timeToCompleteList(newClient(server.url), meta.valid, server.spawnedAt, timeoutMs);
   } catch (error) {

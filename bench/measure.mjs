@@ -129,7 +129,7 @@ export function healthzProbe(baseUrl, { everyMs = 10, maxRequests = 60_000 } = {
 }
 
 /** Percentiles of the probe samples that were due in [from, to). */
-function percentilesBetween(samples, from, to) {
+export function percentilesBetween(samples, from, to) {
   return percentiles(samples.filter(({ dueAt }) => dueAt >= from && dueAt < to).map(({ ms }) => ms));
 }
 

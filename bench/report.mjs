@@ -166,7 +166,7 @@ function scalingSection(results) {
     const flat = growth === undefined ? "" : (higherIsBetter ? growth >= 1 / FLAT_GROWTH : growth <= FLAT_GROWTH) ? "flat" : "grows";
     lines.push(`| ${label} | ${done.map((r) => format(value(r))).join(" | ")} | ${fmtRatio(growth)} | ${label.startsWith("Cold") ? "" : flat} |`);
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 export function writeResults(results, settings) {
@@ -179,7 +179,7 @@ export function writeResults(results, settings) {
     "",
     "## Method",
     "",
-    "- The server is the real one (`node dist/node.js --dir <corpus> --port 0`), on 127.0.0.1, started fresh for each corpus.",
+    "- The server is the real one (what `npm start` runs, with `--dir <corpus> --port 0 --host 127.0.0.1 --cache-dir <fresh temp dir>`), started fresh for each corpus.",
     "- **Cold start** runs from the spawn to the first `GET /admin/sessions?limit=1` that answers 200 with `total` equal to the number of valid sessions (polled every 10 ms). Its baseline is `bench/bare-scan.mjs`, a separate Node process that reads and `JSON.parse`s every session file, timed from spawn to exit (median of the timed runs). Both run with the corpus in the page cache (an untimed bare scan goes first), so they compare CPU work, not disk.",
     "- **Restart** stops the server with SIGTERM and starts it again on the unchanged corpus with the same `--cache-dir`.",
     `- **Warm latencies** are sequential requests on one keep-alive connection after a warm-up: ${settings.count} list requests (limit 50 over a mix of no filter, \`model=\`, \`tag=\`, \`since=\` and combinations, offsets spread over each filter's matches) against ${settings.count} \`/healthz\`; up to ${settings.searchCount} searches per kind. Ratios compare p50 to \`/healthz\` p50.`,

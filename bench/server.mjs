@@ -2,10 +2,12 @@ import { execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-/** Starts and stops the real server (`node dist/node.js`) and makes sure none outlives the benchmark. */
+/** Starts and stops the real server (what `npm start` runs) and makes sure none outlives the benchmark. */
 
 const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
 const LISTENING = /listening on (http:\/\/127\.0\.0\.1:\d+)/;
+// A warning line in any of the server's log formats: plain, pino text, pino JSON.
+const WARNING = /^warning:|\bWARN\b|"level":"warn"/;
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 5_000;
 const OUTPUT_TAIL_LINES = 40;
@@ -48,14 +50,23 @@ export async function startServer({ dir, adminKey, cacheDir }) {
 
 class EarlyExit extends Error {
   constructor(code, output) {
-    super(`the server exited with ${code} before listening:\n${output}`);
+    super(`the server exited with ${code} before listening${output ? `:\n${output}` : " and printed nothing"}`);
     this.output = output;
   }
 }
 
+/** The file `npm start` runs (`node <file>`), so the benchmark always starts what users start. */
+function serverEntry() {
+  const start = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).scripts?.start ?? "";
+  const entry = /^node\s+(\S+)/.exec(start)?.[1];
+  if (!entry) throw new Error(`cannot tell the server's entry file from package.json's start script "${start}"`);
+  return entry;
+}
+
 function spawnServer(dir, adminKey, extraArgs) {
+  const entry = serverEntry();
   const spawnedAt = process.hrtime.bigint();
-  const child = spawn(process.execPath, ["dist/node.js", "--dir", dir, "--port", "0", "--host", "127.0.0.1", ...extraArgs], {
+  const child = spawn(process.execPath, [entry, "--dir", dir, "--port", "0", "--host", "127.0.0.1", ...extraArgs], {
     cwd: PROJECT_ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", OPTA_ADMIN_KEY: adminKey },
     stdio: ["ignore", "pipe", "pipe"],
@@ -79,7 +90,7 @@ function spawnServer(dir, adminKey, extraArgs) {
       const lines = (pending + chunk).split("\n");
       pending = lines.pop();
       for (const line of lines) {
-        if (line.startsWith("warning:")) warnings++;
+        if (WARNING.test(line)) warnings++;
         tail.push(line);
         if (tail.length > OUTPUT_TAIL_LINES) tail.shift();
         onLine(line);
