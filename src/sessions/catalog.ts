@@ -4,7 +4,8 @@ import { type PersistedFile, restoreCatalog, serializeCatalog } from "./catalog-
 import { sessionIdOf } from "./files.js";
 import type { LoadedSession, SessionLoader } from "./loader.js";
 import { Mutex } from "./mutex.js";
-import { SearchIndex, type SearchNames, type SearchText, searchNamesOf } from "./search.js";
+import { type LoadedSearchText, SearchIndex, type SearchNames, type SearchText, searchNamesOf } from "./search.js";
+import { TrigramBuckets } from "./trigram-buckets.js";
 
 /** One listable session, with what ordering, filtering and search need precomputed. */
 export interface CatalogEntry {
@@ -15,6 +16,8 @@ export interface CatalogEntry {
   modelId: number;
   /** null until the message text is indexed (after a restart from the persisted cache) */
   search: SearchText | null;
+  /** Its slot in the catalog's TrigramBuckets once indexed, else -1. */
+  slot: number;
 }
 
 type IndexedEntry = CatalogEntry & { search: SearchText };
@@ -62,6 +65,7 @@ export class SessionCatalog {
   readonly #watch: StoreWatch | null;
   #ordered: readonly CatalogEntry[] = [];
   readonly #models: string[] = [];
+  readonly #buckets = new TrigramBuckets();
   readonly #modelIds = new Map<string, number>();
   #orderIsStale = false;
   #restored = false;
@@ -107,7 +111,7 @@ export class SessionCatalog {
       entries = await this.entries();
     }
     if (this.#searchIndex?.entries !== entries) {
-      this.#searchIndex = { entries, index: new SearchIndex(entries as readonly IndexedEntry[], this.#models) };
+      this.#searchIndex = { entries, index: new SearchIndex(entries as readonly IndexedEntry[], this.#models, this.#buckets) };
     }
     return this.#searchIndex.index;
   }
@@ -193,18 +197,34 @@ export class SessionCatalog {
     }
     const entry = loaded.status === "ok" ? this.#entryOf(loaded.session) : null;
     if (entry && entry.search === null) this.#indexed = false;
-    this.#files.set(file.name, { key: keyOf(file), readAt: startedAt, mtimeMs: file.mtimeMs, entry });
+    this.#setFile(file.name, { key: keyOf(file), readAt: startedAt, mtimeMs: file.mtimeMs, entry });
     this.#changed();
   }
 
-  #entryOf(session: Pick<LoadedSession, "summary" | "time"> & { search?: SearchText }): CatalogEntry {
+  #entryOf(session: Pick<LoadedSession, "summary" | "time" | "search">): CatalogEntry {
     const names = searchNamesOf(session.summary);
     let modelId = this.#modelIds.get(names.model);
     if (modelId === undefined) {
       modelId = this.#models.push(names.model) - 1;
       this.#modelIds.set(names.model, modelId);
     }
-    return { summary: session.summary, time: session.time, names, modelId, search: session.search ?? null };
+    const entry: CatalogEntry = { summary: session.summary, time: session.time, names, modelId, search: null, slot: -1 };
+    if (session.search) this.#index(entry, session.search);
+    return entry;
+  }
+
+  /** Adds an entry's message text to the search structures (the coarse signature goes into the buckets, not the entry). */
+  #index(entry: CatalogEntry, search: LoadedSearchText): void {
+    entry.search = { messages: search.messages, signature: search.signature };
+    entry.slot = this.#buckets.add(search.buckets);
+  }
+
+  /** Every change of a file's entry goes through here, so a replaced entry always leaves the buckets. */
+  #setFile(name: string, file: CachedFile | null): void {
+    const old = this.#files.get(name)?.entry;
+    if (old && old.slot !== -1) this.#buckets.remove(old.slot);
+    if (file) this.#files.set(name, file);
+    else this.#files.delete(name);
   }
 
   /** Every lower-cased model seen (an entry's `modelId` points here); only grows. */
@@ -213,7 +233,9 @@ export class SessionCatalog {
   }
 
   #forget(name: string): void {
-    if (this.#files.delete(name)) this.#changed();
+    if (!this.#files.has(name)) return;
+    this.#setFile(name, null);
+    this.#changed();
   }
 
   #changed(): void {
@@ -241,7 +263,7 @@ export class SessionCatalog {
     await forEachLimited(missing, this.#options.loader.concurrency, async ([name, file]) => {
       const loaded = await this.#options.loader.load(name, { retry: false, search: true });
       if (this.#files.get(name) !== file) return; // replaced meanwhile by a fresher read
-      if (loaded.status === "ok" && loaded.session.search && file.entry) file.entry.search = loaded.session.search;
+      if (loaded.status === "ok" && loaded.session.search && file.entry) this.#index(file.entry, loaded.session.search);
       else this.#changedNames.add(name); // it changed since the cache was written: re-read it properly
     });
   }
@@ -252,7 +274,7 @@ export class SessionCatalog {
     if (!text) return;
     for (const file of restoreCatalog(text)) {
       const entry = file.summary ? this.#entryOf({ summary: file.summary, time: file.time }) : null;
-      this.#files.set(file.name, { key: file.key, readAt: file.readAt, mtimeMs: file.mtimeMs, entry });
+      this.#setFile(file.name, { key: file.key, readAt: file.readAt, mtimeMs: file.mtimeMs, entry });
     }
     this.#orderIsStale = true;
     this.#indexed = false;

@@ -2,7 +2,7 @@ import type { SessionSummary } from "../schemas.js";
 import type { SessionStore } from "../storage/store.js";
 import { RETRY_DELAYS_MS, readSession, type Sleep, sessionIdOf } from "./files.js";
 import { summarize } from "./parse.js";
-import { type SearchText, searchTextOf } from "./search.js";
+import { type LoadedSearchText, searchTextOf } from "./search.js";
 import { parseInstant } from "./time.js";
 
 /** What the catalog keeps of one session file: small enough to hold thousands in memory. */
@@ -11,7 +11,7 @@ export interface LoadedSession {
   /** `updated` if it is an instant, else `created` if it is; null sorts last and never matches `since`. */
   time: number | null;
   /** Only when asked for: indexing message text costs more than the rest together. */
-  search?: SearchText;
+  search?: LoadedSearchText;
 }
 
 export type LoadResult = { status: "ok"; session: LoadedSession } | { status: "missing" } | { status: "corrupt" };

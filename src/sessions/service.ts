@@ -1,12 +1,15 @@
 import { SessionCorrupt, SessionNotFound } from "../errors.js";
 import type { ListQuery, MessagePage, MessagesQuery, SearchQuery, SessionFull, SessionList, SessionSummary } from "../schemas.js";
 import type { CacheStore, SessionStore } from "../storage/store.js";
-import { type CatalogOptions, SessionCatalog } from "./catalog.js";
+import { type CatalogEntry, type CatalogOptions, SessionCatalog } from "./catalog.js";
 import { isReservedId, readSession, type Sleep, sessionFileName } from "./files.js";
 import { removeIndexEntry } from "./index-file.js";
 import { inProcessLoader, type SessionLoader } from "./loader.js";
 import { Mutex } from "./mutex.js";
 import { searchTerms } from "./search.js";
+
+/** How many distinct filter combinations are remembered per listing. */
+const FILTER_CACHE_SIZE = 64;
 
 export interface SessionServiceOptions {
   now?: () => number;
@@ -31,6 +34,7 @@ export class SessionService {
   readonly #warn: (message: string) => void;
   // Deletes change index.json by read-modify-write: one at a time, so none is lost.
   readonly #deletes = new Mutex();
+  #filterCache: { entries: readonly CatalogEntry[]; matches: Map<string, readonly CatalogEntry[]> } = { entries: [], matches: new Map() };
 
   constructor(store: SessionStore, options: SessionServiceOptions = {}) {
     this.#store = store;
@@ -50,23 +54,37 @@ export class SessionService {
 
   async list(query: ListQuery): Promise<SessionList> {
     const entries = await this.#catalog.entries();
-    const model = query.model?.toLowerCase();
-    const modelMatches = model === undefined ? null : Uint8Array.from(this.#catalog.models, (name) => (name.includes(model) ? 1 : 0));
-    const unfiltered = model === undefined && query.tag === undefined && query.since === undefined;
-    const matches = unfiltered
-      ? entries
-      : entries.filter(
-          (entry) =>
-            (modelMatches === null || modelMatches[entry.modelId] === 1) &&
-            (query.tag === undefined || entry.summary.tags.includes(query.tag)) &&
-            (query.since === undefined || (entry.time !== null && entry.time >= query.since)),
-        );
+    const matches = this.#filtered(entries, query);
     return {
       sessions: matches.slice(query.offset, query.offset + query.limit).map((entry) => entry.summary),
       total: matches.length,
       limit: query.limit,
       offset: query.offset,
     };
+  }
+
+  /**
+   * The entries matching a query's filters, in list order. A dashboard polls the same filters
+   * again and again, so each filter's matches are kept until the listing changes.
+   */
+  #filtered(entries: readonly CatalogEntry[], query: ListQuery): readonly CatalogEntry[] {
+    const model = query.model?.toLowerCase();
+    if (model === undefined && query.tag === undefined && query.since === undefined) return entries;
+    if (this.#filterCache.entries !== entries) this.#filterCache = { entries, matches: new Map() };
+    const key = JSON.stringify([model, query.tag, query.since]);
+    let matches = this.#filterCache.matches.get(key);
+    if (matches === undefined) {
+      const models = model === undefined ? null : Uint8Array.from(this.#catalog.models, (name) => (name.includes(model) ? 1 : 0));
+      matches = entries.filter(
+        (entry) =>
+          (models === null || models[entry.modelId] === 1) &&
+          (query.tag === undefined || entry.summary.tags.includes(query.tag)) &&
+          (query.since === undefined || (entry.time !== null && entry.time >= query.since)),
+      );
+      if (this.#filterCache.matches.size >= FILTER_CACHE_SIZE) this.#filterCache.matches.clear();
+      this.#filterCache.matches.set(key, matches);
+    }
+    return matches;
   }
 
   /** Every session matching all terms, best rank first, then list order; the limit comes last. */

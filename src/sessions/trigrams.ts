@@ -8,21 +8,32 @@ export type Signature = Uint8Array;
 
 const BITS_PER_CHARACTER = 4;
 const MIN_BITS = 64;
+/** The coarse signature: the same hashes folded into a fixed number of buckets, for TrigramBuckets. */
+export const BUCKETS = 4096;
 
-export function signatureOf(text: string): Signature {
+/** The fine signature of a text, and its coarse one (BUCKETS bits), in one pass. */
+export function signaturesOf(text: string): { signature: Signature; buckets: Uint8Array } {
   let bits = MIN_BITS;
   while (bits < text.length * BITS_PER_CHARACTER) bits *= 2;
   const signature = new Uint8Array(bits / 8);
+  const buckets = new Uint8Array(BUCKETS / 8);
   const mask = bits - 1;
   // A rolling window over the last three UTF-16 code units: one multiply per character.
   let window = 0;
   for (let i = 0; i < text.length; i++) {
     window = ((window << 16) | text.charCodeAt(i)) >>> 0;
     if (i < 2) continue;
-    const bit = hashWindow(window, text.charCodeAt(i - 2)) & mask;
+    const hash = hashWindow(window, text.charCodeAt(i - 2));
+    const bit = hash & mask;
     signature[bit >>> 3]! |= 1 << (bit & 7);
+    const bucket = hash & (BUCKETS - 1);
+    buckets[bucket >>> 3]! |= 1 << (bucket & 7);
   }
-  return signature;
+  return { signature, buckets };
+}
+
+export function signatureOf(text: string): Signature {
+  return signaturesOf(text).signature;
 }
 
 /** The hashes of a term's trigrams, computed once per query and tested against many signatures. */

@@ -18,7 +18,7 @@ parentPort?.on("message", async (job: LoadJob) => {
   } catch (error) {
     reply = { id: job.id, error: error instanceof Error ? error.message : String(error) };
   }
-  const signature = reply.result?.status === "ok" ? reply.result.session.search?.signature : undefined;
-  // The signature's bytes move to the main thread instead of being copied.
-  parentPort?.postMessage(reply, signature ? [signature.buffer as ArrayBuffer] : []);
+  const search = reply.result?.status === "ok" ? reply.result.session.search : undefined;
+  // The signatures' bytes move to the main thread instead of being copied.
+  parentPort?.postMessage(reply, search ? [search.signature.buffer as ArrayBuffer, search.buckets.buffer as ArrayBuffer] : []);
 });

@@ -69,6 +69,33 @@ describe("the catalog with a watch", () => {
   });
 });
 
+describe("filtered lists after changes", () => {
+  it("answers a repeated filter from the new listing once a session changes", async () => {
+    const store = sessions(3);
+    const service = new SessionService(store, { sleep: noSleep });
+    const byModel = { ...LIST, model: "llama" };
+    expect((await service.list(byModel)).total).toBe(0);
+    store.put("s001.json", cliFile(cliSession("s001", { model: "mlx-community/Llama-3.3-70B-4bit" })));
+    expect((await service.list(byModel)).sessions.map((s) => s.id)).toEqual(["s001"]);
+    await store.remove("s001.json");
+    expect((await service.list(byModel)).total).toBe(0);
+  });
+});
+
+describe("search after changes", () => {
+  it("finds a session by its new text and no longer by its old text after a rewrite", async () => {
+    const store = sessions(3);
+    store.put("s001.json", cliFile(cliSession("s001", { messages: [{ role: "user", content: "talk about zebras" }] })));
+    const service = new SessionService(store, { sleep: noSleep });
+    expect((await service.search({ q: "zebras", limit: 20 })).map((s) => s.id)).toEqual(["s001"]);
+    store.put("s001.json", cliFile(cliSession("s001", { messages: [{ role: "user", content: "talk about giraffes" }] })));
+    expect(await service.search({ q: "zebras", limit: 20 })).toEqual([]);
+    expect((await service.search({ q: "giraffes", limit: 20 })).map((s) => s.id)).toEqual(["s001"]);
+    await store.remove("s001.json");
+    expect(await service.search({ q: "giraffes", limit: 20 })).toEqual([]);
+  });
+});
+
 describe("the persisted summary cache", () => {
   it("restarts without reading unchanged files, and lists exactly what a cold start lists", async () => {
     const store = sessions(6);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type Searchable, SearchIndex } from "../../src/sessions/search.js";
-import { mayContain, signatureOf, termHashes } from "../../src/sessions/trigrams.js";
+import { TrigramBuckets } from "../../src/sessions/trigram-buckets.js";
+import { mayContain, signatureOf, signaturesOf, termHashes } from "../../src/sessions/trigrams.js";
 
 /** A small deterministic PRNG, so a failure can be replayed. */
 function random(seed: number): () => number {
@@ -43,9 +44,11 @@ describe("trigram signatures", () => {
 
 describe("SearchIndex", () => {
   const models: string[] = [];
+  const buckets = new TrigramBuckets();
   function entry(id: string, names: string, model: string, messages: string): Searchable & { id: string } {
     const modelId = models.includes(model) ? models.indexOf(model) : models.push(model) - 1;
-    return { id, names: { names, model }, modelId, search: { messages, signature: signatureOf(messages) } };
+    const { signature, buckets: coarse } = signaturesOf(messages);
+    return { id, names: { names, model }, modelId, search: { messages, signature }, slot: buckets.add(coarse) };
   }
 
   /** The contract's rule, written the slow and obvious way. */
@@ -70,7 +73,7 @@ describe("SearchIndex", () => {
       if (next() < 0.1) terms.push("\0"); // the separator of the packed names must never match
       const limit = 1 + Math.floor(next() * 10);
       expect(
-        new SearchIndex(entries, models).search(terms, limit).map((e) => e.id),
+        new SearchIndex(entries, models, buckets).search(terms, limit).map((e) => e.id),
         JSON.stringify(terms),
       ).toEqual(naive(entries, terms, limit));
     }
