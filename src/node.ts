@@ -11,7 +11,6 @@ import { SessionService } from "./sessions/service.js";
 import { FsCache } from "./storage/fs-cache.js";
 import { FsStore } from "./storage/fs-store.js";
 import { ownsPath } from "./upstream.js";
-import { webSocketForwarder } from "./websocket-proxy.js";
 import { WorkerLoader } from "./workers/pool.js";
 
 /** The Node edge: the filesystem store, the HTTP server, compression and WebSocket forwarding. */
@@ -56,7 +55,8 @@ export async function startServer(config: Config, logger: Logger, announce = toT
     },
   });
   const server = createServer(listener);
-  const webSockets = upstream ? webSocketForwarder(upstream, logger) : null;
+  // ws is loaded only when there is an upstream to forward WebSockets to.
+  const webSockets = upstream ? (await import("./websocket-proxy.js")).webSocketForwarder(upstream, logger) : null;
   if (webSockets) server.on("upgrade", (request, socket, head) => webSockets.handleUpgrade(request, socket, head));
   server.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
