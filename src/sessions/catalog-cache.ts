@@ -1,5 +1,51 @@
 import { z } from "zod";
 import { SessionSummarySchema } from "../schemas.js";
+import type { CacheStore } from "../storage/store.js";
+
+/** Summaries are saved this long after a change (a scan's worth of changes, one save): a lost save only costs re-reads. */
+const SAVE_DELAY_MS = 10_000;
+
+/** Keeps the catalog's summaries in the service's cache between runs: read back at start, saved a while after changes and on close. */
+export class SummaryCache {
+  readonly #cache: CacheStore;
+  readonly #warn: (message: string) => void;
+  readonly #snapshot: () => PersistedFile[];
+  #timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(cache: CacheStore, warn: (message: string) => void, snapshot: () => PersistedFile[]) {
+    this.#cache = cache;
+    this.#warn = warn;
+    this.#snapshot = snapshot;
+  }
+
+  async restore(): Promise<PersistedFile[]> {
+    const text = await this.#cache.read().catch(() => null);
+    return text ? restoreCatalog(text) : [];
+  }
+
+  changed(): void {
+    this.#timer ??= setTimeout(() => {
+      this.#timer = null;
+      void this.#save();
+    }, SAVE_DELAY_MS);
+  }
+
+  /** Saves now if a save is due. */
+  async close(): Promise<void> {
+    if (!this.#timer) return;
+    clearTimeout(this.#timer);
+    this.#timer = null;
+    await this.#save();
+  }
+
+  async #save(): Promise<void> {
+    try {
+      await this.#cache.write(await serializeCatalog(this.#snapshot()));
+    } catch (error) {
+      this.#warn(`could not save the summary cache: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}
 
 /** The catalog as persisted between runs: summaries and the stamps they were read at, no message text. */
 

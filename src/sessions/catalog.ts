@@ -1,26 +1,13 @@
 import type { SessionSummary } from "../schemas.js";
 import type { CacheStore, SessionStore, StoreEntry, StoreWatch } from "../storage/store.js";
-import { type PersistedFile, restoreCatalog, serializeCatalog } from "./catalog-cache.js";
+import { SummaryCache } from "./catalog-cache.js";
+import { type CatalogEntry, CatalogIndex, type IndexedEntry } from "./catalog-index.js";
 import { sessionIdOf } from "./files.js";
-import type { LoadedSession, SessionLoader } from "./loader.js";
+import type { SessionLoader } from "./loader.js";
 import { Mutex } from "./mutex.js";
-import { type LoadedSearchText, SearchIndex, type SearchNames, type SearchText, searchNamesOf } from "./search.js";
-import { TrigramBuckets } from "./trigram-buckets.js";
+import type { SearchIndex } from "./search.js";
 
-/** One listable session, with what ordering, filtering and search need precomputed. */
-export interface CatalogEntry {
-  summary: SessionSummary;
-  time: number | null;
-  names: SearchNames;
-  /** Index of this entry's lower-cased model in the catalog's `models`: filters test each model once, not each entry. */
-  modelId: number;
-  /** null until the message text is indexed (after a restart from the persisted cache) */
-  search: SearchText | null;
-  /** Its slot in the catalog's TrigramBuckets once indexed, else -1. */
-  slot: number;
-}
-
-type IndexedEntry = CatalogEntry & { search: SearchText };
+export type { CatalogEntry } from "./catalog-index.js";
 
 export interface CatalogOptions {
   loader: SessionLoader;
@@ -39,8 +26,6 @@ export interface CatalogOptions {
  * (mtime ticks can be as coarse as 1 s), and may be a CLI write in progress.
  */
 export const RECENT_WRITE_MS = 2000;
-/** Summaries are saved this long after a change (a scan's worth of changes, one save): a lost save only costs re-reads. */
-const SAVE_DELAY_MS = 10_000;
 
 interface CachedFile {
   /** kind and stamp when read: a file whose key is unchanged is not read again... */
@@ -64,9 +49,7 @@ export class SessionCatalog {
   readonly #updates = new Mutex();
   readonly #watch: StoreWatch | null;
   #ordered: readonly CatalogEntry[] = [];
-  readonly #models: string[] = [];
-  readonly #buckets = new TrigramBuckets();
-  readonly #modelIds = new Map<string, number>();
+  readonly #index = new CatalogIndex();
   #orderIsStale = false;
   #restored = false;
   #lastScanAt: number | null = null;
@@ -74,15 +57,26 @@ export class SessionCatalog {
   readonly #changedNames = new Set<string>();
   #revalidating = false;
   #indexing: Promise<void> | null = null;
-  #searchIndex: { entries: readonly CatalogEntry[]; index: SearchIndex<IndexedEntry> } | null = null;
   /** Every entry has its message text indexed; cleared whenever one without is added. */
   #indexed = false;
-  #saveTimer: ReturnType<typeof setTimeout> | null = null;
+  readonly #summaries: SummaryCache | null;
 
   constructor(store: SessionStore, options: CatalogOptions) {
     this.#store = store;
     this.#options = { maxAgeMs: 500, revalidateMs: 10_000, ...options };
     this.#watch = store.watch?.((name) => this.#noteChange(name)) ?? null;
+    this.#summaries = options.cache
+      ? new SummaryCache(options.cache, options.warn, () =>
+          [...this.#files].map(([name, file]) => ({
+            name,
+            key: file.key,
+            readAt: file.readAt,
+            mtimeMs: file.mtimeMs,
+            summary: file.entry?.summary ?? null,
+            time: file.entry?.time ?? null,
+          })),
+        )
+      : null;
   }
 
   /** The listable sessions in list order, reflecting every change seen so far. */
@@ -110,10 +104,7 @@ export class SessionCatalog {
       await this.#indexAll();
       entries = await this.entries();
     }
-    if (this.#searchIndex?.entries !== entries) {
-      this.#searchIndex = { entries, index: new SearchIndex(entries as readonly IndexedEntry[], this.#models, this.#buckets) };
-    }
-    return this.#searchIndex.index;
+    return this.#index.searchIndexFor(entries as readonly IndexedEntry[]);
   }
 
   /** Makes the next `entries()` look at this file again (after we change it ourselves). */
@@ -128,10 +119,7 @@ export class SessionCatalog {
 
   async close(): Promise<void> {
     this.#watch?.close();
-    if (this.#saveTimer) {
-      clearTimeout(this.#saveTimer);
-      await this.#save();
-    }
+    await this.#summaries?.close();
   }
 
   #noteChange(name: string | null): void {
@@ -195,41 +183,23 @@ export class SessionCatalog {
       // Warn when a file turns bad, not on every scan that still finds it bad.
       this.#options.warn(`skipping ${file.name}: not a readable session (not a JSON object, or not a regular file)`);
     }
-    const entry = loaded.status === "ok" ? this.#entryOf(loaded.session) : null;
+    const entry = loaded.status === "ok" ? this.#index.entryOf(loaded.session) : null;
     if (entry && entry.search === null) this.#indexed = false;
     this.#setFile(file.name, { key: keyOf(file), readAt: startedAt, mtimeMs: file.mtimeMs, entry });
     this.#changed();
   }
 
-  #entryOf(session: Pick<LoadedSession, "summary" | "time" | "search">): CatalogEntry {
-    const names = searchNamesOf(session.summary);
-    let modelId = this.#modelIds.get(names.model);
-    if (modelId === undefined) {
-      modelId = this.#models.push(names.model) - 1;
-      this.#modelIds.set(names.model, modelId);
-    }
-    const entry: CatalogEntry = { summary: session.summary, time: session.time, names, modelId, search: null, slot: -1 };
-    if (session.search) this.#index(entry, session.search);
-    return entry;
-  }
-
-  /** Adds an entry's message text to the search structures (the coarse signature goes into the buckets, not the entry). */
-  #index(entry: CatalogEntry, search: LoadedSearchText): void {
-    entry.search = { messages: search.messages, signature: search.signature };
-    entry.slot = this.#buckets.add(search.buckets);
+  /** Every lower-cased model seen (an entry's `modelId` points here); only grows. */
+  get models(): readonly string[] {
+    return this.#index.models;
   }
 
   /** Every change of a file's entry goes through here, so a replaced entry always leaves the buckets. */
   #setFile(name: string, file: CachedFile | null): void {
     const old = this.#files.get(name)?.entry;
-    if (old && old.slot !== -1) this.#buckets.remove(old.slot);
+    if (old) this.#index.release(old);
     if (file) this.#files.set(name, file);
     else this.#files.delete(name);
-  }
-
-  /** Every lower-cased model seen (an entry's `modelId` points here); only grows. */
-  get models(): readonly string[] {
-    return this.#models;
   }
 
   #forget(name: string): void {
@@ -240,7 +210,7 @@ export class SessionCatalog {
 
   #changed(): void {
     this.#orderIsStale = true;
-    this.#scheduleSave();
+    this.#summaries?.changed();
   }
 
   #reorder(): void {
@@ -263,43 +233,19 @@ export class SessionCatalog {
     await forEachLimited(missing, this.#options.loader.concurrency, async ([name, file]) => {
       const loaded = await this.#options.loader.load(name, { retry: false, search: true });
       if (this.#files.get(name) !== file) return; // replaced meanwhile by a fresher read
-      if (loaded.status === "ok" && loaded.session.search && file.entry) this.#index(file.entry, loaded.session.search);
+      if (loaded.status === "ok" && loaded.session.search && file.entry) this.#index.index(file.entry, loaded.session.search);
       else this.#changedNames.add(name); // it changed since the cache was written: re-read it properly
     });
   }
 
   async #restore(): Promise<void> {
     this.#restored = true;
-    const text = await this.#options.cache?.read().catch(() => null);
-    if (!text) return;
-    for (const file of restoreCatalog(text)) {
-      const entry = file.summary ? this.#entryOf({ summary: file.summary, time: file.time }) : null;
+    for (const file of (await this.#summaries?.restore()) ?? []) {
+      const entry = file.summary ? this.#index.entryOf({ summary: file.summary, time: file.time }) : null;
       this.#setFile(file.name, { key: file.key, readAt: file.readAt, mtimeMs: file.mtimeMs, entry });
+      this.#orderIsStale = true;
+      this.#indexed = false;
     }
-    this.#orderIsStale = true;
-    this.#indexed = false;
-  }
-
-  #scheduleSave(): void {
-    if (!this.#options.cache || this.#saveTimer) return;
-    this.#saveTimer = setTimeout(() => {
-      this.#saveTimer = null;
-      void this.#save();
-    }, SAVE_DELAY_MS);
-  }
-
-  async #save(): Promise<void> {
-    const files: PersistedFile[] = [...this.#files].map(([name, file]) => ({
-      name,
-      key: file.key,
-      readAt: file.readAt,
-      mtimeMs: file.mtimeMs,
-      summary: file.entry?.summary ?? null,
-      time: file.entry?.time ?? null,
-    }));
-    await this.#options.cache?.write(await serializeCatalog(files)).catch((error: unknown) => {
-      this.#options.warn(`could not save the summary cache: ${error instanceof Error ? error.message : String(error)}`);
-    });
   }
 }
 

@@ -1,0 +1,66 @@
+import type { SessionSummary } from "../schemas.js";
+import type { LoadedSession } from "./loader.js";
+import { type LoadedSearchText, SearchIndex, type SearchNames, type SearchText, searchNamesOf } from "./search.js";
+import { TrigramBuckets } from "./trigram-buckets.js";
+
+/** One listable session, with what ordering, filtering and search need precomputed. */
+export interface CatalogEntry {
+  summary: SessionSummary;
+  /** `updated` if it is an instant, else `created` if it is; null sorts last and never matches `since`. */
+  time: number | null;
+  names: SearchNames;
+  /** Index of this entry's lower-cased model in `models`: filters test each model once, not each entry. */
+  modelId: number;
+  /** null until the message text is indexed (after a first scan or a restart from the persisted cache) */
+  search: SearchText | null;
+  /** Its slot in the trigram buckets once indexed, else -1. */
+  slot: number;
+}
+
+export type IndexedEntry = CatalogEntry & { search: SearchText };
+
+/**
+ * What the catalog derives from its entries for filters and search: the interned models, the
+ * trigram buckets over message text, and the search index of the current listing.
+ */
+export class CatalogIndex {
+  readonly #models: string[] = [];
+  readonly #modelIds = new Map<string, number>();
+  readonly #buckets = new TrigramBuckets();
+  #search: { entries: readonly IndexedEntry[]; index: SearchIndex<IndexedEntry> } | null = null;
+
+  /** Every lower-cased model seen (an entry's `modelId` points here); only grows. */
+  get models(): readonly string[] {
+    return this.#models;
+  }
+
+  entryOf(session: Pick<LoadedSession, "summary" | "time" | "search">): CatalogEntry {
+    const names = searchNamesOf(session.summary);
+    let modelId = this.#modelIds.get(names.model);
+    if (modelId === undefined) {
+      modelId = this.#models.push(names.model) - 1;
+      this.#modelIds.set(names.model, modelId);
+    }
+    const entry: CatalogEntry = { summary: session.summary, time: session.time, names, modelId, search: null, slot: -1 };
+    if (session.search) this.index(entry, session.search);
+    return entry;
+  }
+
+  /** Adds an entry's message text to search (the coarse signature goes into the buckets, not the entry). */
+  index(entry: CatalogEntry, search: LoadedSearchText): void {
+    entry.search = { messages: search.messages, signature: search.signature };
+    entry.slot = this.#buckets.add(search.buckets);
+  }
+
+  /** An entry leaving the catalog (removed or replaced) leaves the buckets. */
+  release(entry: CatalogEntry): void {
+    if (entry.slot !== -1) this.#buckets.remove(entry.slot);
+    entry.slot = -1;
+  }
+
+  /** The search index of this listing, built once per listing. */
+  searchIndexFor(entries: readonly IndexedEntry[]): SearchIndex<IndexedEntry> {
+    if (this.#search?.entries !== entries) this.#search = { entries, index: new SearchIndex(entries, this.#models, this.#buckets) };
+    return this.#search.index;
+  }
+}
