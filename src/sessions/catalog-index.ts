@@ -1,7 +1,8 @@
 import type { SessionSummary } from "../schemas.js";
 import type { LoadedSession } from "./loader.js";
 import { type LoadedSearchText, SearchIndex, type SearchNames, type SearchText, searchNamesOf } from "./search.js";
-import { TrigramBuckets } from "./trigram-buckets.js";
+import { Slots, TrigramBuckets } from "./trigram-buckets.js";
+import { signaturesOf } from "./trigrams.js";
 
 /** One listable session, with what ordering, filtering and search need precomputed. */
 export interface CatalogEntry {
@@ -13,20 +14,27 @@ export interface CatalogEntry {
   modelId: number;
   /** null until the message text is indexed (after a first scan or a restart from the persisted cache) */
   search: SearchText | null;
-  /** Its slot in the trigram buckets once indexed, else -1. */
+  /** Its slot in the trigram buckets (names now, message text once indexed); -1 once released. */
   slot: number;
 }
 
 export type IndexedEntry = CatalogEntry & { search: SearchText };
 
+/** The trigram buckets of the short fields (id, title, tags) and of the message text, over one slot space. */
+export interface SearchBuckets {
+  names: TrigramBuckets;
+  text: TrigramBuckets;
+}
+
 /**
  * What the catalog derives from its entries for filters and search: the interned models, the
- * trigram buckets over message text, and the search index of the current listing.
+ * trigram buckets, and the search index of the current listing.
  */
 export class CatalogIndex {
   readonly #models: string[] = [];
   readonly #modelIds = new Map<string, number>();
-  readonly #buckets = new TrigramBuckets();
+  readonly #slots = new Slots();
+  readonly #buckets: SearchBuckets = { names: new TrigramBuckets(), text: new TrigramBuckets() };
   #search: { entries: readonly IndexedEntry[]; index: SearchIndex<IndexedEntry> } | null = null;
 
   /** Every lower-cased model seen (an entry's `modelId` points here); only grows. */
@@ -41,7 +49,9 @@ export class CatalogIndex {
       modelId = this.#models.push(names.model) - 1;
       this.#modelIds.set(names.model, modelId);
     }
-    const entry: CatalogEntry = { summary: session.summary, time: session.time, names, modelId, search: null, slot: -1 };
+    const slot = this.#slots.take();
+    this.#buckets.names.add(slot, signaturesOf(names.names).buckets);
+    const entry: CatalogEntry = { summary: session.summary, time: session.time, names, modelId, search: null, slot };
     if (session.search) this.index(entry, session.search);
     return entry;
   }
@@ -49,18 +59,23 @@ export class CatalogIndex {
   /** Adds an entry's message text to search (the coarse signature goes into the buckets, not the entry). */
   index(entry: CatalogEntry, search: LoadedSearchText): void {
     entry.search = { messages: search.messages, signature: search.signature };
-    entry.slot = this.#buckets.add(search.buckets);
+    this.#buckets.text.add(entry.slot, search.buckets);
   }
 
-  /** An entry leaving the catalog (removed or replaced) leaves the buckets. */
+  /** An entry leaving the catalog (removed or replaced) leaves the buckets and frees its slot. */
   release(entry: CatalogEntry): void {
-    if (entry.slot !== -1) this.#buckets.remove(entry.slot);
+    if (entry.slot === -1) return;
+    this.#buckets.names.remove(entry.slot);
+    this.#buckets.text.remove(entry.slot);
+    this.#slots.give(entry.slot);
     entry.slot = -1;
   }
 
   /** The search index of this listing, built once per listing. */
   searchIndexFor(entries: readonly IndexedEntry[]): SearchIndex<IndexedEntry> {
-    if (this.#search?.entries !== entries) this.#search = { entries, index: new SearchIndex(entries, this.#models, this.#buckets) };
+    if (this.#search?.entries !== entries) {
+      this.#search = { entries, index: new SearchIndex(entries, this.#models, this.#buckets, this.#slots.size) };
+    }
     return this.#search.index;
   }
 }

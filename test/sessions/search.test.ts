@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type Searchable, SearchIndex } from "../../src/sessions/search.js";
-import { TrigramBuckets } from "../../src/sessions/trigram-buckets.js";
+import { Slots, TrigramBuckets } from "../../src/sessions/trigram-buckets.js";
 import { mayContain, signatureOf, signaturesOf, termHashes } from "../../src/sessions/trigrams.js";
 
 /** A small deterministic PRNG, so a failure can be replayed. */
@@ -44,11 +44,15 @@ describe("trigram signatures", () => {
 
 describe("SearchIndex", () => {
   const models: string[] = [];
-  const buckets = new TrigramBuckets();
+  const slots = new Slots();
+  const buckets = { names: new TrigramBuckets(), text: new TrigramBuckets() };
   function entry(id: string, names: string, model: string, messages: string): Searchable & { id: string } {
     const modelId = models.includes(model) ? models.indexOf(model) : models.push(model) - 1;
     const { signature, buckets: coarse } = signaturesOf(messages);
-    return { id, names: { names, model }, modelId, search: { messages, signature }, slot: buckets.add(coarse) };
+    const slot = slots.take();
+    buckets.names.add(slot, signaturesOf(names).buckets);
+    buckets.text.add(slot, coarse);
+    return { id, names: { names, model }, modelId, search: { messages, signature }, slot };
   }
 
   /** The contract's rule, written the slow and obvious way. */
@@ -73,9 +77,26 @@ describe("SearchIndex", () => {
       if (next() < 0.1) terms.push("\0"); // the separator of the packed names must never match
       const limit = 1 + Math.floor(next() * 10);
       expect(
-        new SearchIndex(entries, models, buckets).search(terms, limit).map((e) => e.id),
+        new SearchIndex(entries, models, buckets, slots.size).search(terms, limit).map((e) => e.id),
         JSON.stringify(terms),
       ).toEqual(naive(entries, terms, limit));
+    }
+  });
+
+  it("agrees with the obvious implementation where candidates are many (common terms, a large list)", () => {
+    const next = random(11);
+    for (let round = 0; round < 20; round++) {
+      const entries = Array.from({ length: 400 + Math.floor(next() * 400) }, (_, i) =>
+        entry(`e${i}`, text(next, 5), text(next, 1), text(next, 20 + Math.floor(next() * 60))),
+      );
+      for (const terms of [["abc"], ["ab", "cd"], ["éa"], ["bcd", "dea"], ["a"]]) {
+        for (const limit of [1, 5, 40]) {
+          expect(
+            new SearchIndex(entries, models, buckets, slots.size).search(terms, limit).map((e) => e.id),
+            JSON.stringify(terms),
+          ).toEqual(naive(entries, terms, limit));
+        }
+      }
     }
   });
 });
