@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 
 /** Turns the results into bench/RESULTS.md and a short summary for the terminal. */
@@ -169,6 +169,16 @@ function scalingSection(results) {
   return `${lines.join("\n")}\n`;
 }
 
+/** bench/notes/*.md: what a person wrote about the figures (analysis, the soak run), kept across runs. */
+function handWrittenSections() {
+  const folder = new URL("./notes/", import.meta.url);
+  if (!existsSync(folder)) return [];
+  return readdirSync(folder)
+    .filter((name) => name.endsWith(".md"))
+    .sort()
+    .map((name) => readFileSync(new URL(name, folder), "utf8").trimEnd() + "\n");
+}
+
 export function writeResults(results, settings) {
   const text = [
     "# Benchmark results",
@@ -196,6 +206,7 @@ export function writeResults(results, settings) {
     "",
     ...results.map(sizeSection),
     scalingSection(results),
+    ...handWrittenSections(),
   ].join("\n");
   writeFileSync(RESULTS_PATH, text);
 }
