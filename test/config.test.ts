@@ -22,6 +22,10 @@ describe("configuration", () => {
       upstream: null,
       logFormat: "text",
       demo: false,
+      dataDir: "/home/dev/.local/share/opta-sessions",
+      trashDays: 30,
+      maxSessionMb: 256,
+      requestTimeoutSeconds: 30,
     });
   });
 
@@ -38,13 +42,19 @@ describe("configuration", () => {
   });
 
   it("reads the environment", () => {
-    const env = { OPTA_SESSIONS_DIR: "/data/s", HOST: "0.0.0.0", PORT: "8080", OPTA_CORS_ORIGINS: "http://a.test, https://b.test:8443", OPTA_ADMIN_KEY: "k" };
+    const env = {
+      OPTA_SESSIONS_DIR: "/data/s",
+      HOST: "0.0.0.0",
+      PORT: "8080",
+      OPTA_CORS_ORIGINS: "http://a.test, https://b.test:8443",
+      OPTA_ADMIN_KEY: "k-0123456789abcdef",
+    };
     expect(config([], { ...env, OPTA_UPSTREAM_URL: "http://127.0.0.1:1234", OPTA_LOG_FORMAT: "json" })).toMatchObject({
       dir: "/data/s",
       host: "0.0.0.0",
       port: 8080,
       corsOrigins: ["http://a.test", "https://b.test:8443"],
-      adminKey: "k",
+      adminKey: "k-0123456789abcdef",
       upstream: new URL("http://127.0.0.1:1234"),
       logFormat: "json",
       demo: false,
@@ -77,7 +87,7 @@ describe("configuration", () => {
     [
       ["--prot", "1"],
       {},
-      /unknown option --prot\nAccepted options: --dir, --host, --port, --cors-origin, --cache-dir, --upstream, --log-format, --demo, --version, --help/,
+      /unknown option --prot\nAccepted options: --dir, --host, --port, --cors-origin, --cache-dir, --upstream, --log-format, --data-dir, --trash-days, --max-session-mb, --request-timeout, --demo, --version, --help/,
     ],
     [["--port"], {}, /--port/],
     [["--log-format", "xml"], {}, /--log-format: "xml" must be one of: text, json/],

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const testCacheHome = mkdtempSync(path.join(os.tmpdir(), "opta-e2e-cache-"));
+const testDataHome = mkdtempSync(path.join(os.tmpdir(), "opta-e2e-data-"));
 
 /** Compiles src/ to dist/ exactly as `npm start` does, so the tests run what users run (once, from build.global.ts). */
 export function buildOnce(): void {
@@ -23,8 +24,8 @@ export interface ServerProcess {
 export function startProcess(args: string[], env: Record<string, string>): ServerProcess {
   const child = spawn(process.execPath, ["dist/cli.js", ...args], {
     cwd: root,
-    // A cache folder of the test's own, never the user's.
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", XDG_CACHE_HOME: testCacheHome, ...env },
+    // Cache and data (trash) folders of the test's own, never the user's.
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", XDG_CACHE_HOME: testCacheHome, XDG_DATA_HOME: testDataHome, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let text = "";
