@@ -20,10 +20,25 @@ export interface ServerProcess {
   exited: Promise<number | string>;
 }
 
+export interface ProcessLimits {
+  /** The soft limit on open files (`ulimit -n`). */
+  openFiles?: number;
+  /** Run as this user and group (needs root): for permission tests, which root would pass regardless. */
+  uid?: number;
+  gid?: number;
+}
+
 /** Starts `node dist/cli.js` (what `npm start` and the bin run) with the given flags and environment (nothing inherited but PATH/HOME). */
-export function startProcess(args: string[], env: Record<string, string>): ServerProcess {
-  const child = spawn(process.execPath, ["dist/cli.js", ...args], {
+export function startProcess(args: string[], env: Record<string, string>, limits: ProcessLimits = {}): ServerProcess {
+  // A lower open-file limit is set by the shell just before it becomes node (exec), as `ulimit -n` would for a user.
+  const [command, argv] =
+    limits.openFiles === undefined
+      ? [process.execPath, ["dist/cli.js", ...args]]
+      : ["bash", ["-c", `ulimit -n ${limits.openFiles} && exec "$0" "$@"`, process.execPath, "dist/cli.js", ...args]];
+  const child = spawn(command, argv, {
     cwd: root,
+    uid: limits.uid,
+    gid: limits.gid,
     // Cache and data (trash) folders of the test's own, never the user's.
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", XDG_CACHE_HOME: testCacheHome, XDG_DATA_HOME: testDataHome, ...env },
     stdio: ["ignore", "pipe", "pipe"],
