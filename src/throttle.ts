@@ -25,7 +25,9 @@ export class FailedAuthThrottle {
   readonly #records = new Map<string, Attempts>();
 
   constructor(options: ThrottleOptions) {
-    this.#options = { ...DEFAULT_THROTTLE, ...options };
+    // Only the options given: one passed through as undefined keeps its default.
+    const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+    this.#options = { ...DEFAULT_THROTTLE, now: options.now, ...given };
   }
 
   /** Seconds this address must still wait, or 0 if it may try. */

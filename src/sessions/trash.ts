@@ -46,7 +46,8 @@ export class SessionTrash {
   constructor(store: SessionStore, trash: TrashStore | null, options: TrashOptions) {
     this.#store = store;
     this.#trash = trash;
-    this.#options = { maxAgeMs: DEFAULT_TRASH_MAX_AGE_MS, ...options };
+    // `??`, not a spread of defaults: an option passed through as undefined must not erase its default.
+    this.#options = { ...options, maxAgeMs: options.maxAgeMs ?? DEFAULT_TRASH_MAX_AGE_MS };
   }
 
   /** DELETE /admin/sessions/:id. Of concurrent deletes of one id, one wins; the rest find nothing. */
