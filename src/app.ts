@@ -1,14 +1,17 @@
-import { Hono, type MiddlewareHandler } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { type RequestIdVariables, requestId } from "hono/request-id";
 import { adminKeyAuth } from "./auth.js";
 import { conditionalGet, privateNoCache } from "./caching.js";
 import { errorResponse, handleError, RouteNotFound } from "./errors.js";
+import { DEFAULT_LIMITS, type Limits, queryLengthCap, requestTimeout } from "./limits.js";
 import { type Logger, requestLog, silentLogger } from "./log.js";
 import { openApiDocument } from "./openapi.js";
 import { sessionRoutes } from "./routes/sessions.js";
+import { trashRoutes } from "./routes/trash.js";
 import { SessionService, type SessionServiceOptions } from "./sessions/service.js";
 import type { SessionStore } from "./storage/store.js";
+import { FailedAuthThrottle, type ThrottleOptions } from "./throttle.js";
 import { forwardTo, ownsPath } from "./upstream.js";
 
 interface CommonOptions {
@@ -23,6 +26,12 @@ interface CommonOptions {
   now?: () => number;
   /** LMX's base URL: every request we do not own is forwarded there. None: we answer everything (404 for the rest). */
   upstream?: URL;
+  /** Query length and request time limits (defaults in limits.ts). */
+  limits?: Partial<Limits>;
+  /** The client's address, for failed-key throttling (the Node edge reads the socket's). Default: one shared "unknown". */
+  clientAddress?: (c: Context) => string;
+  /** Failed-key throttling thresholds (defaults in throttle.ts). */
+  throttle?: Omit<ThrottleOptions, "now">;
 }
 
 export type AppOptions = CommonOptions &
@@ -30,7 +39,7 @@ export type AppOptions = CommonOptions &
     | ({
         /** Where the sessions are: the filesystem on the Mac Studio, memory in tests. */
         store: SessionStore;
-      } & Pick<SessionServiceOptions, "sleep" | "catalog" | "watch" | "loader" | "cache">)
+      } & Pick<SessionServiceOptions, "sleep" | "catalog" | "watch" | "loader" | "cache" | "trash" | "trashMaxAgeMs" | "maxSessionBytes" | "readConcurrency">)
     | {
         /** A service built by the caller, who then owns its warm-up and close (the Node entry does). */
         sessions: SessionService;
@@ -54,7 +63,13 @@ export function createApp(options: AppOptions) {
           cache: options.cache,
           watch: options.watch,
           catalog: options.catalog,
+          trash: options.trash,
+          trashMaxAgeMs: options.trashMaxAgeMs,
+          maxSessionBytes: options.maxSessionBytes,
+          readConcurrency: options.readConcurrency,
         });
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const throttle = new FailedAuthThrottle({ now, ...options.throttle });
   const allowedOrigins = new Set(options.corsOrigins ?? []);
 
   const upstream = options.upstream;
@@ -76,7 +91,7 @@ export function createApp(options: AppOptions) {
       ours(
         cors({
           origin: (origin) => (allowedOrigins.has(origin) ? origin : null),
-          allowMethods: ["GET", "DELETE", "OPTIONS"],
+          allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
           allowHeaders: ["X-Admin-Key", "Authorization", "Content-Type", "If-None-Match"],
           exposeHeaders: ["ETag", "X-Request-Id"],
           maxAge: 600,
@@ -89,10 +104,13 @@ export function createApp(options: AppOptions) {
     })
     .get("/healthz", (c) => c.json({ status: "ok" as const, version: options.version }, 200))
     .get("/openapi.json", (c) => c.json(openApi, 200))
+    .use("/admin/*", ours(queryLengthCap(limits.maxQueryLength)))
     .use("/admin/*", ours(privateNoCache()))
-    .use("/admin/*", ours(adminKeyAuth({ key: options.adminKey })))
+    .use("/admin/*", ours(adminKeyAuth({ key: options.adminKey, throttle, clientAddress: options.clientAddress, warn: (line) => logger.warn(line) })))
+    .use("/admin/*", ours(requestTimeout(limits.requestTimeoutMs)))
     .use("/admin/sessions/*", conditionalGet())
-    .route("/admin/sessions", sessionRoutes);
+    .route("/admin/sessions", sessionRoutes)
+    .route("/admin/trash", trashRoutes);
 
   if (upstream) app.all("*", forwardTo(upstream, logger));
   return routes;

@@ -1,9 +1,19 @@
-import type { MiddlewareHandler } from "hono";
-import { AuthenticationFailed } from "./errors.js";
+import type { Context, MiddlewareHandler } from "hono";
+import { AuthenticationFailed, TooManyFailedAttempts } from "./errors.js";
+import type { FailedAuthThrottle } from "./throttle.js";
+
+/** Shorter keys are refused at start: a 16-character key of random characters cannot be guessed at 10 tries a minute. */
+export const MIN_ADMIN_KEY_LENGTH = 16;
 
 export interface AdminKeyOptions {
   /** The admin key every request must carry. */
   key: string;
+  /** Wrong keys counted per client address; none: no throttling. */
+  throttle?: FailedAuthThrottle;
+  /** The address a request came from (the Node edge knows it; Web-standard requests do not). */
+  clientAddress?: (c: Context) => string;
+  /** Where the line about an address being refused goes. */
+  warn?: (line: string) => void;
 }
 
 /**
@@ -12,15 +22,23 @@ export interface AdminKeyOptions {
  * in constant time: the work depends only on the configured key's length, never on the offer.
  */
 export function adminKeyAuth(options: AdminKeyOptions): MiddlewareHandler {
-  if (options.key === "") throw new Error("adminKeyAuth needs a non-empty key");
+  if (options.key.length < MIN_ADMIN_KEY_LENGTH) throw new Error(`adminKeyAuth needs a key of at least ${MIN_ADMIN_KEY_LENGTH} characters`);
   const expected = encoder.encode(options.key);
+  const { throttle, clientAddress = () => "unknown", warn = () => {} } = options;
   return async (c, next) => {
+    const address = clientAddress(c);
+    const wait = throttle?.retryAfter(address) ?? 0;
+    if (wait > 0) throw new TooManyFailedAttempts(wait);
     const offered = [c.req.header("X-Admin-Key"), bearerToken(c.req.header("Authorization"))];
     let accepted = false;
     for (const candidate of offered) {
       if (candidate) accepted = equalInConstantTime(encoder.encode(candidate), expected) || accepted;
     }
-    if (!accepted) throw new AuthenticationFailed();
+    if (!accepted) {
+      if (throttle?.fail(address)) warn(`too many wrong admin keys from ${address}: refusing it for ${throttle.retryAfter(address)} s`);
+      throw new AuthenticationFailed();
+    }
+    throttle?.succeed(address);
     await next();
   };
 }

@@ -1,6 +1,8 @@
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { MIN_ADMIN_KEY_LENGTH } from "./auth.js";
 
 /** Node edge: turns flags and environment into a checked configuration, or a ConfigError that says what to fix. */
 
@@ -18,6 +20,14 @@ export interface Config {
   logFormat: LogFormat;
   /** Serve a generated sample corpus from a temporary directory instead of `dir`. */
   demo: boolean;
+  /** The service's own data (the trash); never inside the sessions directory. */
+  dataDir: string;
+  /** Deleted sessions are purged from the trash after this many days. */
+  trashDays: number;
+  /** GET of a session file larger than this (MiB) answers 413. */
+  maxSessionMb: number;
+  /** Seconds before an unanswered request is abandoned (503), and the most a client may take to send its headers. */
+  requestTimeoutSeconds: number;
 }
 
 export const LOG_FORMATS = ["text", "json"] as const;
@@ -41,12 +51,20 @@ Options (each overrides its environment variable):
   --upstream <url>       forward every request that is not ours to LMX at this URL
                                                       OPTA_UPSTREAM_URL (e.g. http://127.0.0.1:1234)
   --log-format <format>  text or json                 OPTA_LOG_FORMAT (default: text)
+  --data-dir <path>      the service's own data: the trash of deleted sessions
+                                                      OPTA_DATA_DIR (default: the platform's data folder)
+  --trash-days <days>    purge deleted sessions after this many days
+                                                      OPTA_TRASH_DAYS (default: 30)
+  --max-session-mb <MiB> largest session file served  OPTA_MAX_SESSION_MB (default: 256)
+  --request-timeout <s>  abandon a request after this many seconds
+                                                      OPTA_REQUEST_TIMEOUT (default: 30)
   --demo                 serve a generated sample corpus from a temporary directory
   --version              print the version
   --help                 show this help
 
-The admin key comes only from OPTA_ADMIN_KEY (never a flag: flags show in 'ps').
-Without one, a random key is generated and printed once at start.`;
+The admin key comes only from OPTA_ADMIN_KEY, or from the file OPTA_ADMIN_KEY_FILE names
+(never a flag: flags show in 'ps'); at least ${MIN_ADMIN_KEY_LENGTH} characters. Without one, a random
+key is generated and printed once at start.`;
 
 const OPTIONS = {
   dir: { type: "string" },
@@ -56,6 +74,10 @@ const OPTIONS = {
   "cache-dir": { type: "string" },
   upstream: { type: "string" },
   "log-format": { type: "string" },
+  "data-dir": { type: "string" },
+  "trash-days": { type: "string" },
+  "max-session-mb": { type: "string" },
+  "request-timeout": { type: "string" },
   demo: { type: "boolean" },
   version: { type: "boolean", short: "v" },
   help: { type: "boolean", short: "h" },
@@ -78,17 +100,25 @@ export function parseConfig(argv: readonly string[], { env, homedir, platform }:
     ? { source: "--cors-origin", values: flags["cors-origin"].flatMap(splitList) }
     : { source: "OPTA_CORS_ORIGINS", values: splitList(env.OPTA_CORS_ORIGINS ?? "") };
   const upstream = flags.upstream ?? (env.OPTA_UPSTREAM_URL || undefined);
+  const dir = path.resolve(flags.dir || env.OPTA_SESSIONS_DIR || defaultSessionsDir(env, homedir, platform));
+  const dataDir = path.resolve(flags["data-dir"] || env.OPTA_DATA_DIR || defaultDataDir(env, homedir, platform));
+  if (dataDir === dir || dataDir.startsWith(`${dir}${path.sep}`)) {
+    throw new ConfigError(`${flags["data-dir"] ? "--data-dir" : "OPTA_DATA_DIR"}: ${JSON.stringify(dataDir)} must not be inside the sessions directory`);
+  }
+  const number = (flag: keyof typeof OPTIONS, variable: string, fallback: string, schema: z.ZodType<number, string>) => {
+    const flagged = flags[flag];
+    return check(schema, typeof flagged === "string" ? flagged : env[variable] || fallback, typeof flagged === "string" ? `--${flag}` : variable);
+  };
 
   return {
     action: "serve",
     config: {
-      dir: path.resolve(flags.dir || env.OPTA_SESSIONS_DIR || defaultSessionsDir(env, homedir, platform)),
+      dir,
       host: check(HostSchema, flags.host ?? env.HOST ?? "127.0.0.1", flags.host !== undefined ? "--host" : "HOST"),
       port: check(PortSchema, flags.port ?? env.PORT ?? "1235", flags.port !== undefined ? "--port" : "PORT"),
       corsOrigins: originList.values.map((origin) => check(OriginSchema, origin, originList.source)),
       cacheDir: path.resolve(flags["cache-dir"] || env.OPTA_CACHE_DIR || defaultCacheDir(env, homedir, platform)),
-      // Header values arrive trimmed, so surrounding whitespace could never match: drop it.
-      adminKey: env.OPTA_ADMIN_KEY?.trim() || null,
+      adminKey: adminKeyOf(env),
       upstream: upstream === undefined ? null : check(UpstreamSchema, upstream, flags.upstream !== undefined ? "--upstream" : "OPTA_UPSTREAM_URL"),
       logFormat: check(
         LogFormatSchema,
@@ -96,8 +126,36 @@ export function parseConfig(argv: readonly string[], { env, homedir, platform }:
         flags["log-format"] !== undefined ? "--log-format" : "OPTA_LOG_FORMAT",
       ),
       demo: flags.demo ?? false,
+      dataDir,
+      trashDays: number("trash-days", "OPTA_TRASH_DAYS", "30", positive("a number of days", 36_500)),
+      maxSessionMb: number("max-session-mb", "OPTA_MAX_SESSION_MB", "256", positive("a number of MiB", 1024 * 1024)),
+      requestTimeoutSeconds: number("request-timeout", "OPTA_REQUEST_TIMEOUT", "30", positive("a number of seconds", 3600)),
     },
   };
+}
+
+/** OPTA_ADMIN_KEY, or the first line of the file OPTA_ADMIN_KEY_FILE names; refused when short. */
+function adminKeyOf(env: Record<string, string | undefined>): string | null {
+  let key = env.OPTA_ADMIN_KEY;
+  let source = "OPTA_ADMIN_KEY";
+  if (env.OPTA_ADMIN_KEY_FILE) {
+    if (key) throw new ConfigError("set OPTA_ADMIN_KEY or OPTA_ADMIN_KEY_FILE, not both");
+    source = "OPTA_ADMIN_KEY_FILE";
+    try {
+      key = readFileSync(env.OPTA_ADMIN_KEY_FILE, "utf8").split(/\r?\n/)[0];
+    } catch (error) {
+      const code = error instanceof Error && "code" in error ? String(error.code) : "unreadable";
+      throw new ConfigError(`OPTA_ADMIN_KEY_FILE: cannot read ${JSON.stringify(env.OPTA_ADMIN_KEY_FILE)} (${code})`);
+    }
+  }
+  // Header values arrive trimmed, so surrounding whitespace could never match: drop it.
+  key = key?.trim();
+  if (!key) return null;
+  if (key.length < MIN_ADMIN_KEY_LENGTH) {
+    // Never echo the key, not even a short one: only its length.
+    throw new ConfigError(`${source}: the key has ${key.length} characters; use at least ${MIN_ADMIN_KEY_LENGTH}, e.g. "$(openssl rand -base64 24)"`);
+  }
+  return key;
 }
 
 /** Where the Opta CLI keeps its sessions on this platform. */
@@ -113,6 +171,14 @@ export function defaultCacheDir(env: Record<string, string | undefined>, homedir
   if (platform === "darwin") return path.join(homedir, "Library", "Caches", "opta-sessions");
   if (platform === "win32" && env.LOCALAPPDATA) return path.join(env.LOCALAPPDATA, "opta-sessions", "cache");
   return path.join(homedir, ".cache", "opta-sessions");
+}
+
+/** The platform's folder for a program's own data (kept, unlike a cache). */
+export function defaultDataDir(env: Record<string, string | undefined>, homedir: string, platform: string): string {
+  if (env.XDG_DATA_HOME) return path.join(env.XDG_DATA_HOME, "opta-sessions");
+  if (platform === "darwin") return path.join(homedir, "Library", "Application Support", "opta-sessions");
+  if (platform === "win32" && env.LOCALAPPDATA) return path.join(env.LOCALAPPDATA, "opta-sessions", "data");
+  return path.join(homedir, ".local", "share", "opta-sessions");
 }
 
 const ACCEPTED = Object.keys(OPTIONS)
@@ -143,6 +209,15 @@ const PortSchema = z
   .regex(/^[0-9]{1,5}$/, "must be a whole number from 0 to 65535")
   .transform(Number)
   .refine((port) => port <= 65535, "must be a whole number from 0 to 65535");
+
+function positive(what: string, max: number) {
+  const message = `must be ${what} above 0 and at most ${max}`;
+  return z
+    .string()
+    .regex(/^[0-9]+(\.[0-9]+)?$/, message)
+    .transform(Number)
+    .refine((value) => value > 0 && value <= max, message);
+}
 
 const LogFormatSchema = z.enum(LOG_FORMATS, { error: `must be one of: ${LOG_FORMATS.join(", ")}` });
 

@@ -11,6 +11,7 @@ const statusOf: Record<ErrorType, ContentfulStatusCode> = {
   invalid_request_error: 400,
   authentication_error: 401,
   not_found_error: 404,
+  rate_limit_error: 429,
   server_error: 500,
 };
 
@@ -59,6 +60,49 @@ export class AuthenticationFailed extends ApiError {
 export class RouteNotFound extends ApiError {
   constructor() {
     super("not_found_error", "route_not_found", "no such route");
+  }
+}
+
+export class SessionTooLarge extends ApiError {
+  constructor(maxBytes: number) {
+    // The limit is the operator's (--max-session-mb); naming it tells them what to raise.
+    super("invalid_request_error", "session_too_large", `the session file is larger than the server's limit of ${maxBytes} bytes (--max-session-mb)`, {
+      status: 413,
+    });
+  }
+}
+
+export class TrashItemNotFound extends ApiError {
+  constructor() {
+    super("not_found_error", "trash_item_not_found", "no such item in the trash");
+  }
+}
+
+/** A restore would overwrite a session the CLI (or a restore) has made again since the delete. */
+export class SessionExists extends ApiError {
+  constructor() {
+    super("invalid_request_error", "session_exists", "a session with this id exists again: delete or rename it first", { status: 409 });
+  }
+}
+
+export class QueryTooLong extends ApiError {
+  constructor(maxLength: number) {
+    super("invalid_request_error", "query_too_long", `the query string is longer than ${maxLength} characters`, { status: 414 });
+  }
+}
+
+/** Too many wrong keys from this address: it must wait before trying again. */
+export class TooManyFailedAttempts extends ApiError {
+  constructor(retryAfterSeconds: number) {
+    super("rate_limit_error", "too_many_failed_attempts", `too many requests with a wrong admin key: try again in ${retryAfterSeconds} s`, {
+      headers: { "Retry-After": String(retryAfterSeconds) },
+    });
+  }
+}
+
+export class RequestTimedOut extends ApiError {
+  constructor() {
+    super("server_error", "request_timeout", "the request took too long and was abandoned: try again", { status: 503 });
   }
 }
 

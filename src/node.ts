@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { access, constants, stat } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import path from "node:path";
 import { compressJson } from "./compression.js";
 import type { Config } from "./config.js";
 import { ApiError, bareErrorResponse, internalError } from "./errors.js";
@@ -10,6 +11,7 @@ import { type Logger, requestIdFor } from "./log.js";
 import { SessionService } from "./sessions/service.js";
 import { FsCache } from "./storage/fs-cache.js";
 import { FsStore } from "./storage/fs-store.js";
+import { FsTrash } from "./storage/fs-trash.js";
 import { ownsPath } from "./upstream.js";
 import { WorkerLoader } from "./workers/pool.js";
 
@@ -28,17 +30,36 @@ export async function startServer(config: Config, logger: Logger, announce = toT
   await checkSessionsDir(config.dir, logger);
   const adminKey = config.adminKey ?? generatedKey(announce);
   const upstream = config.upstream ?? undefined;
-  const store = new FsStore(config.dir);
+  const store = new FsStore(config.dir, { warn: (line) => logger.warn(line) });
   const sessions = new SessionService(store, {
     warn: (line) => logger.warn(line),
+    trash: new FsTrash(store.directory, path.join(config.dataDir, "trash")),
+    trashMaxAgeMs: config.trashDays * 86_400_000,
+    maxSessionBytes: Math.floor(config.maxSessionMb * 1024 * 1024),
     loader: new WorkerLoader(store.directory),
     // One cache file per sessions directory, so --dir elsewhere never reuses another's summaries.
     cache: new FsCache(config.cacheDir, `catalog-${createHash("sha256").update(store.directory).digest("hex").slice(0, 16)}.json`),
   });
   // Scan first, then load the HTTP stack: the loader's workers read files while this thread loads Hono.
   sessions.warmUp().catch((error: unknown) => logger.error("the first scan of the sessions directory failed", error));
-  const [{ createApp }, { getRequestListener, RequestError }] = await Promise.all([import("./app.js"), import("@hono/node-server")]);
-  const app = createApp({ sessions, adminKey, corsOrigins: config.corsOrigins, version: packageVersion(), logger, upstream });
+  const stopPurging = sessions.trash.startPurging();
+  const [{ createApp }, { getRequestListener, RequestError }, { getConnInfo }] = await Promise.all([
+    import("./app.js"),
+    import("@hono/node-server"),
+    import("@hono/node-server/conninfo"),
+  ]);
+  const requestTimeoutMs = config.requestTimeoutSeconds * 1000;
+  const app = createApp({
+    sessions,
+    adminKey,
+    corsOrigins: config.corsOrigins,
+    version: packageVersion(),
+    logger,
+    upstream,
+    limits: { requestTimeoutMs },
+    // The socket's own address: a header like X-Forwarded-For is the client's to invent, so never trusted here.
+    clientAddress: (c) => getConnInfo(c).remote.address ?? "unknown",
+  });
   // Our JSON is compressed here; LMX's answers pass through as LMX sent them.
   const handler = compressJson(app.fetch, { applies: (request) => !upstream || ownsPath(new URL(request.url).pathname) });
 
@@ -54,7 +75,10 @@ export async function startServer(config: Config, logger: Logger, announce = toT
       return bareErrorResponse(internalError(), requestId);
     },
   });
-  const server = createServer(listener);
+  // Checked every second, not every 30 s (Node's default), so the headers timeout below is kept to the second.
+  const server = createServer({ connectionsCheckingInterval: 1000 }, listener);
+  // A client that dribbles its headers in (slowloris) is cut off; bodies (forwarded uploads) keep Node's own limit.
+  server.headersTimeout = Math.min(requestTimeoutMs, 60_000);
   // ws is loaded only when there is an upstream to forward WebSockets to.
   const webSockets = upstream ? (await import("./websocket-proxy.js")).webSocketForwarder(upstream, logger) : null;
   if (webSockets) server.on("upgrade", (request, socket, head) => webSockets.handleUpgrade(request, socket, head));
@@ -63,6 +87,7 @@ export async function startServer(config: Config, logger: Logger, announce = toT
     server.once("listening", resolve);
     server.once("error", (error) => reject(listenError(error, config)));
   }).catch(async (error: unknown) => {
+    stopPurging();
     await sessions.close();
     throw error;
   });
@@ -82,6 +107,7 @@ export async function startServer(config: Config, logger: Logger, announce = toT
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      stopPurging();
       await sessions.close();
     },
   };

@@ -6,17 +6,21 @@ import {
   ListQuerySchema,
   MessagePageSchema,
   MessagesQuerySchema,
+  PurgedSchema,
+  RestoredSchema,
   SearchQuerySchema,
   SessionFullSchema,
   SessionIdParamSchema,
   SessionListSchema,
   SessionMessageSchema,
   SessionSummarySchema,
+  TrashIdParamSchema,
+  TrashListSchema,
 } from "./schemas.js";
 
 /** One route as the document describes it; every schema here is the one its validator or handler uses. */
 interface Operation {
-  method: "get" | "delete";
+  method: "get" | "post" | "delete";
   /** Hono's spelling (`/:id`); the document's (`/{id}`) is derived. */
   path: string;
   summary: string;
@@ -28,7 +32,7 @@ interface Operation {
   admin: boolean;
   /** Answers a matching `If-None-Match` with 304. */
   conditional?: boolean;
-  errors: (400 | 401 | 404 | 422 | 500)[];
+  errors: (keyof typeof ERROR_DESCRIPTIONS)[];
 }
 
 const OPERATIONS: readonly Operation[] = [
@@ -76,7 +80,7 @@ const OPERATIONS: readonly Operation[] = [
     ok: { description: "The session", name: "SessionFull", schema: SessionFullSchema },
     admin: true,
     conditional: true,
-    errors: [400, 401, 404, 422, 500],
+    errors: [400, 401, 404, 413, 422, 500],
   },
   {
     method: "get",
@@ -87,14 +91,40 @@ const OPERATIONS: readonly Operation[] = [
     ok: { description: "A page of messages, exactly as stored", name: "MessagePage", schema: MessagePageSchema },
     admin: true,
     conditional: true,
-    errors: [400, 401, 404, 422, 500],
+    errors: [400, 401, 404, 413, 422, 500],
   },
   {
     method: "delete",
     path: "/admin/sessions/:id",
-    summary: "Delete a session and its index entry",
+    summary: "Delete a session (into the trash) and its index entry",
     params: SessionIdParamSchema,
     ok: { description: "Deleted", name: "Deleted", schema: DeletedSchema },
+    admin: true,
+    errors: [400, 401, 404, 500],
+  },
+  {
+    method: "get",
+    path: "/admin/trash",
+    summary: "Deleted sessions, newest deletion first",
+    ok: { description: "The trash", name: "TrashList", schema: TrashListSchema },
+    admin: true,
+    errors: [401, 500],
+  },
+  {
+    method: "post",
+    path: "/admin/trash/:id/restore",
+    summary: "Put a deleted session back, with its index entry",
+    params: TrashIdParamSchema,
+    ok: { description: "Restored under its session id", name: "Restored", schema: RestoredSchema },
+    admin: true,
+    errors: [400, 401, 404, 409, 500],
+  },
+  {
+    method: "delete",
+    path: "/admin/trash/:id",
+    summary: "Remove a deleted session for good",
+    params: TrashIdParamSchema,
+    ok: { description: "Purged", name: "Purged", schema: PurgedSchema },
     admin: true,
     errors: [400, 401, 404, 500],
   },
@@ -103,10 +133,18 @@ const OPERATIONS: readonly Operation[] = [
 const ERROR_DESCRIPTIONS = {
   400: "A parameter is invalid (`param` names it)",
   401: "Missing or wrong admin key",
-  404: "No such session",
+  404: "No such session (or trash item)",
+  409: "A session with this id exists again (`session_exists`)",
+  413: "The session file is larger than the server's limit (`session_too_large`)",
+  414: "The query string is too long (`query_too_long`)",
   422: "The file exists but is not a session (`session_corrupt`)",
+  429: "Too many wrong keys from this address (`too_many_failed_attempts`, with `Retry-After`)",
   500: "Unexpected failure (details only in the server's log)",
+  503: "The request took too long (`request_timeout`)",
 } as const;
+
+/** Every admin route can answer these, whatever it does. */
+const ADMIN_ERRORS = [414, 429, 503] as const;
 
 /** The OpenAPI 3.1 document, generated from the zod schemas the routes validate and answer with. */
 export function openApiDocument(version: string) {
@@ -163,7 +201,7 @@ function describe(operation: Operation) {
     },
   };
   if (operation.conditional) responses[304] = { description: "Not modified: the `If-None-Match` ETag is still current", headers };
-  for (const status of operation.errors) {
+  for (const status of operation.admin ? [...operation.errors, ...ADMIN_ERRORS].sort() : operation.errors) {
     responses[status] = {
       description: ERROR_DESCRIPTIONS[status],
       headers,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { SESSION_ID_PATTERN } from "./sessions/files.js";
+import { SESSION_ID_PATTERN, TRASH_ID_PATTERN } from "./sessions/files.js";
 import { parseInstant } from "./sessions/time.js";
 
 /** The one definition of every wire type and request parameter; TypeScript types come from here. */
@@ -50,9 +50,28 @@ export type MessagePage = z.infer<typeof MessagePageSchema>;
 
 export const DeletedSchema = z.object({ deleted: z.literal(true) });
 
+/** A deleted session waiting in the trash. `id` names the trash item: the session's id, a dot, and the deletion time in ms. */
+export const TrashItemSchema = z.object({
+  id: z.string(),
+  session_id: z.string(),
+  deleted_at: z.string(),
+  /** When the scheduled purge removes it for good. */
+  purge_at: z.string(),
+  size: z.number().int().nonnegative(),
+  /** The session as it was when deleted; null if it was not a readable session. */
+  session: SessionSummarySchema.nullable(),
+});
+export type TrashItem = z.infer<typeof TrashItemSchema>;
+
+export const TrashListSchema = z.object({ items: z.array(TrashItemSchema) });
+export type TrashList = z.infer<typeof TrashListSchema>;
+
+export const RestoredSchema = z.object({ restored: z.literal(true), id: z.string() });
+export const PurgedSchema = z.object({ purged: z.literal(true) });
+
 export const HealthSchema = z.object({ status: z.literal("ok"), version: z.string() });
 
-export const ErrorTypeSchema = z.enum(["invalid_request_error", "authentication_error", "not_found_error", "server_error"]);
+export const ErrorTypeSchema = z.enum(["invalid_request_error", "authentication_error", "not_found_error", "rate_limit_error", "server_error"]);
 export const ErrorEnvelopeSchema = z.object({
   error: z.object({
     message: z.string(),
@@ -151,4 +170,8 @@ export type MessagesQuery = z.output<typeof MessagesQuerySchema>;
 
 export const SessionIdParamSchema = z.object({
   id: z.string().regex(SESSION_ID_PATTERN, "id must be 1 to 128 characters of A-Z, a-z, 0-9, _ or -"),
+});
+
+export const TrashIdParamSchema = z.object({
+  id: z.string().regex(TRASH_ID_PATTERN, "id must be a trash item's id as GET /admin/trash lists it (<session id>.<digits>)"),
 });

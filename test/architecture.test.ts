@@ -14,6 +14,7 @@ const NODE_EDGE = new Set([
   "websocket-proxy.ts", // upgrades exist only on Node's HTTP server
   path.join("storage", "fs-store.ts"),
   path.join("storage", "fs-cache.ts"),
+  path.join("storage", "fs-trash.ts"),
   path.join("workers", "pool.ts"), // worker threads
   path.join("workers", "load-worker.ts"),
 ]);

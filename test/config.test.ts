@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { type Config, ConfigError, parseConfig } from "../src/config.js";
@@ -22,6 +24,10 @@ describe("configuration", () => {
       upstream: null,
       logFormat: "text",
       demo: false,
+      dataDir: "/home/dev/.local/share/opta-sessions",
+      trashDays: 30,
+      maxSessionMb: 256,
+      requestTimeoutSeconds: 30,
     });
   });
 
@@ -38,13 +44,19 @@ describe("configuration", () => {
   });
 
   it("reads the environment", () => {
-    const env = { OPTA_SESSIONS_DIR: "/data/s", HOST: "0.0.0.0", PORT: "8080", OPTA_CORS_ORIGINS: "http://a.test, https://b.test:8443", OPTA_ADMIN_KEY: "k" };
+    const env = {
+      OPTA_SESSIONS_DIR: "/data/s",
+      HOST: "0.0.0.0",
+      PORT: "8080",
+      OPTA_CORS_ORIGINS: "http://a.test, https://b.test:8443",
+      OPTA_ADMIN_KEY: "k-0123456789abcdef",
+    };
     expect(config([], { ...env, OPTA_UPSTREAM_URL: "http://127.0.0.1:1234", OPTA_LOG_FORMAT: "json" })).toMatchObject({
       dir: "/data/s",
       host: "0.0.0.0",
       port: 8080,
       corsOrigins: ["http://a.test", "https://b.test:8443"],
-      adminKey: "k",
+      adminKey: "k-0123456789abcdef",
       upstream: new URL("http://127.0.0.1:1234"),
       logFormat: "json",
       demo: false,
@@ -77,7 +89,7 @@ describe("configuration", () => {
     [
       ["--prot", "1"],
       {},
-      /unknown option --prot\nAccepted options: --dir, --host, --port, --cors-origin, --cache-dir, --upstream, --log-format, --demo, --version, --help/,
+      /unknown option --prot\nAccepted options: --dir, --host, --port, --cors-origin, --cache-dir, --upstream, --log-format, --data-dir, --trash-days, --max-session-mb, --request-timeout, --demo, --version, --help/,
     ],
     [["--port"], {}, /--port/],
     [["--log-format", "xml"], {}, /--log-format: "xml" must be one of: text, json/],
@@ -95,5 +107,43 @@ describe("configuration", () => {
   ] as const)("refuses %j %j with a message naming it", (argv, env, message) => {
     expect(() => config([...argv], env)).toThrow(ConfigError);
     expect(() => config([...argv], env)).toThrow(message);
+  });
+});
+
+describe("configuration of the trash, limits and key", () => {
+  it("keeps its data (the trash) in the platform's data folder, or --data-dir / OPTA_DATA_DIR, never inside the sessions directory", () => {
+    expect(config([], {}, { homedir: "/Users/dev", platform: "darwin" }).dataDir).toBe("/Users/dev/Library/Application Support/opta-sessions");
+    expect(config([], { XDG_DATA_HOME: "/xdg-data" }).dataDir).toBe("/xdg-data/opta-sessions");
+    expect(config([], { LOCALAPPDATA: "/local" }, { homedir: "/h", platform: "win32" }).dataDir).toBe(path.resolve("/local/opta-sessions/data"));
+    expect(config(["--data-dir", "/flag-data"], { OPTA_DATA_DIR: "/env-data" }).dataDir).toBe("/flag-data");
+    expect(() => config(["--dir", "/s", "--data-dir", "/s/trash"])).toThrow(/--data-dir: "\/s\/trash" must not be inside the sessions directory/);
+    expect(() => config(["--dir", "/s"], { OPTA_DATA_DIR: "/s" })).toThrow(/OPTA_DATA_DIR/);
+  });
+
+  it("reads --trash-days, --max-session-mb and --request-timeout, or their variables", () => {
+    expect(config(["--trash-days", "7", "--max-session-mb=0.5"], { OPTA_REQUEST_TIMEOUT: "2.5" })).toMatchObject({
+      trashDays: 7,
+      maxSessionMb: 0.5,
+      requestTimeoutSeconds: 2.5,
+    });
+    expect(() => config(["--trash-days", "0"])).toThrow(/--trash-days: "0" must be a number of days above 0/);
+    expect(() => config([], { OPTA_MAX_SESSION_MB: "lots" })).toThrow(/OPTA_MAX_SESSION_MB: "lots" must be a number of MiB/);
+  });
+
+  it("reads the key from OPTA_ADMIN_KEY_FILE (first line, trimmed), and refuses short keys without echoing them", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "opta-key-"));
+    try {
+      const file = path.join(dir, "key");
+      writeFileSync(file, "  from-a-file-0123456789  \nsecond line\n");
+      expect(config([], { OPTA_ADMIN_KEY_FILE: file }).adminKey).toBe("from-a-file-0123456789");
+      expect(() => config([], { OPTA_ADMIN_KEY_FILE: file, OPTA_ADMIN_KEY: "x".repeat(20) })).toThrow(/not both/);
+      expect(() => config([], { OPTA_ADMIN_KEY_FILE: path.join(dir, "missing") })).toThrow(/OPTA_ADMIN_KEY_FILE: cannot read .*ENOENT/);
+      writeFileSync(file, "tooshort15chars");
+      expect(() => config([], { OPTA_ADMIN_KEY_FILE: file })).toThrow(/OPTA_ADMIN_KEY_FILE: the key has 15 characters; use at least 16/);
+      expect(() => config([], { OPTA_ADMIN_KEY: "hunter2" })).toThrow(ConfigError);
+      expect(() => config([], { OPTA_ADMIN_KEY: "hunter2" })).not.toThrow(/hunter2/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -16,7 +16,7 @@ describe("the example LaunchAgent", () => {
     const [env, node, script, ...args] = arrayAfter("ProgramArguments");
     expect([env, node]).toEqual(["/usr/bin/env", "node"]);
     expect(script).toMatch(/\/dist\/cli\.js$/);
-    const parsed = parseConfig(args, { env: { OPTA_ADMIN_KEY: "k" }, homedir: "/Users/you", platform: "darwin" });
+    const parsed = parseConfig(args, { env: { OPTA_ADMIN_KEY: "k-0123456789abcdef" }, homedir: "/Users/you", platform: "darwin" });
     expect(parsed).toMatchObject({ action: "serve", config: { port: 1235, upstream: new URL("http://127.0.0.1:1234") } });
   });
 

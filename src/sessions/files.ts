@@ -5,6 +5,9 @@ import { parseSession } from "./parse.js";
 /** What a session id may be (the CLI's are nanoid(12)); kept free of zod so loader workers start fast. */
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 
+/** A trash item: the session's id, a dot, the deletion time in ms since the epoch. */
+export const TRASH_ID_PATTERN = /^([A-Za-z0-9_-]{1,128})\.([0-9]{1,15})$/;
+
 /** The CLI's listing index: a hint we update on delete, never a session. */
 export const INDEX_FILE = "index.json";
 

@@ -1,12 +1,16 @@
-import { SessionCorrupt, SessionNotFound } from "../errors.js";
+import { SessionCorrupt, SessionNotFound, SessionTooLarge } from "../errors.js";
 import type { ListQuery, MessagePage, MessagesQuery, SearchQuery, SessionFull, SessionList, SessionSummary } from "../schemas.js";
-import type { CacheStore, SessionStore } from "../storage/store.js";
+import type { CacheStore, SessionStore, TrashStore } from "../storage/store.js";
 import { type CatalogEntry, type CatalogOptions, SessionCatalog } from "./catalog.js";
 import { isReservedId, readSession, type Sleep, sessionFileName } from "./files.js";
-import { removeIndexEntry } from "./index-file.js";
+import { Limiter } from "./limiter.js";
 import { inProcessLoader, type SessionLoader } from "./loader.js";
-import { Mutex } from "./mutex.js";
 import { searchTerms } from "./search.js";
+import { SessionTrash } from "./trash.js";
+
+/** Defaults for the limits below: a 256 MiB session is far past any real one, and parsing it needs ~1 GiB. */
+export const DEFAULT_MAX_SESSION_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_READ_CONCURRENCY = 8;
 
 /** How many distinct filter combinations are remembered per listing. */
 const FILTER_CACHE_SIZE = 64;
@@ -22,6 +26,14 @@ export interface SessionServiceOptions {
   /** Follow the store's change reports when it offers them (default true). */
   watch?: boolean;
   catalog?: Pick<CatalogOptions, "maxAgeMs" | "revalidateMs">;
+  /** Where deleted sessions go; without one, a delete is for good. */
+  trash?: TrashStore;
+  /** Trash older than this is purged (default 30 days). */
+  trashMaxAgeMs?: number;
+  /** GET of a file larger than this answers 413 instead of reading it. */
+  maxSessionBytes?: number;
+  /** At most this many GETs read session files at once; the rest queue (open files and memory stay bounded). */
+  readConcurrency?: number;
 }
 
 /** Everything the routes can do with sessions, over any store. Ids arrive already validated. */
@@ -32,8 +44,10 @@ export class SessionService {
   readonly #now: () => number;
   readonly #sleep: Sleep;
   readonly #warn: (message: string) => void;
-  // Deletes change index.json by read-modify-write: one at a time, so none is lost.
-  readonly #deletes = new Mutex();
+  readonly #maxSessionBytes: number;
+  readonly #reads: Limiter;
+  /** Delete, restore and purge, and the trash's listing. */
+  readonly trash: SessionTrash;
   #filterCache: { entries: readonly CatalogEntry[]; matches: Map<string, readonly CatalogEntry[]> } = { entries: [], matches: new Map() };
 
   constructor(store: SessionStore, options: SessionServiceOptions = {}) {
@@ -49,6 +63,14 @@ export class SessionService {
       warn: this.#warn,
       cache: options.cache,
       ...options.catalog,
+    });
+    this.#maxSessionBytes = options.maxSessionBytes ?? DEFAULT_MAX_SESSION_BYTES;
+    this.#reads = new Limiter(options.readConcurrency ?? DEFAULT_READ_CONCURRENCY);
+    this.trash = new SessionTrash(store, options.trash ?? null, {
+      now: this.#now,
+      warn: this.#warn,
+      changed: (name) => this.#catalog.noteChanged(name),
+      maxAgeMs: options.trashMaxAgeMs,
     });
   }
 
@@ -95,7 +117,11 @@ export class SessionService {
 
   async get(id: string): Promise<SessionFull> {
     if (isReservedId(id)) throw new SessionNotFound();
-    const read = await readSession(this.#store, id, this.#sleep);
+    const read = await this.#reads.run(async () => {
+      const entry = await this.#store.stat(sessionFileName(id));
+      if (entry?.kind === "file" && entry.size > this.#maxSessionBytes) throw new SessionTooLarge(this.#maxSessionBytes);
+      return readSession(this.#store, id, this.#sleep);
+    });
     if (read.status === "missing") throw new SessionNotFound();
     if (read.status === "corrupt") throw new SessionCorrupt();
     return read.session;
@@ -107,21 +133,9 @@ export class SessionService {
     return { messages: messages.slice(query.offset, query.offset + query.limit), total: messages.length, offset: query.offset };
   }
 
-  /** Removes the session file, then its index.json entry. Of concurrent deletes of one id, one wins. */
-  async delete(id: string): Promise<void> {
-    if (isReservedId(id)) throw new SessionNotFound();
-    const name = sessionFileName(id);
-    await this.#deletes.run(async () => {
-      const removed = await this.#store.remove(name);
-      if (!removed) throw new SessionNotFound();
-      this.#catalog.noteChanged(name);
-      try {
-        await removeIndexEntry(this.#store, id, new Date(this.#now()));
-      } catch (error) {
-        // The session is gone either way; a stale index entry is never listed.
-        this.#warn(`deleted ${id} but could not update index.json: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    });
+  /** Moves the session into the trash and drops its index.json entry. Of concurrent deletes of one id, one wins. */
+  delete(id: string): Promise<void> {
+    return this.trash.take(id);
   }
 
   /** Starts the first scan now, so the first list does not wait for it. */
@@ -142,6 +156,6 @@ function withoutWatch(store: SessionStore): SessionStore {
     stat: (name) => store.stat(name),
     read: (name) => store.read(name),
     remove: (name) => store.remove(name),
-    replace: (name, text) => store.replace(name, text),
+    replace: (name, text, expected) => store.replace(name, text, expected),
   };
 }

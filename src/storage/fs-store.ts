@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, constants, type FSWatcher, fstatSync, watch as fsWatch, lstatSync, openSync, readSync, type Stats } from "node:fs";
-import { chmod, type FileHandle, lstat, open, readdir, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { chmod, type FileHandle, lstat, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { ReadResult, SessionStore, StoreEntry, StoreWatch } from "./store.js";
 
@@ -11,13 +11,24 @@ const PLAIN_NAME = /^(?!\.\.?$)[^/\\\0]+$/;
 // O_NONBLOCK: a FIFO named like a session cannot hang the read.
 const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
+export interface FsStoreOptions {
+  /** Where a change of the directory's state goes (gone, back, cannot be watched): one line per change, not per check. */
+  warn?: (line: string) => void;
+  /** fs.watch, replaceable so tests can make watching fail. */
+  watchDirectory?: typeof fsWatch;
+}
+
 /** The sessions directory on disk (Node only). The directory may be missing; it is looked for on every call. */
 export class FsStore implements SessionStore {
   readonly directory: string;
   #scratch = Buffer.alloc(0);
+  readonly #warn: (line: string) => void;
+  readonly #watchDirectory: typeof fsWatch;
 
-  constructor(directory: string) {
+  constructor(directory: string, options: FsStoreOptions = {}) {
     this.directory = path.resolve(directory);
+    this.#warn = options.warn ?? (() => {});
+    this.#watchDirectory = options.watchDirectory ?? fsWatch;
   }
 
   async list(): Promise<StoreEntry[]> {
@@ -57,6 +68,13 @@ export class FsStore implements SessionStore {
   watch(onChange: (name: string | null) => void): StoreWatch {
     let watcher: FSWatcher | null = null;
     let watchedIdentity: string | null = null;
+    // What the last line said, so a state is reported once, not on every once-a-second check.
+    // ("starting": a directory missing at start, or watched at once, is no news.)
+    let reported: "starting" | "watching" | "gone" | "unwatchable" = "starting";
+    const report = (state: typeof reported, line: string) => {
+      if (state !== reported && !(reported === "starting" && state !== "unwatchable")) this.#warn(line);
+      reported = state;
+    };
     const stop = () => {
       watcher?.close();
       watcher = null;
@@ -66,22 +84,27 @@ export class FsStore implements SessionStore {
       const stats = await stat(this.directory).catch(() => null);
       // Inode numbers are reused at once; a directory made again has a new birth time.
       const identity = stats?.isDirectory() ? `${stats.dev}:${stats.ino}:${stats.birthtimeMs}` : null;
-      if (identity === watchedIdentity) return;
+      if (identity === watchedIdentity && (identity !== null || reported === "gone")) return;
       stop();
-      if (identity !== null) {
+      if (identity === null) {
+        report("gone", `the sessions directory ${this.directory} is gone: listing nothing until it is there again`);
+      } else {
         try {
           const ownName = path.basename(this.directory);
-          watcher = fsWatch(this.directory, { persistent: false }, (_event, name) => {
+          watcher = this.#watchDirectory(this.directory, { persistent: false }, (_event, name) => {
             if (name === ownName) void follow(); // the directory itself went away (or was replaced)
             onChange(name ?? null);
           });
-          watcher.on("error", () => {
+          watcher.on("error", (error) => {
             stop();
+            report("unwatchable", `watching ${this.directory} failed (${codeOf(error)}): checking it on every request instead`);
             onChange(null);
           });
           watchedIdentity = identity;
-        } catch {
+          report("watching", `watching the sessions directory ${this.directory} again`);
+        } catch (error) {
           watcher = null; // e.g. out of inotify watches: callers fall back to re-checking
+          report("unwatchable", `cannot watch ${this.directory} (${codeOf(error)}): checking it on every request instead`);
         }
       }
       onChange(null); // whatever happened while we were not watching
@@ -110,7 +133,7 @@ export class FsStore implements SessionStore {
       fd = openSync(this.#pathOf(name), READ_FLAGS);
     } catch (error) {
       if (hasCode(error, "ENOENT", "ENOTDIR")) return { status: "missing" };
-      if (hasCode(error, "ELOOP", "EISDIR", "ENXIO")) return { status: "not-a-file" };
+      if (hasCode(error, ...UNREADABLE)) return { status: "not-a-file" };
       throw error;
     }
     try {
@@ -144,7 +167,7 @@ export class FsStore implements SessionStore {
       handle = await open(this.#pathOf(name), READ_FLAGS);
     } catch (error) {
       if (hasCode(error, "ENOENT", "ENOTDIR")) return { status: "missing" };
-      if (hasCode(error, "ELOOP", "EISDIR", "ENXIO")) return { status: "not-a-file" };
+      if (hasCode(error, ...UNREADABLE)) return { status: "not-a-file" };
       throw error;
     }
     try {
@@ -174,7 +197,7 @@ export class FsStore implements SessionStore {
     }
   }
 
-  async replace(name: string, text: string): Promise<void> {
+  async replace(name: string, text: string, expected?: string): Promise<boolean> {
     const target = this.#pathOf(name);
     // A dot-file in the same directory: same filesystem, so the rename is atomic; never listed as a session.
     const temporary = this.#pathOf(`.${name}.${randomBytes(6).toString("hex")}.tmp`);
@@ -185,7 +208,13 @@ export class FsStore implements SessionStore {
     try {
       await writeFile(temporary, text, { mode, flag: "wx", flush: true });
       await chmod(temporary, mode); // the umask may have narrowed the mode given to writeFile
+      // Last look before the swap, as late as it can be: the CLI writes this file without a lock.
+      if (expected !== undefined && (await readFile(target, "utf8").catch(() => null)) !== expected) {
+        await unlink(temporary);
+        return false;
+      }
       await rename(temporary, target);
+      return true;
     } catch (error) {
       await unlink(temporary).catch(() => undefined);
       throw error;
@@ -199,6 +228,10 @@ export class FsStore implements SessionStore {
 }
 
 const STAT_BATCH = 256;
+
+// A symlink, a directory, a FIFO, or a file we may not read (permissions): not a session to us. It is
+// left out of lists with one warning and answers 422, and is read again once its mode changes (ctime moves).
+const UNREADABLE = ["ELOOP", "EISDIR", "ENXIO", "EACCES", "EPERM"];
 
 function lstatOrNull(target: string): Stats | null {
   try {
@@ -231,6 +264,10 @@ async function isDirectory(target: string): Promise<boolean> {
     (stats) => stats.isDirectory(),
     () => false,
   );
+}
+
+function codeOf(error: unknown): string {
+  return typeof error === "object" && error !== null && "code" in error ? String(error.code) : "unknown error";
 }
 
 function hasCode(error: unknown, ...codes: string[]): boolean {

@@ -53,8 +53,10 @@ export class MemoryStore implements SessionStore {
     return removed;
   }
 
-  async replace(name: string, text: string): Promise<void> {
+  async replace(name: string, text: string, expected?: string): Promise<boolean> {
+    if (expected !== undefined && this.get(name) !== expected) return false;
     this.put(name, text);
+    return true;
   }
 
   watch(onChange: (name: string | null) => void): StoreWatch {

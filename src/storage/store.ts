@@ -12,8 +12,12 @@ export interface SessionStore {
   read(name: string): Promise<ReadResult>;
   /** Removes an entry; false if there was none. Must be atomic: of concurrent calls, one wins. */
   remove(name: string): Promise<boolean>;
-  /** Replaces a file's text atomically (readers see the old or the new text, never a mix). */
-  replace(name: string, text: string): Promise<void>;
+  /**
+   * Replaces a file's text atomically (readers see the old or the new text, never a mix).
+   * With `expected`: only if, just before the swap, the file still holds exactly that text
+   * (another writer may have changed it since we read it); false when it did not.
+   */
+  replace(name: string, text: string, expected?: string): Promise<boolean>;
   /**
    * Optional: reports changes as they happen, so a listing need not re-check every file.
    * `name` is the entry that changed, or null for "anything may have changed".
@@ -41,6 +45,29 @@ export interface StoreEntry {
 }
 
 export type ReadResult = { status: "ok"; text: string } | { status: "missing" } | { status: "not-a-file" };
+
+/**
+ * The service's trash, beside a SessionStore: session files moved out of the sessions directory
+ * and back. Names on both sides are plain file names; what they mean is the domain's business
+ * (src/sessions/trash.ts).
+ */
+export interface TrashStore {
+  /**
+   * Moves the session entry `name` out of the sessions directory into the trash as `trashName`:
+   * an atomic rename where both are on one filesystem, else copy, flush to disk, then remove.
+   * False if there was no such entry. Of concurrent calls for one name, one wins.
+   */
+  takeIn(name: string, trashName: string): Promise<boolean>;
+  /** Moves `trashName` back into the sessions directory as `name`, never over an existing entry. */
+  putBack(trashName: string, name: string): Promise<"restored" | "exists" | "missing">;
+  /** Every entry of the trash (none if it does not exist yet). */
+  list(): Promise<StoreEntry[]>;
+  read(trashName: string): Promise<ReadResult>;
+  /** Writes a small file of our own into the trash, atomically. */
+  write(trashName: string, text: string): Promise<void>;
+  /** False if there was no such entry. */
+  remove(trashName: string): Promise<boolean>;
+}
 
 /** Persisted state the service keeps for itself (never in the sessions directory): one text blob. */
 export interface CacheStore {

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const testCacheHome = mkdtempSync(path.join(os.tmpdir(), "opta-e2e-cache-"));
+const testDataHome = mkdtempSync(path.join(os.tmpdir(), "opta-e2e-data-"));
 
 /** Compiles src/ to dist/ exactly as `npm start` does, so the tests run what users run (once, from build.global.ts). */
 export function buildOnce(): void {
@@ -19,12 +20,27 @@ export interface ServerProcess {
   exited: Promise<number | string>;
 }
 
+export interface ProcessLimits {
+  /** The soft limit on open files (`ulimit -n`). */
+  openFiles?: number;
+  /** Run as this user and group (needs root): for permission tests, which root would pass regardless. */
+  uid?: number;
+  gid?: number;
+}
+
 /** Starts `node dist/cli.js` (what `npm start` and the bin run) with the given flags and environment (nothing inherited but PATH/HOME). */
-export function startProcess(args: string[], env: Record<string, string>): ServerProcess {
-  const child = spawn(process.execPath, ["dist/cli.js", ...args], {
+export function startProcess(args: string[], env: Record<string, string>, limits: ProcessLimits = {}): ServerProcess {
+  // A lower open-file limit is set by the shell just before it becomes node (exec), as `ulimit -n` would for a user.
+  const [command, argv] =
+    limits.openFiles === undefined
+      ? [process.execPath, ["dist/cli.js", ...args]]
+      : ["bash", ["-c", `ulimit -n ${limits.openFiles} && exec "$0" "$@"`, process.execPath, "dist/cli.js", ...args]];
+  const child = spawn(command, argv, {
     cwd: root,
-    // A cache folder of the test's own, never the user's.
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", XDG_CACHE_HOME: testCacheHome, ...env },
+    uid: limits.uid,
+    gid: limits.gid,
+    // Cache and data (trash) folders of the test's own, never the user's.
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", XDG_CACHE_HOME: testCacheHome, XDG_DATA_HOME: testDataHome, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let text = "";

@@ -44,6 +44,8 @@ describe("typed client (src/client.ts)", () => {
   it("sends the key it was given (a wrong one is a 401 authentication_error)", async () => {
     const error = await unwrap(clientFor(appFor(storeWith([])), "wrong-key").admin.sessions.$get({ query: {} })).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ status: 401, type: "authentication_error" });
-    expectTypeOf<SessionsApiError["type"]>().toEqualTypeOf<"invalid_request_error" | "authentication_error" | "not_found_error" | "server_error">();
+    expectTypeOf<SessionsApiError["type"]>().toEqualTypeOf<
+      "invalid_request_error" | "authentication_error" | "not_found_error" | "rate_limit_error" | "server_error"
+    >();
   });
 });

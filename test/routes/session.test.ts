@@ -24,9 +24,9 @@ class RecordingStore extends MemoryStore {
     this.calls.push(`remove ${name}`);
     return super.remove(name);
   }
-  override async replace(name: string, text: string): Promise<void> {
+  override async replace(name: string, text: string, expected?: string): Promise<boolean> {
     this.calls.push(`replace ${name}`);
-    return super.replace(name, text);
+    return super.replace(name, text, expected);
   }
 }
 
@@ -40,9 +40,9 @@ class InterleavingStore extends MemoryStore {
     await turn();
     return super.remove(name);
   }
-  override async replace(name: string, text: string): Promise<void> {
+  override async replace(name: string, text: string, expected?: string): Promise<boolean> {
     await turn();
-    return super.replace(name, text);
+    return super.replace(name, text, expected);
   }
 }
 

@@ -1,0 +1,24 @@
+/** Runs at most `limit` tasks at once; the rest wait their turn in call order. */
+export class Limiter {
+  readonly #limit: number;
+  #running = 0;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(limit: number) {
+    if (!(limit >= 1)) throw new Error("a limiter needs a limit of at least 1");
+    this.#limit = limit;
+  }
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.#running >= this.#limit) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    else this.#running++;
+    try {
+      return await task();
+    } finally {
+      // Hand the slot straight to the next in line, so a newcomer cannot overtake it.
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#running--;
+    }
+  }
+}

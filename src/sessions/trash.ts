@@ -1,0 +1,201 @@
+import { z } from "zod";
+import { SessionExists, SessionNotFound, TrashItemNotFound } from "../errors.js";
+import { SessionSummarySchema, type TrashItem } from "../schemas.js";
+import type { SessionStore, TrashStore } from "../storage/store.js";
+import { isReservedId, sessionFileName, TRASH_ID_PATTERN } from "./files.js";
+import { addIndexEntry, type IndexOutcome, removeIndexEntry } from "./index-file.js";
+import { Mutex } from "./mutex.js";
+import { parseSession, summarize } from "./parse.js";
+
+export const DEFAULT_TRASH_MAX_AGE_MS = 30 * 24 * 60 * 60 * 1000;
+
+export interface TrashOptions {
+  now: () => number;
+  warn: (line: string) => void;
+  /** Told about every session file we move, so listings see it at once. */
+  changed: (name: string) => void;
+  /** Items deleted longer ago than this are purged by purgeExpired(). */
+  maxAgeMs?: number;
+}
+
+/** What we keep beside a trashed session: read back leniently, since a crash may have left it half-done or missing. */
+const TrashNoteSchema = z.object({
+  summary: SessionSummarySchema.nullable().catch(null),
+  /** The session's index.json entry when it was deleted, to put back on restore; absent when it had none. */
+  index_entry: z.unknown().optional(),
+});
+type TrashNote = z.infer<typeof TrashNoteSchema>;
+
+const dataName = (trashId: string) => `${trashId}.json`;
+const noteName = (trashId: string) => `${trashId}.meta.json`;
+const TRASHED_DATA = /^([A-Za-z0-9_-]{1,128}\.[0-9]{1,15})\.json$/;
+const TRASHED_NOTE = /^([A-Za-z0-9_-]{1,128}\.[0-9]{1,15})\.meta\.json$/;
+
+/**
+ * Delete, restore and purge. A delete moves the file into the trash (never into nothing) and drops
+ * its index entry; a restore moves it back and puts the entry back. Both change index.json by
+ * read-modify-write, so they run one at a time. Without a trash store, a delete removes for good.
+ */
+export class SessionTrash {
+  readonly #store: SessionStore;
+  readonly #trash: TrashStore | null;
+  readonly #options: Required<TrashOptions>;
+  readonly #changes = new Mutex();
+  #lastStamp = 0;
+
+  constructor(store: SessionStore, trash: TrashStore | null, options: TrashOptions) {
+    this.#store = store;
+    this.#trash = trash;
+    // `??`, not a spread of defaults: an option passed through as undefined must not erase its default.
+    this.#options = { ...options, maxAgeMs: options.maxAgeMs ?? DEFAULT_TRASH_MAX_AGE_MS };
+  }
+
+  /** DELETE /admin/sessions/:id. Of concurrent deletes of one id, one wins; the rest find nothing. */
+  async take(id: string): Promise<void> {
+    if (isReservedId(id)) throw new SessionNotFound();
+    const name = sessionFileName(id);
+    await this.#changes.run(async () => {
+      // Unique even for two deletes within one millisecond (the CLI may re-create a session at once).
+      const stamp = Math.max(this.#options.now(), this.#lastStamp + 1);
+      const trashId = `${id}.${stamp}`;
+      const moved = this.#trash ? await this.#trash.takeIn(name, dataName(trashId)) : await this.#store.remove(name);
+      if (!moved) throw new SessionNotFound();
+      this.#lastStamp = stamp;
+      this.#options.changed(name);
+      let indexEntry: unknown;
+      await this.#indexChange(id, "deleted", async () => {
+        const removed = await removeIndexEntry(this.#store, id, new Date(this.#options.now()));
+        indexEntry = removed.entry;
+        return removed.outcome;
+      });
+      if (this.#trash) await this.#writeNote(this.#trash, id, trashId, indexEntry);
+    });
+  }
+
+  async list(): Promise<TrashItem[]> {
+    if (!this.#trash) return [];
+    const trash = this.#trash;
+    const ids = (await trash.list()).flatMap((entry) => {
+      const trashId = TRASHED_DATA.exec(entry.name)?.[1];
+      return trashId ? [{ trashId, size: entry.size }] : [];
+    });
+    const items = await Promise.all(
+      ids.map(async ({ trashId, size }): Promise<TrashItem> => {
+        const { sessionId, deletedAt } = parseTrashId(trashId);
+        const note = await this.#readNote(trash, trashId);
+        return {
+          id: trashId,
+          session_id: sessionId,
+          deleted_at: new Date(deletedAt).toISOString(),
+          purge_at: new Date(deletedAt + this.#options.maxAgeMs).toISOString(),
+          size,
+          session: note?.summary ?? null,
+        };
+      }),
+    );
+    return items.sort((a, b) => (a.deleted_at < b.deleted_at ? 1 : a.deleted_at > b.deleted_at ? -1 : a.id < b.id ? -1 : 1));
+  }
+
+  /** POST /admin/trash/:id/restore: the file goes back under its id, never over a session made since (409). */
+  async restore(trashId: string): Promise<string> {
+    const { sessionId } = parseTrashId(trashId);
+    const trash = this.#trash;
+    if (!trash || isReservedId(sessionId)) throw new TrashItemNotFound();
+    const name = sessionFileName(sessionId);
+    await this.#changes.run(async () => {
+      const outcome = await trash.putBack(dataName(trashId), name);
+      if (outcome === "missing") throw new TrashItemNotFound();
+      if (outcome === "exists") throw new SessionExists();
+      this.#options.changed(name);
+      const note = await this.#readNote(trash, trashId);
+      if (note && "index_entry" in note) {
+        await this.#indexChange(sessionId, "restored", () => addIndexEntry(this.#store, sessionId, note.index_entry, new Date(this.#options.now())));
+      }
+      await trash.remove(noteName(trashId));
+    });
+    return sessionId;
+  }
+
+  /** DELETE /admin/trash/:id: gone for good. */
+  async purge(trashId: string): Promise<void> {
+    parseTrashId(trashId);
+    const trash = this.#trash;
+    if (!trash) throw new TrashItemNotFound();
+    await this.#changes.run(async () => {
+      const removed = await trash.remove(dataName(trashId));
+      const noteRemoved = await trash.remove(noteName(trashId));
+      if (!removed && !noteRemoved) throw new TrashItemNotFound();
+    });
+  }
+
+  /** Purges everything deleted more than the maximum age ago (leftover notes included); answers how many items went. */
+  async purgeExpired(): Promise<number> {
+    if (!this.#trash) return 0;
+    const trash = this.#trash;
+    const cutoff = this.#options.now() - this.#options.maxAgeMs;
+    let purged = 0;
+    for (const entry of await trash.list()) {
+      const trashId = TRASHED_DATA.exec(entry.name)?.[1] ?? TRASHED_NOTE.exec(entry.name)?.[1];
+      if (!trashId || parseTrashId(trashId).deletedAt > cutoff) continue;
+      if ((await this.#changes.run(() => trash.remove(entry.name))) && entry.name === dataName(trashId)) purged++;
+    }
+    if (purged > 0) this.#options.warn(`purged ${purged} deleted session(s) from the trash: deleted more than ${formatDays(this.#options.maxAgeMs)} ago`);
+    return purged;
+  }
+
+  /** Runs purgeExpired() now and then every `everyMs`; answers a function that stops it. */
+  startPurging(everyMs = 60 * 60 * 1000): () => void {
+    const purge = () => void this.purgeExpired().catch((error: unknown) => this.#options.warn(`could not purge the trash: ${messageOf(error)}`));
+    purge();
+    const timer = setInterval(purge, everyMs);
+    return () => clearInterval(timer);
+  }
+
+  /** The index is a hint: failing to update it never fails the request, but is worth a line. */
+  async #indexChange(id: string, what: string, update: () => Promise<IndexOutcome>): Promise<void> {
+    try {
+      if ((await update()) === "gave-up") this.#options.warn(`${what} ${id} but index.json kept changing under us: left it as the CLI wrote it`);
+    } catch (error) {
+      this.#options.warn(`${what} ${id} but could not update index.json: ${messageOf(error)}`);
+    }
+  }
+
+  async #writeNote(trash: TrashStore, id: string, trashId: string, indexEntry: unknown): Promise<void> {
+    try {
+      const file = await trash.read(dataName(trashId));
+      const session = file.status === "ok" ? parseSession(id, file.text) : null;
+      const note: TrashNote = { summary: session ? summarize(session) : null };
+      if (indexEntry !== undefined) note.index_entry = indexEntry;
+      await trash.write(noteName(trashId), JSON.stringify(note));
+    } catch (error) {
+      // The session is safe in the trash; without its note it lists with no summary and restores without its index entry.
+      this.#options.warn(`deleted ${id} into the trash but could not write its note: ${messageOf(error)}`);
+    }
+  }
+
+  async #readNote(trash: TrashStore, trashId: string): Promise<TrashNote | null> {
+    const file = await trash.read(noteName(trashId));
+    if (file.status !== "ok") return null;
+    try {
+      const parsed = TrashNoteSchema.safeParse(JSON.parse(file.text));
+      return parsed.success ? parsed.data : null;
+    } catch {
+      return null;
+    }
+  }
+}
+
+function parseTrashId(trashId: string): { sessionId: string; deletedAt: number } {
+  const match = TRASH_ID_PATTERN.exec(trashId);
+  if (!match) throw new TrashItemNotFound();
+  return { sessionId: match[1] as string, deletedAt: Number(match[2]) };
+}
+
+function formatDays(ms: number): string {
+  const days = ms / 86_400_000;
+  return Number.isInteger(days) ? `${days} day(s)` : `${Math.round(ms / 1000)} s`;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
