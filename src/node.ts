@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { access, constants, stat } from "node:fs/promises";
+import { access, constants, mkdir, stat } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
@@ -30,10 +30,15 @@ export async function startServer(config: Config, logger: Logger, announce = toT
   await checkSessionsDir(config.dir, logger);
   const adminKey = config.adminKey ?? generatedKey(announce);
   const upstream = config.upstream ?? undefined;
+  const trashDir = path.join(config.dataDir, "trash");
+  // Made now, so a data directory we cannot write stops the start instead of failing the first delete.
+  await mkdir(trashDir, { recursive: true, mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
+    throw new StartupError(`cannot create the trash in the data directory ${config.dataDir}: ${error.code ?? error.message} (set --data-dir)`);
+  });
   const store = new FsStore(config.dir, { warn: (line) => logger.warn(line) });
   const sessions = new SessionService(store, {
     warn: (line) => logger.warn(line),
-    trash: new FsTrash(store.directory, path.join(config.dataDir, "trash")),
+    trash: new FsTrash(store.directory, trashDir),
     trashMaxAgeMs: config.trashDays * 86_400_000,
     maxSessionBytes: Math.floor(config.maxSessionMb * 1024 * 1024),
     loader: new WorkerLoader(store.directory),

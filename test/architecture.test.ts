@@ -15,6 +15,8 @@ const NODE_EDGE = new Set([
   path.join("storage", "fs-store.ts"),
   path.join("storage", "fs-cache.ts"),
   path.join("storage", "fs-trash.ts"),
+  path.join("storage", "fs-paths.ts"),
+  path.join("storage", "fs-watch.ts"),
   path.join("workers", "pool.ts"), // worker threads
   path.join("workers", "load-worker.ts"),
 ]);

@@ -3,7 +3,7 @@ import { INDEX_FILE } from "./files.js";
 import { isRecord } from "./parse.js";
 
 /** How many times a rewrite starts over because the CLI changed index.json under it; then it gives up (the index is only a hint). */
-export const INDEX_ATTEMPTS = 8;
+export const INDEX_ATTEMPTS = 12;
 
 export type IndexOutcome = "updated" | "unchanged" | "gave-up";
 
@@ -17,8 +17,15 @@ export type IndexOutcome = "updated" | "unchanged" | "gave-up";
  * What remains: a CLI write that begins after our last look and before our rename is lost (its
  * entry comes back at that session's next save). See "Racing the CLI" in the README.
  */
-export async function updateIndex(store: SessionStore, change: (entries: Record<string, unknown>) => boolean, now: Date): Promise<IndexOutcome> {
+export async function updateIndex(
+  store: SessionStore,
+  change: (entries: Record<string, unknown>) => boolean,
+  now: Date,
+  sleep: (ms: number) => Promise<void> = async () => {},
+): Promise<IndexOutcome> {
   for (let attempt = 0; attempt < INDEX_ATTEMPTS; attempt++) {
+    // A random pause before each new attempt, so we drift out of step with a CLI saving on a rhythm.
+    if (attempt > 0) await sleep(Math.random() * Math.min(100, 5 * 2 ** attempt));
     const file = await store.read(INDEX_FILE);
     if (file.status !== "ok") return "unchanged";
     let index: unknown;
@@ -35,7 +42,12 @@ export async function updateIndex(store: SessionStore, change: (entries: Record<
 }
 
 /** Drops one id's entry; answers the entry removed (to put back on restore), or undefined if there was none. */
-export async function removeIndexEntry(store: SessionStore, id: string, now: Date): Promise<{ entry: unknown; outcome: IndexOutcome }> {
+export async function removeIndexEntry(
+  store: SessionStore,
+  id: string,
+  now: Date,
+  sleep?: (ms: number) => Promise<void>,
+): Promise<{ entry: unknown; outcome: IndexOutcome }> {
   let removed: unknown;
   const outcome = await updateIndex(
     store,
@@ -46,12 +58,13 @@ export async function removeIndexEntry(store: SessionStore, id: string, now: Dat
       return true;
     },
     now,
+    sleep,
   );
   return { entry: outcome === "updated" ? removed : undefined, outcome };
 }
 
 /** Puts an entry back, unless the index already has one for that id (the CLI's newer one wins). */
-export function addIndexEntry(store: SessionStore, id: string, entry: unknown, now: Date): Promise<IndexOutcome> {
+export function addIndexEntry(store: SessionStore, id: string, entry: unknown, now: Date, sleep?: (ms: number) => Promise<void>): Promise<IndexOutcome> {
   return updateIndex(
     store,
     (entries) => {
@@ -61,5 +74,6 @@ export function addIndexEntry(store: SessionStore, id: string, entry: unknown, n
       return true;
     },
     now,
+    sleep,
   );
 }

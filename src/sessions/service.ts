@@ -70,6 +70,7 @@ export class SessionService {
       now: this.#now,
       warn: this.#warn,
       changed: (name) => this.#catalog.noteChanged(name),
+      sleep: this.#sleep,
       maxAgeMs: options.trashMaxAgeMs,
     });
   }

@@ -16,6 +16,8 @@ export interface TrashOptions {
   changed: (name: string) => void;
   /** Items deleted longer ago than this are purged by purgeExpired(). */
   maxAgeMs?: number;
+  /** Waits between attempts at an index.json rewrite the CLI keeps changing. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** What we keep beside a trashed session: read back leniently, since a crash may have left it half-done or missing. */
@@ -47,7 +49,7 @@ export class SessionTrash {
     this.#store = store;
     this.#trash = trash;
     // `??`, not a spread of defaults: an option passed through as undefined must not erase its default.
-    this.#options = { ...options, maxAgeMs: options.maxAgeMs ?? DEFAULT_TRASH_MAX_AGE_MS };
+    this.#options = { ...options, maxAgeMs: options.maxAgeMs ?? DEFAULT_TRASH_MAX_AGE_MS, sleep: options.sleep ?? (async () => {}) };
   }
 
   /** DELETE /admin/sessions/:id. Of concurrent deletes of one id, one wins; the rest find nothing. */
@@ -64,7 +66,7 @@ export class SessionTrash {
       this.#options.changed(name);
       let indexEntry: unknown;
       await this.#indexChange(id, "deleted", async () => {
-        const removed = await removeIndexEntry(this.#store, id, new Date(this.#options.now()));
+        const removed = await removeIndexEntry(this.#store, id, new Date(this.#options.now()), this.#options.sleep);
         indexEntry = removed.entry;
         return removed.outcome;
       });
@@ -109,7 +111,9 @@ export class SessionTrash {
       this.#options.changed(name);
       const note = await this.#readNote(trash, trashId);
       if (note && "index_entry" in note) {
-        await this.#indexChange(sessionId, "restored", () => addIndexEntry(this.#store, sessionId, note.index_entry, new Date(this.#options.now())));
+        await this.#indexChange(sessionId, "restored", () =>
+          addIndexEntry(this.#store, sessionId, note.index_entry, new Date(this.#options.now()), this.#options.sleep),
+        );
       }
       await trash.remove(noteName(trashId));
     });

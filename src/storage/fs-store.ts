@@ -1,11 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { closeSync, constants, type FSWatcher, fstatSync, watch as fsWatch, lstatSync, openSync, readSync, type Stats } from "node:fs";
+import { closeSync, constants, fstatSync, watch as fsWatch, lstatSync, openSync, readSync, type Stats } from "node:fs";
 import { chmod, type FileHandle, lstat, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { hasCode, pathIn } from "./fs-paths.js";
+import { watchDirectory } from "./fs-watch.js";
 import type { ReadResult, SessionStore, StoreEntry, StoreWatch } from "./store.js";
-
-// A plain file name: no separators, no NUL, not "." or "..". Anything else never reaches the disk.
-const PLAIN_NAME = /^(?!\.\.?$)[^/\\\0]+$/;
 
 // O_NOFOLLOW: a symlink planted in the directory is never followed out of it.
 // O_NONBLOCK: a FIFO named like a session cannot hang the read.
@@ -61,120 +60,69 @@ export class FsStore implements SessionStore {
   }
 
   /**
-   * Watches the directory (inotify, FSEvents). A missing directory, or one deleted and made
-   * again, is noticed by a once-a-second check of its identity (and at once when the watch
-   * reports the directory's own name) and watched once it is there.
+   * Watches the directory (inotify, FSEvents), following it when it is deleted and made again;
+   * see fs-watch.ts.
    */
   watch(onChange: (name: string | null) => void): StoreWatch {
-    let watcher: FSWatcher | null = null;
-    let watchedIdentity: string | null = null;
-    // What the last line said, so a state is reported once, not on every once-a-second check.
-    // ("starting": a directory missing at start, or watched at once, is no news.)
-    let reported: "starting" | "watching" | "gone" | "unwatchable" = "starting";
-    const report = (state: typeof reported, line: string) => {
-      if (state !== reported && !(reported === "starting" && state !== "unwatchable")) this.#warn(line);
-      reported = state;
-    };
-    const stop = () => {
-      watcher?.close();
-      watcher = null;
-      watchedIdentity = null;
-    };
-    const follow = async () => {
-      const stats = await stat(this.directory).catch(() => null);
-      // Inode numbers are reused at once; a directory made again has a new birth time.
-      const identity = stats?.isDirectory() ? `${stats.dev}:${stats.ino}:${stats.birthtimeMs}` : null;
-      if (identity === watchedIdentity && (identity !== null || reported === "gone")) return;
-      stop();
-      if (identity === null) {
-        report("gone", `the sessions directory ${this.directory} is gone: listing nothing until it is there again`);
-      } else {
-        try {
-          const ownName = path.basename(this.directory);
-          watcher = this.#watchDirectory(this.directory, { persistent: false }, (_event, name) => {
-            if (name === ownName) void follow(); // the directory itself went away (or was replaced)
-            onChange(name ?? null);
-          });
-          watcher.on("error", (error) => {
-            stop();
-            report("unwatchable", `watching ${this.directory} failed (${codeOf(error)}): checking it on every request instead`);
-            onChange(null);
-          });
-          watchedIdentity = identity;
-          report("watching", `watching the sessions directory ${this.directory} again`);
-        } catch (error) {
-          watcher = null; // e.g. out of inotify watches: callers fall back to re-checking
-          report("unwatchable", `cannot watch ${this.directory} (${codeOf(error)}): checking it on every request instead`);
-        }
-      }
-      onChange(null); // whatever happened while we were not watching
-    };
-    void follow();
-    const timer = setInterval(() => void follow(), 1000);
-    timer.unref();
-    return {
-      get active() {
-        return watcher !== null;
-      },
-      close() {
-        clearInterval(timer);
-        stop();
-      },
-    };
+    return watchDirectory(this.directory, onChange, { warn: this.#warn, watch: this.#watchDirectory });
   }
-
   /**
    * The same as read(), blocking: for worker threads, where a blocking read is the fastest way
    * through thousands of files and blocks nobody.
    */
   readBlocking(name: string): ReadResult {
-    let fd: number;
-    try {
-      fd = openSync(this.#pathOf(name), READ_FLAGS);
-    } catch (error) {
-      if (hasCode(error, "ENOENT", "ENOTDIR")) return { status: "missing" };
-      if (hasCode(error, ...UNREADABLE)) return { status: "not-a-file" };
-      throw error;
-    }
-    try {
-      const stats = fstatSync(fd);
-      if (!stats.isFile()) return { status: "not-a-file" };
-      return { status: "ok", text: this.#readAll(fd, stats.size) };
-    } finally {
-      closeSync(fd);
+    for (let attempt = 1; ; attempt++) {
+      let fd: number;
+      try {
+        fd = openSync(this.#pathOf(name), READ_FLAGS);
+      } catch (error) {
+        return unopenable(error);
+      }
+      try {
+        const before = fstatSync(fd);
+        if (!before.isFile()) return { status: "not-a-file" };
+        const length = this.#readAll(fd, before.size);
+        if (unchangedWhileRead(before, fstatSync(fd), length)) return { status: "ok", text: this.#scratch.toString("utf8", 0, length) };
+        if (attempt === READ_ATTEMPTS) return STILL_BEING_WRITTEN;
+      } finally {
+        closeSync(fd);
+      }
     }
   }
 
   /**
-   * Reads a whole file through one scratch buffer kept for the next file, rather than a new buffer
+   * Reads a whole file (returning its length in bytes) into one scratch buffer kept for the next file, rather than a new buffer
    * per file: a scan of thousands of files (some of 20 MB) then leaves no trail of freed native
    * memory behind in the reading thread.
    */
-  #readAll(fd: number, size: number): string {
+  #readAll(fd: number, size: number): number {
     let length = 0;
     for (;;) {
       if (this.#scratch.length < Math.max(size, length) + 1) this.#scratch = Buffer.allocUnsafeSlow(Math.max(64 * 1024, (Math.max(size, length) + 1) * 2));
       const read = readSync(fd, this.#scratch, length, this.#scratch.length - length, null);
-      if (read === 0) return this.#scratch.toString("utf8", 0, length);
+      if (read === 0) return length;
       length += read;
       size = Math.max(size, length); // the file grew while being read
     }
   }
 
   async read(name: string): Promise<ReadResult> {
-    let handle: FileHandle;
-    try {
-      handle = await open(this.#pathOf(name), READ_FLAGS);
-    } catch (error) {
-      if (hasCode(error, "ENOENT", "ENOTDIR")) return { status: "missing" };
-      if (hasCode(error, ...UNREADABLE)) return { status: "not-a-file" };
-      throw error;
-    }
-    try {
-      if (!(await handle.stat()).isFile()) return { status: "not-a-file" };
-      return { status: "ok", text: await handle.readFile("utf8") };
-    } finally {
-      await handle.close();
+    for (let attempt = 1; ; attempt++) {
+      let handle: FileHandle;
+      try {
+        handle = await open(this.#pathOf(name), READ_FLAGS);
+      } catch (error) {
+        return unopenable(error);
+      }
+      try {
+        const before = await handle.stat();
+        if (!before.isFile()) return { status: "not-a-file" };
+        const bytes = await handle.readFile();
+        if (unchangedWhileRead(before, await handle.stat(), bytes.length)) return { status: "ok", text: bytes.toString("utf8") };
+        if (attempt === READ_ATTEMPTS) return STILL_BEING_WRITTEN;
+      } finally {
+        await handle.close();
+      }
     }
   }
 
@@ -222,8 +170,7 @@ export class FsStore implements SessionStore {
   }
 
   #pathOf(name: string): string {
-    if (!PLAIN_NAME.test(name)) throw new Error("refusing a name that is not a plain file name");
-    return path.join(this.directory, name);
+    return pathIn(this.directory, name);
   }
 }
 
@@ -232,6 +179,23 @@ const STAT_BATCH = 256;
 // A symlink, a directory, a FIFO, or a file we may not read (permissions): not a session to us. It is
 // left out of lists with one warning and answers 422, and is read again once its mode changes (ctime moves).
 const UNREADABLE = ["ELOOP", "EISDIR", "ENXIO", "EACCES", "EPERM"];
+
+function unopenable(error: unknown): ReadResult {
+  if (hasCode(error, "ENOENT", "ENOTDIR")) return { status: "missing" };
+  if (hasCode(error, ...UNREADABLE)) return { status: "not-a-file" };
+  throw error;
+}
+
+// The CLI rewrites in place (truncate, then write), so a read that spans a rewrite can join the old
+// file's start to the new one's end: valid JSON of a version never written. Such a read is done again.
+const READ_ATTEMPTS = 4;
+// A file that changed under every attempt reads as what it is between a truncate and a write: empty.
+// That is never a session, so readers treat it as a write in progress (retry, then 422 or skip).
+const STILL_BEING_WRITTEN: ReadResult = { status: "ok", text: "" };
+
+function unchangedWhileRead(before: Stats, after: Stats, length: number): boolean {
+  return before.size === after.size && after.size === length && before.mtimeMs === after.mtimeMs && before.ctimeMs === after.ctimeMs;
+}
 
 function lstatOrNull(target: string): Stats | null {
   try {
@@ -264,12 +228,4 @@ async function isDirectory(target: string): Promise<boolean> {
     (stats) => stats.isDirectory(),
     () => false,
   );
-}
-
-function codeOf(error: unknown): string {
-  return typeof error === "object" && error !== null && "code" in error ? String(error.code) : "unknown error";
-}
-
-function hasCode(error: unknown, ...codes: string[]): boolean {
-  return typeof error === "object" && error !== null && "code" in error && codes.includes(String(error.code));
 }

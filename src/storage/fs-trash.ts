@@ -2,10 +2,9 @@ import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
 import { copyFile, cp, link, lstat, mkdir, open, readlink, rename, rm, symlink, unlink } from "node:fs/promises";
 import path from "node:path";
+import { hasCode, pathIn } from "./fs-paths.js";
 import { FsStore } from "./fs-store.js";
 import type { ReadResult, StoreEntry, TrashStore } from "./store.js";
-
-const PLAIN_NAME = /^(?!\.\.?$)[^/\\\0]+$/;
 
 export interface FsTrashOptions {
   /** fs.rename, replaceable so tests can play a trash on another filesystem. */
@@ -152,13 +151,4 @@ async function copyFlushed(source: string, target: string): Promise<void> {
   } finally {
     await handle.close();
   }
-}
-
-function pathIn(directory: string, name: string): string {
-  if (!PLAIN_NAME.test(name)) throw new Error("refusing a name that is not a plain file name");
-  return path.join(directory, name);
-}
-
-function hasCode(error: unknown, ...codes: string[]): boolean {
-  return typeof error === "object" && error !== null && "code" in error && codes.includes(String(error.code));
 }

@@ -52,8 +52,9 @@ describe("faults on a real server", () => {
   it("leaves out a file that becomes unreadable, answers 422 for it, says so once, and serves it again once readable", async () => {
     await writeFile(path.join(dir, "aaaaaaaaaaaa.json"), cliFile(cliSession("aaaaaaaaaaaa")));
     await writeFile(path.join(dir, "bbbbbbbbbbbb.json"), cliFile(cliSession("bbbbbbbbbbbb")));
-    await chmod(root, 0o755); // let `nobody` in (the cache and data folders it makes are its own)
+    await chmod(root, 0o755); // let `nobody` in, and let it write its cache and its trash
     await chmod(dir, 0o777);
+    for (const own of ["cache", "data"]) await mkdir(path.join(root, own), { mode: 0o777 }).then(() => chmod(path.join(root, own), 0o777));
     const url = await start(unprivileged);
     expect(await listedIds(url, (ids) => ids.length === 2)).toEqual(["aaaaaaaaaaaa", "bbbbbbbbbbbb"]);
 

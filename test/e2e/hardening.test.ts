@@ -58,6 +58,13 @@ describe("the real server, hardened", () => {
     expect(await readdir(path.join(dataDir, "trash"))).toEqual([]);
   });
 
+  it("refuses to start when the trash cannot be made in --data-dir", async () => {
+    await writeFile(path.join(root, "a-file"), "");
+    const bad = startProcess(["--dir", dir, "--data-dir", path.join(root, "a-file", "data"), "--port", "0"], { OPTA_ADMIN_KEY: ADMIN_KEY });
+    expect(await bad.exited).toBe(1);
+    expect(bad.output()).toMatch(/error: cannot create the trash in the data directory .*a-file\/data: ENOTDIR \(set --data-dir\)/);
+  });
+
   it("throttles wrong keys by the socket's address, never by a header the client sets", async () => {
     const url = await start();
     const statuses: number[] = [];

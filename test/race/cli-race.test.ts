@@ -20,7 +20,7 @@ const RACE_MS = Number(process.env.OPTA_RACE_MS ?? 30_000);
 const SESSIONS = 40;
 const CLIENTS = 4;
 const MAX_DELETES = SESSIONS / 2;
-const WRITER = fileURLToPath(new URL("./cli-writer.mjs", import.meta.url));
+const WRITER = fileURLToPath(new URL("../../scripts/cli-writer.mjs", import.meta.url));
 
 interface WriterModule {
   sessionVersion(id: string, version: number): { title: string; updated: string; messages: unknown[] };

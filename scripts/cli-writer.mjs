@@ -1,8 +1,8 @@
-// A stand-in for the Opta CLI, run as its own process by the race test: it saves sessions exactly as
+// A stand-in for the Opta CLI, run as its own process by the race test (test/race) and the soak: it saves sessions exactly as
 // the CLI does (plain, non-atomic writes of the whole file, each save a little longer than the last)
 // and after every save rewrites the whole index.json by read-modify-write without a lock.
 //
-// Usage: node cli-writer.mjs <sessions dir> <duration ms> <session count>
+// Usage: node scripts/cli-writer.mjs <sessions dir> <duration ms> <session count> [pause ms between saves]
 // Prints one JSON line at the end: what it wrote, and how often it found index.json unparseable.
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from "node:fs";
 import path from "node:path";
@@ -44,7 +44,7 @@ function writeNonAtomic(file, text) {
   }
 }
 
-function run(dir, durationMs, count) {
+function run(dir, durationMs, count, pauseMs) {
   const deadline = Date.now() + durationMs;
   const versions = new Array(count).fill(1);
   const retired = new Set();
@@ -77,12 +77,13 @@ function run(dir, durationMs, count) {
     index.updatedAt = new Date().toISOString();
     writeNonAtomic(indexFile, JSON.stringify(index, null, 2));
     stats.indexWrites++;
+    if (pauseMs > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pauseMs); // a CLI at human speed
   }
   for (let n = 0; n < count; n++) stats.versions[raceId(n)] = versions[n];
   process.stdout.write(`${JSON.stringify(stats)}\n`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const [dir, durationMs, count] = process.argv.slice(2);
-  run(dir, Number(durationMs), Number(count));
+  const [dir, durationMs, count, pauseMs = "0"] = process.argv.slice(2);
+  run(dir, Number(durationMs), Number(count), Number(pauseMs));
 }
