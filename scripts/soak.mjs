@@ -1,6 +1,6 @@
 // npm run soak: the real server under mixed load for a long time (default 32 connections, 10 minutes),
 // with a CLI-like writer saving sessions and a client deleting and restoring others throughout.
-// Passes (exit 0) with zero errors and a flat RSS; prints a "Soak" section for bench/RESULTS.md.
+// Passes (exit 0) with zero errors and a flat RSS; prints a "Soak" section: paste it into bench/notes/2-soak.md (npm run bench copies bench/notes/ into RESULTS.md).
 // Loopback only, bounded in time. Not part of CI.
 //
 // Usage: npm run soak [-- --minutes 10 --connections 32]

@@ -80,3 +80,39 @@ describe("the real directory watch (default settings)", () => {
     expect(await titlesWithin(2500, (t) => t.cccccccccccc === "three")).toEqual({ cccccccccccc: "three" });
   });
 });
+
+describe("faults of the sessions directory, each said in one line", () => {
+  let lines: string[];
+  beforeEach(async () => {
+    await writeFile(path.join(dir, "aaaaaaaaaaaa.json"), cliFile(cliSession("aaaaaaaaaaaa", { title: "one" })));
+    lines = [];
+  });
+
+  it("falls back to re-checking on every request when watching fails, and says so in one line", async () => {
+    let attempts = 0;
+    const outOfWatches = (() => {
+      attempts++;
+      throw Object.assign(new Error("ENOSPC: System limit for number of file watchers reached"), { code: "ENOSPC" });
+    }) as unknown as typeof import("node:fs").watch;
+    service = new SessionService(new FsStore(dir, { warn: (line) => lines.push(line), watchDirectory: outOfWatches }));
+    expect(await titlesWithin(1000, (t) => t.aaaaaaaaaaaa === "one")).toEqual({ aaaaaaaaaaaa: "one" });
+    cli(`fs.writeFileSync("aaaaaaaaaaaa.json", ${JSON.stringify(cliFile(cliSession("aaaaaaaaaaaa", { title: "two" })))})`);
+    expect((await titlesWithin(1000, (t) => t.aaaaaaaaaaaa === "two")).aaaaaaaaaaaa).toBe("two");
+    // The once-a-second retry of the watch fails again, quietly.
+    const deadline = Date.now() + 3000;
+    while (attempts < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(attempts).toBeGreaterThanOrEqual(2);
+    expect(lines).toEqual([`cannot watch ${dir} (ENOSPC): checking it on every request instead`]);
+  });
+
+  it("says once that the directory is gone, lists nothing meanwhile, and once that it is watched again", async () => {
+    service = new SessionService(new FsStore(dir, { warn: (line) => lines.push(line) }));
+    expect(await titlesWithin(1000, (t) => t.aaaaaaaaaaaa === "one")).toEqual({ aaaaaaaaaaaa: "one" });
+    await rm(dir, { recursive: true });
+    expect(await titlesWithin(2500, (t) => Object.keys(t).length === 0 && lines.length > 0)).toEqual({});
+    await mkdir(dir);
+    await writeFile(path.join(dir, "cccccccccccc.json"), cliFile(cliSession("cccccccccccc", { title: "three" })));
+    expect(await titlesWithin(2500, (t) => t.cccccccccccc === "three" && lines.length > 1)).toEqual({ cccccccccccc: "three" });
+    expect(lines).toEqual([`the sessions directory ${dir} is gone: listing nothing until it is there again`, `watching the sessions directory ${dir} again`]);
+  });
+});
