@@ -25,7 +25,7 @@ export interface CatalogOptions {
  * A file modified this close to our read may change again without its size or mtime changing
  * (mtime ticks can be as coarse as 1 s), and may be a CLI write in progress.
  */
-export const RECENT_WRITE_MS = 2000;
+const RECENT_WRITE_MS = 2000;
 
 interface CachedFile {
   /** kind and stamp when read: a file whose key is unchanged is not read again... */
@@ -250,7 +250,7 @@ export class SessionCatalog {
 }
 
 /** Time descending, sessions with no usable time last, ties by id ascending. */
-export function compareListOrder(a: CatalogEntry, b: CatalogEntry): number {
+function compareListOrder(a: CatalogEntry, b: CatalogEntry): number {
   if (a.time !== b.time) {
     if (a.time === null) return 1;
     if (b.time === null) return -1;

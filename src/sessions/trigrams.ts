@@ -32,10 +32,6 @@ export function signaturesOf(text: string): { signature: Signature; buckets: Uin
   return { signature, buckets };
 }
 
-export function signatureOf(text: string): Signature {
-  return signaturesOf(text).signature;
-}
-
 /** The hashes of a term's trigrams, computed once per query and tested against many signatures. */
 export function termHashes(term: string): Uint32Array {
   const hashes = new Uint32Array(Math.max(0, term.length - 2));
