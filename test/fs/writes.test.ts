@@ -70,6 +70,15 @@ describe("writes on the Node server", () => {
     expect(listed).toMatchObject({ total: 1, sessions: [{ id: "abc", title: "second" }] });
   });
 
+  it("store the body byte for byte, a byte-order mark and bytes that are not UTF-8 included, and digest those bytes", async () => {
+    const app = appFor(new FsStore(dir), { allowWrites: true });
+    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"title":"caf'), Buffer.from([0xe9]), Buffer.from('"}')]);
+    const res = await app.request("/admin/sessions/odd", { method: "PUT", headers: { ...AUTH, "Content-Type": "application/json" }, body: bytes });
+    expect(res.status).toBe(201);
+    expect(await res.json()).toEqual({ id: "odd", sha256: createHash("sha256").update(bytes).digest("hex"), created: true });
+    expect(Buffer.compare(await readFile(path.join(dir, "odd.json")), bytes)).toBe(0);
+  });
+
   it("refuse a bad body, content type or id with a clear 4xx and change nothing", async () => {
     const app = appFor(new FsStore(dir), { allowWrites: true, maxSessionBytes: 1000 });
     const cases: [string, RequestInit, number, string][] = [
