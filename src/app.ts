@@ -8,6 +8,7 @@ import { DEFAULT_LIMITS, type Limits, queryLengthCap, requestTimeout } from "./l
 import { type Logger, requestLog, silentLogger } from "./log.js";
 import { openApiDocument } from "./openapi.js";
 import { sessionRoutes } from "./routes/sessions.js";
+import { syncRoutes } from "./routes/sync.js";
 import { trashRoutes } from "./routes/trash.js";
 import { SessionService, type SessionServiceOptions } from "./sessions/service.js";
 import type { SessionStore } from "./storage/store.js";
@@ -30,6 +31,11 @@ interface CommonOptions {
   limits?: Partial<Limits>;
   /** The client's address, for failed-key throttling (the Node edge reads the socket's). Default: one shared "unknown". */
   clientAddress?: (c: Context) => string;
+  /**
+   * Accept whole sessions from clients: PUT /admin/sessions/:id and GET /admin/sync/manifest, for
+   * `opta-sessions sync`. Off by default: the sessions directory belongs to the CLI.
+   */
+  allowWrites?: boolean;
   /** Failed-key throttling thresholds (defaults in throttle.ts). */
   throttle?: Omit<ThrottleOptions, "now">;
 }
@@ -46,7 +52,7 @@ export type AppOptions = CommonOptions &
       }
   );
 
-export type AppEnv = { Variables: { sessions: SessionService } & RequestIdVariables };
+export type AppEnv = { Variables: { sessions: SessionService; allowWrites: boolean } & RequestIdVariables };
 
 /** Builds the whole service as a Web-standard fetch handler: no Node APIs in here or below. */
 export function createApp(options: AppOptions) {
@@ -71,6 +77,8 @@ export function createApp(options: AppOptions) {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const throttle = new FailedAuthThrottle({ now, ...options.throttle });
   const allowedOrigins = new Set(options.corsOrigins ?? []);
+  const allowWrites = options.allowWrites === true;
+  if (allowWrites && !sessions.writable) throw new Error("allowWrites: this store cannot take writes");
 
   const upstream = options.upstream;
   // With an upstream, requests for LMX's paths pass through untouched: no CORS or key check of ours.
@@ -91,7 +99,7 @@ export function createApp(options: AppOptions) {
       ours(
         cors({
           origin: (origin) => (allowedOrigins.has(origin) ? origin : null),
-          allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
+          allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
           allowHeaders: ["X-Admin-Key", "Authorization", "Content-Type", "If-None-Match"],
           exposeHeaders: ["ETag", "X-Request-Id"],
           maxAge: 600,
@@ -100,6 +108,7 @@ export function createApp(options: AppOptions) {
     )
     .use(async (c, next) => {
       c.set("sessions", sessions);
+      c.set("allowWrites", allowWrites);
       await next();
     })
     .get("/healthz", (c) => c.json({ status: "ok" as const, version: options.version }, 200))
@@ -110,7 +119,8 @@ export function createApp(options: AppOptions) {
     .use("/admin/*", ours(requestTimeout(limits.requestTimeoutMs)))
     .use("/admin/sessions/*", conditionalGet())
     .route("/admin/sessions", sessionRoutes)
-    .route("/admin/trash", trashRoutes);
+    .route("/admin/trash", trashRoutes)
+    .route("/admin/sync", syncRoutes);
 
   if (upstream) app.all("*", forwardTo(upstream, logger));
   return routes;

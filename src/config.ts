@@ -3,6 +3,9 @@ import path from "node:path";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { z } from "zod";
 import { MIN_ADMIN_KEY_LENGTH } from "./auth.js";
+import { ConfigError, check, checkedAdminKey, OriginSchema, positive, SwitchSchema, splitList } from "./settings.js";
+
+export { ConfigError } from "./settings.js";
 
 /** Node edge: turns flags and environment into a checked configuration, or a ConfigError that says what to fix. */
 
@@ -28,12 +31,12 @@ export interface Config {
   maxSessionMb: number;
   /** Seconds before an unanswered request is abandoned (503), and the most a client may take to send its headers. */
   requestTimeoutSeconds: number;
+  /** Accept sessions from `opta-sessions sync` (PUT): writes into the sessions directory, so off by default. */
+  allowWrites: boolean;
 }
 
 export const LOG_FORMATS = ["text", "json"] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
-
-export class ConfigError extends Error {}
 
 export const USAGE = `Usage: opta-sessions [options]        (from a checkout: npm start -- [options])
        opta-sessions sync --to <url>  push the sessions to another deployment (opta-sessions sync --help)
@@ -59,6 +62,8 @@ Options (each overrides its environment variable):
   --max-session-mb <MiB> largest session file served  OPTA_MAX_SESSION_MB (default: 256)
   --request-timeout <s>  abandon a request after this many seconds
                                                       OPTA_REQUEST_TIMEOUT (default: 30)
+  --allow-writes         accept sessions from 'opta-sessions sync' (PUT /admin/sessions/:id),
+                         written into the sessions directory   OPTA_ALLOW_WRITES=1 (default: off)
   --demo                 serve a generated sample corpus from a temporary directory
   --version              print the version
   --help                 show this help
@@ -79,6 +84,7 @@ const OPTIONS = {
   "trash-days": { type: "string" },
   "max-session-mb": { type: "string" },
   "request-timeout": { type: "string" },
+  "allow-writes": { type: "boolean" },
   demo: { type: "boolean" },
   version: { type: "boolean", short: "v" },
   help: { type: "boolean", short: "h" },
@@ -131,6 +137,7 @@ export function parseConfig(argv: readonly string[], { env, homedir, platform }:
       trashDays: number("trash-days", "OPTA_TRASH_DAYS", "30", positive("a number of days", 36_500)),
       maxSessionMb: number("max-session-mb", "OPTA_MAX_SESSION_MB", "256", positive("a number of MiB", 1024 * 1024)),
       requestTimeoutSeconds: number("request-timeout", "OPTA_REQUEST_TIMEOUT", "30", positive("a number of seconds", 3600)),
+      allowWrites: flags["allow-writes"] ?? check(SwitchSchema, env.OPTA_ALLOW_WRITES || "0", "OPTA_ALLOW_WRITES"),
     },
   };
 }
@@ -149,14 +156,7 @@ export function adminKeyOf(env: Record<string, string | undefined>): string | nu
       throw new ConfigError(`OPTA_ADMIN_KEY_FILE: cannot read ${JSON.stringify(env.OPTA_ADMIN_KEY_FILE)} (${code})`);
     }
   }
-  // Header values arrive trimmed, so surrounding whitespace could never match: drop it.
-  key = key?.trim();
-  if (!key) return null;
-  if (key.length < MIN_ADMIN_KEY_LENGTH) {
-    // Never echo the key, not even a short one: only its length.
-    throw new ConfigError(`${source}: the key has ${key.length} characters; use at least ${MIN_ADMIN_KEY_LENGTH}, e.g. "$(openssl rand -base64 24)"`);
-  }
-  return key;
+  return checkedAdminKey(key, source);
 }
 
 // `opta-sessions sync`: the same sessions directory, cache folder and key as the server, plus where to push.
@@ -295,15 +295,6 @@ const PortSchema = z
   .transform(Number)
   .refine((port) => port <= 65535, "must be a whole number from 0 to 65535");
 
-function positive(what: string, max: number) {
-  const message = `must be ${what} above 0 and at most ${max}`;
-  return z
-    .string()
-    .regex(/^[0-9]+(\.[0-9]+)?$/, message)
-    .transform(Number)
-    .refine((value) => value > 0 && value <= max, message);
-}
-
 const LogFormatSchema = z.enum(LOG_FORMATS, { error: `must be one of: ${LOG_FORMATS.join(", ")}` });
 
 const UpstreamSchema = z.string().transform((text, ctx) => {
@@ -339,25 +330,3 @@ const ConcurrencySchema = z
   .refine((count) => count >= 1 && count <= 32, "must be a whole number from 1 to 32");
 
 const HostSchema = z.string().trim().min(1, "must not be empty");
-
-const OriginSchema = z.string().transform((text, ctx) => {
-  const origin = URL.canParse(text) ? new URL(text) : null;
-  if (!origin || !["http:", "https:"].includes(origin.protocol) || origin.pathname.length > 1 || origin.search || origin.hash) {
-    ctx.addIssue({ code: "custom", message: "must be an origin like http://localhost:3000 (scheme, host, optional port; '*' is not allowed)" });
-    return z.NEVER;
-  }
-  return origin.origin;
-});
-
-function check<T>(schema: z.ZodType<T, string>, value: string, source: string): T {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  throw new ConfigError(`${source}: ${JSON.stringify(value)} ${result.error.issues[0]?.message ?? "is not valid"}`);
-}
-
-function splitList(text: string): string[] {
-  return text
-    .split(",")
-    .map((item) => item.trim())
-    .filter(Boolean);
-}

@@ -49,6 +49,26 @@ export class SessionCorrupt extends ApiError {
   }
 }
 
+/** A PUT body that is not what the CLI writes: a JSON object. */
+export class InvalidSessionBody extends ApiError {
+  constructor() {
+    super("invalid_request_error", "invalid_session", "the body must be a session: a JSON object, as the Opta CLI writes it", { param: "body" });
+  }
+}
+
+export class ReservedSessionId extends ApiError {
+  constructor() {
+    super("invalid_request_error", "invalid_parameter", "index is reserved for the CLI's index.json and is not a session id", { param: "id" });
+  }
+}
+
+/** Something that is not a regular file (a directory, say) has the session's name: a write would not replace it. */
+export class NotASessionFile extends ApiError {
+  constructor() {
+    super("invalid_request_error", "not_a_file", "an entry with this id exists and is not a session file: remove it first", { status: 409 });
+  }
+}
+
 export class AuthenticationFailed extends ApiError {
   constructor() {
     super("authentication_error", "invalid_admin_key", "missing or invalid admin key: send X-Admin-Key or Authorization: Bearer", {

@@ -28,3 +28,11 @@ export function requestLog(logger: Logger, now: () => number): MiddlewareHandler
     logger.info(`${c.req.method} ${c.req.path} ${c.res.status} ${Math.round(now() - startedAt)}ms`, { requestId: c.var.requestId });
   };
 }
+
+/** For the Worker: console lines, which `wrangler tail` and the dashboard's logs show (JSON, one object a line). */
+export const consoleLogger: Logger = {
+  info: (line, fields) => console.log(JSON.stringify({ level: "info", msg: line, ...fields })),
+  warn: (line, fields) => console.warn(JSON.stringify({ level: "warn", msg: line, ...fields })),
+  error: (line, error, fields) =>
+    console.error(JSON.stringify({ level: "error", msg: line, err: error instanceof Error ? `${error.name}: ${error.message}` : String(error), ...fields })),
+};

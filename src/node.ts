@@ -61,6 +61,7 @@ export async function startServer(config: Config, logger: Logger, announce = toT
     version: packageVersion(),
     logger,
     upstream,
+    allowWrites: config.allowWrites,
     limits: { requestTimeoutMs },
     // The socket's own address: a header like X-Forwarded-For is the client's to invent, so never trusted here.
     clientAddress: (c) => getConnInfo(c).remote.address ?? "unknown",
@@ -100,6 +101,7 @@ export async function startServer(config: Config, logger: Logger, announce = toT
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
   logger.info(`listening on ${url}`);
+  if (config.allowWrites) logger.info("writes enabled: sessions sent by 'opta-sessions sync' are written into the sessions directory");
   if (upstream) logger.info(`forwarding every other request to ${upstream.origin}${upstream.pathname.replace(/\/$/, "")}`);
   if (config.corsOrigins.length === 0) {
     logger.info("no browser origins allowed: add --cors-origin <dashboard origin> for the dashboard");

@@ -14,20 +14,24 @@ import {
   SessionListSchema,
   SessionMessageSchema,
   SessionSummarySchema,
+  StoredSchema,
+  SyncManifestSchema,
   TrashIdParamSchema,
   TrashListSchema,
 } from "./schemas.js";
 
 /** One route as the document describes it; every schema here is the one its validator or handler uses. */
 interface Operation {
-  method: "get" | "post" | "delete";
+  method: "get" | "post" | "put" | "delete";
   /** Hono's spelling (`/:id`); the document's (`/{id}`) is derived. */
   path: string;
   summary: string;
   query?: z.ZodObject;
   params?: z.ZodObject;
-  /** The 200 answer, published under `name` in the document's components. */
-  ok: { description: string; name: string; schema: z.ZodType };
+  /** The success answer (200 unless `statuses` says more), published under `name` in the document's components. */
+  ok: { description: string; name: string; schema: z.ZodType; statuses?: readonly number[] };
+  /** A JSON request body. */
+  body?: { description: string; schema: z.ZodType };
   /** Admin routes need the key; the rest are public. */
   admin: boolean;
   /** Answers a matching `If-None-Match` with 304. */
@@ -94,6 +98,24 @@ const OPERATIONS: readonly Operation[] = [
     errors: [400, 401, 404, 413, 422, 500],
   },
   {
+    method: "put",
+    path: "/admin/sessions/:id",
+    summary: "Store a whole session, exactly as sent (only where writes are enabled; elsewhere 404): used by opta-sessions sync",
+    params: SessionIdParamSchema,
+    body: { description: "The session file's text: a JSON object as the Opta CLI writes it", schema: z.object({}).loose() },
+    ok: { description: "Stored: 201 when new, 200 when it replaced one", name: "Stored", schema: StoredSchema, statuses: [200, 201] },
+    admin: true,
+    errors: [400, 401, 404, 409, 413, 500],
+  },
+  {
+    method: "get",
+    path: "/admin/sync/manifest",
+    summary: "Every stored session's id and SHA-256 (only where writes are enabled; elsewhere 404): what sync compares",
+    ok: { description: "Ids and digests", name: "SyncManifest", schema: SyncManifestSchema },
+    admin: true,
+    errors: [401, 404, 500],
+  },
+  {
     method: "delete",
     path: "/admin/sessions/:id",
     summary: "Delete a session (into the trash) and its index entry",
@@ -134,8 +156,8 @@ const ERROR_DESCRIPTIONS = {
   400: "A parameter is invalid (`param` names it)",
   401: "Missing or wrong admin key",
   404: "No such session (or trash item)",
-  409: "A session with this id exists again (`session_exists`)",
-  413: "The session file is larger than the server's limit (`session_too_large`)",
+  409: "A session with this id exists again (`session_exists`), or something that is not a session file has its name (`not_a_file`)",
+  413: "The session is larger than the server's limit (`session_too_large`)",
   414: "The query string is too long (`query_too_long`)",
   422: "The file exists but is not a session (`session_corrupt`)",
   429: "Too many wrong keys from this address (`too_many_failed_attempts`, with `Retry-After`)",
@@ -193,13 +215,14 @@ function componentSchemas() {
 
 function describe(operation: Operation) {
   const headers = { "X-Request-Id": { $ref: "#/components/headers/X-Request-Id" } };
-  const responses: Record<string, unknown> = {
-    200: {
+  const responses: Record<string, unknown> = {};
+  for (const status of operation.ok.statuses ?? [200]) {
+    responses[status] = {
       description: operation.ok.description,
       headers: operation.conditional ? { ...headers, ETag: { $ref: "#/components/headers/ETag" } } : headers,
       content: { "application/json": { schema: { $ref: `#/components/schemas/${operation.ok.name}` } } },
-    },
-  };
+    };
+  }
   if (operation.conditional) responses[304] = { description: "Not modified: the `If-None-Match` ETag is still current", headers };
   for (const status of operation.admin ? [...operation.errors, ...ADMIN_ERRORS].sort() : operation.errors) {
     responses[status] = {
@@ -217,6 +240,13 @@ function describe(operation: Operation) {
       ...parametersOf(operation.query, "query"),
       ...(operation.conditional ? [{ name: "If-None-Match", in: "header", required: false, schema: { type: "string" } }] : []),
     ],
+    ...(operation.body && {
+      requestBody: {
+        required: true,
+        description: operation.body.description,
+        content: { "application/json": { schema: z.toJSONSchema(operation.body.schema) } },
+      },
+    }),
     responses,
   };
 }

@@ -69,6 +69,14 @@ export type TrashList = z.infer<typeof TrashListSchema>;
 export const RestoredSchema = z.object({ restored: z.literal(true), id: z.string() });
 export const PurgedSchema = z.object({ purged: z.literal(true) });
 
+/** The answer to PUT /admin/sessions/:id: what was stored, and whether it is new. */
+export const StoredSchema = z.object({ id: z.string(), sha256: z.string(), created: z.boolean() });
+export type Stored = z.infer<typeof StoredSchema>;
+
+/** Every stored session's id and the SHA-256 (hex) of its bytes: what sync compares against. */
+export const SyncManifestSchema = z.object({ sessions: z.record(z.string(), z.string()) });
+export type SyncManifest = z.infer<typeof SyncManifestSchema>;
+
 export const HealthSchema = z.object({ status: z.literal("ok"), version: z.string() });
 
 export const ErrorTypeSchema = z.enum(["invalid_request_error", "authentication_error", "not_found_error", "rate_limit_error", "server_error"]);
@@ -170,6 +178,13 @@ export type MessagesQuery = z.output<typeof MessagesQuerySchema>;
 
 export const SessionIdParamSchema = z.object({
   id: z.string().regex(SESSION_ID_PATTERN, "id must be 1 to 128 characters of A-Z, a-z, 0-9, _ or -"),
+});
+
+/** A PUT body is a session file's text: JSON, said so. */
+export const JsonContentTypeSchema = z.object({
+  "content-type": z
+    .string({ error: "send the session with Content-Type: application/json" })
+    .regex(/^application\/json\s*(;|$)/i, "send the session with Content-Type: application/json"),
 });
 
 export const TrashIdParamSchema = z.object({

@@ -6,8 +6,11 @@ import type { Logger } from "./log.js";
 
 /** The paths this service answers itself; with an upstream, every other request goes to LMX. */
 export function ownsPath(path: string): boolean {
-  return path === "/healthz" || path === "/openapi.json" || path === "/admin/sessions" || path.startsWith("/admin/sessions/");
+  return path === "/healthz" || path === "/openapi.json" || OWNED_PREFIXES.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
 }
+
+/** Every route group of ours under /admin: each must be here, or with an upstream it would skip our key check. */
+const OWNED_PREFIXES = ["/admin/sessions", "/admin/trash", "/admin/sync"];
 
 /** Where a request for `incoming` goes on the upstream: its path (after any base path) and query, unchanged. */
 export function upstreamUrl(upstream: URL, incoming: URL): URL {

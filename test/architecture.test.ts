@@ -35,4 +35,20 @@ describe("architecture", () => {
     }
     expect(offenders).toEqual([]);
   });
+
+  it("keeps the Worker's whole import graph off the Node edge (src/worker.ts reaches no Node-only file)", async () => {
+    const reached = new Set<string>();
+    const visit = async (file: string): Promise<void> => {
+      if (reached.has(file)) return;
+      reached.add(file);
+      const text = await readFile(path.join(src, file), "utf8");
+      for (const [, specifier] of text.matchAll(/(?:from|import)\s*\(?\s*["'](\.[^"']+)\.js["']/g)) {
+        await visit(path.normalize(path.join(path.dirname(file), `${specifier}.ts`)));
+      }
+    };
+    await visit("worker.ts");
+    expect(reached).toContain(path.join("storage", "r2-store.ts"));
+    expect(reached).toContain("app.ts");
+    expect([...reached].filter((file) => NODE_EDGE.has(file))).toEqual([]);
+  });
 });

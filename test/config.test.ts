@@ -26,6 +26,7 @@ describe("configuration", () => {
       demo: false,
       dataDir: "/home/dev/.local/share/opta-sessions",
       trashDays: 30,
+      allowWrites: false,
       maxSessionMb: 256,
       requestTimeoutSeconds: 30,
     });
@@ -89,7 +90,7 @@ describe("configuration", () => {
     [
       ["--prot", "1"],
       {},
-      /unknown option --prot\nAccepted options: --dir, --host, --port, --cors-origin, --cache-dir, --upstream, --log-format, --data-dir, --trash-days, --max-session-mb, --request-timeout, --demo, --version, --help/,
+      /unknown option --prot\nAccepted options: --dir, --host, --port, --cors-origin, --cache-dir, --upstream, --log-format, --data-dir, --trash-days, --max-session-mb, --request-timeout, --allow-writes, --demo, --version, --help/,
     ],
     [["--port"], {}, /--port/],
     [["--log-format", "xml"], {}, /--log-format: "xml" must be one of: text, json/],

@@ -3,9 +3,10 @@ import type { CacheStore, SessionStore, StoreEntry, StoreWatch } from "../storag
 import { SummaryCache } from "./catalog-cache.js";
 import { type CatalogEntry, CatalogIndex, type IndexedEntry } from "./catalog-index.js";
 import { sessionIdOf } from "./files.js";
-import type { SessionLoader } from "./loader.js";
+import type { LoadResult, SessionLoader } from "./loader.js";
 import { Mutex } from "./mutex.js";
 import type { SearchIndex } from "./search.js";
+import { storedSummary } from "./stored.js";
 
 export type { CatalogEntry } from "./catalog-index.js";
 
@@ -19,6 +20,11 @@ export interface CatalogOptions {
   maxAgeMs?: number;
   /** With a working watch: how often (at most, and only while asked) a background check looks for missed events. */
   revalidateMs?: number;
+  /**
+   * Index message text in the background after the first scan (default true). A Worker says no:
+   * work left running after its answer may be cut off, so its first search indexes instead.
+   */
+  indexInBackground?: boolean;
 }
 
 /**
@@ -63,7 +69,7 @@ export class SessionCatalog {
 
   constructor(store: SessionStore, options: CatalogOptions) {
     this.#store = store;
-    this.#options = { maxAgeMs: 500, revalidateMs: 10_000, ...options };
+    this.#options = { maxAgeMs: 500, revalidateMs: 10_000, indexInBackground: true, ...options };
     this.#watch = store.watch?.((name) => this.#noteChange(name)) ?? null;
     this.#summaries = options.cache
       ? new SummaryCache(options.cache, options.warn, () =>
@@ -139,7 +145,7 @@ export class SessionCatalog {
     const first = this.#lastScanAt === null;
     await forEachLimited(stale, this.#options.loader.concurrency, (entry) => this.#reload(entry, startedAt, !first));
     this.#lastScanAt = startedAt;
-    if (first) void this.#indexAll().catch(() => undefined); // a failure here resurfaces in search()
+    if (first && this.#options.indexInBackground) void this.#indexAll().catch(() => undefined); // a failure here resurfaces in search()
   }
 
   /** Re-reads just the files the watch named, whatever their stamp says: an event means something happened. */
@@ -177,7 +183,13 @@ export class SessionCatalog {
 
   async #reload(file: StoreEntry, startedAt: number, search: boolean): Promise<void> {
     const retry = this.#options.now() - file.mtimeMs < RECENT_WRITE_MS;
-    const loaded = file.kind === "file" ? await this.#options.loader.load(file.name, { retry, search }) : { status: "corrupt" as const };
+    // A summary stored with the file (R2) spares reading it; its text is indexed when a search needs it.
+    const stored = file.kind === "file" ? storedSummary(file) : null;
+    const loaded: LoadResult = stored
+      ? { status: "ok", session: stored }
+      : file.kind === "file"
+        ? await this.#options.loader.load(file.name, { retry, search })
+        : { status: "corrupt" };
     if (loaded.status === "missing") return this.#forget(file.name);
     if (loaded.status === "corrupt" && this.#files.get(file.name)?.entry !== null) {
       // Warn when a file turns bad, not on every scan that still finds it bad.

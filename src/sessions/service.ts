@@ -1,11 +1,13 @@
-import { SessionCorrupt, SessionNotFound, SessionTooLarge } from "../errors.js";
-import type { ListQuery, MessagePage, MessagesQuery, SearchQuery, SessionFull, SessionList, SessionSummary } from "../schemas.js";
+import { InvalidSessionBody, NotASessionFile, ReservedSessionId, SessionCorrupt, SessionNotFound, SessionTooLarge } from "../errors.js";
+import type { ListQuery, MessagePage, MessagesQuery, SearchQuery, SessionFull, SessionList, SessionSummary, Stored, SyncManifest } from "../schemas.js";
 import type { CacheStore, SessionStore, TrashStore } from "../storage/store.js";
 import { type CatalogEntry, type CatalogOptions, SessionCatalog } from "./catalog.js";
-import { isReservedId, readSession, type Sleep, sessionFileName } from "./files.js";
+import { isReservedId, readSession, type Sleep, sessionFileName, sessionIdOf } from "./files.js";
 import { Limiter } from "./limiter.js";
 import { inProcessLoader, type SessionLoader } from "./loader.js";
+import { parseSession } from "./parse.js";
 import { searchTerms } from "./search.js";
+import { sha256Hex, storedDigest, storedMetadata } from "./stored.js";
 import { SessionTrash } from "./trash.js";
 
 /** Defaults for the limits below: a 256 MiB session is far past any real one, and parsing it needs ~1 GiB. */
@@ -25,7 +27,7 @@ export interface SessionServiceOptions {
   cache?: CacheStore;
   /** Follow the store's change reports when it offers them (default true). */
   watch?: boolean;
-  catalog?: Pick<CatalogOptions, "maxAgeMs" | "revalidateMs">;
+  catalog?: Pick<CatalogOptions, "maxAgeMs" | "revalidateMs" | "indexInBackground">;
   /** Where deleted sessions go; without one, a delete is for good. */
   trash?: TrashStore;
   /** Trash older than this is purged (default 30 days). */
@@ -46,6 +48,8 @@ export class SessionService {
   readonly #warn: (message: string) => void;
   readonly #maxSessionBytes: number;
   readonly #reads: Limiter;
+  /** Digests of files whose store keeps none (the filesystem), by stamp: for the sync manifest. */
+  readonly #digests = new Map<string, { stamp: string; sha256: string }>();
   /** Delete, restore and purge, and the trash's listing. */
   readonly trash: SessionTrash;
   #filterCache: { entries: readonly CatalogEntry[]; matches: Map<string, readonly CatalogEntry[]> } = { entries: [], matches: new Map() };
@@ -134,6 +138,61 @@ export class SessionService {
     return { messages: messages.slice(query.offset, query.offset + query.limit), total: messages.length, offset: query.offset };
   }
 
+  /** The largest session (bytes) this service reads or accepts. */
+  get maxSessionBytes(): number {
+    return this.#maxSessionBytes;
+  }
+
+  /** Whether the store can take whole sessions from clients (PUT, for sync). */
+  get writable(): boolean {
+    return this.#store.write !== undefined;
+  }
+
+  /**
+   * Stores a session sent by a client, exactly as sent. It must be what the CLI would write: a
+   * JSON object (the same rule that decides what is listed). The caller has checked the size.
+   */
+  async put(id: string, text: string): Promise<Stored> {
+    if (!this.#store.write) throw new Error("this store takes no writes");
+    if (isReservedId(id)) throw new ReservedSessionId();
+    const session = parseSession(id, text);
+    if (session === null) throw new InvalidSessionBody();
+    const name = sessionFileName(id);
+    const existing = await this.#store.stat(name);
+    if (existing !== null && existing.kind !== "file") throw new NotASessionFile();
+    const sha256 = await sha256Hex(text);
+    const outcome = await this.#store.write(name, text, storedMetadata(session, sha256));
+    this.#catalog.noteChanged(name);
+    return { id, sha256, created: outcome === "created" };
+  }
+
+  /** Every stored session file's id and SHA-256, for sync to compare against. */
+  async manifest(): Promise<SyncManifest> {
+    const sessions: Record<string, string> = {};
+    const entries = (await this.#store.list()).filter((entry) => entry.kind === "file").sort((a, b) => (a.name < b.name ? -1 : 1));
+    const seen = new Set<string>();
+    for (const entry of entries) {
+      const id = sessionIdOf(entry.name);
+      if (id === null) continue;
+      seen.add(entry.name);
+      const digest = storedDigest(entry) ?? (await this.#digestOf(entry.name, entry.stamp));
+      if (digest !== null) sessions[id] = digest;
+    }
+    for (const name of this.#digests.keys()) if (!seen.has(name)) this.#digests.delete(name);
+    return { sessions };
+  }
+
+  /** A file's digest, read only when its stamp moved since the last time. Null if it went away. */
+  async #digestOf(name: string, stamp: string): Promise<string | null> {
+    const known = this.#digests.get(name);
+    if (known?.stamp === stamp) return known.sha256;
+    const read = await this.#reads.run(() => this.#store.read(name));
+    if (read.status !== "ok") return null;
+    const sha256 = await sha256Hex(read.text);
+    this.#digests.set(name, { stamp, sha256 });
+    return sha256;
+  }
+
   /** Moves the session into the trash and drops its index.json entry. Of concurrent deletes of one id, one wins. */
   delete(id: string): Promise<void> {
     return this.trash.take(id);
@@ -158,5 +217,6 @@ function withoutWatch(store: SessionStore): SessionStore {
     read: (name) => store.read(name),
     remove: (name) => store.remove(name),
     replace: (name, text, expected) => store.replace(name, text, expected),
+    write: store.write?.bind(store),
   };
 }

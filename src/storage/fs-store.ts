@@ -175,6 +175,16 @@ export class FsStore implements SessionStore {
     }
   }
 
+  /** A session from a client (sync, with --allow-writes): temp file + rename, so the CLI and we never see half of it. */
+  async write(name: string, text: string): Promise<"created" | "replaced"> {
+    const existed = await lstat(this.#pathOf(name)).then(
+      () => true,
+      () => false,
+    );
+    await this.replace(name, text);
+    return existed ? "replaced" : "created";
+  }
+
   #pathOf(name: string): string {
     return pathIn(this.directory, name);
   }

@@ -1,6 +1,6 @@
-import type { CacheStore, ReadResult, SessionStore, StoreEntry, StoreWatch } from "./store.js";
+import type { CacheStore, ReadResult, SessionStore, StoreEntry, StoreMetadata, StoreWatch } from "./store.js";
 
-type MemoryEntry = { kind: "file"; text: string; mtimeMs: number } | { kind: "directory"; mtimeMs: number };
+type MemoryEntry = { kind: "file"; text: string; mtimeMs: number; metadata?: StoreMetadata } | { kind: "directory"; mtimeMs: number };
 
 /** An in-memory directory for tests and demos; behaves like the filesystem adapter, watch included. */
 export class MemoryStore implements SessionStore {
@@ -17,6 +17,14 @@ export class MemoryStore implements SessionStore {
     this.#entries.set(name, { kind: "file", text, mtimeMs: ++this.#clock });
     if (!silent) this.#notify(name);
     return this;
+  }
+
+  /** Like a bucket, keeps the metadata it is given and returns it with the entry. */
+  async write(name: string, text: string, metadata: StoreMetadata): Promise<"created" | "replaced"> {
+    const existed = this.#entries.has(name);
+    this.#entries.set(name, { kind: "file", text, mtimeMs: ++this.#clock, metadata });
+    this.#notify(name);
+    return existed ? "replaced" : "created";
   }
 
   putDirectory(name: string): this {
@@ -71,7 +79,8 @@ export class MemoryStore implements SessionStore {
 
 function entryOf(name: string, entry: MemoryEntry): StoreEntry {
   const size = entry.kind === "file" ? new TextEncoder().encode(entry.text).length : 0;
-  return { name, kind: entry.kind, size, mtimeMs: entry.mtimeMs, stamp: `${size}:${entry.mtimeMs}` };
+  const metadata = entry.kind === "file" ? entry.metadata : undefined;
+  return { name, kind: entry.kind, size, mtimeMs: entry.mtimeMs, stamp: `${size}:${entry.mtimeMs}`, ...(metadata && { metadata }) };
 }
 
 /** A CacheStore in memory, for tests. */

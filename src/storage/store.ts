@@ -19,6 +19,12 @@ export interface SessionStore {
    */
   replace(name: string, text: string, expected?: string): Promise<boolean>;
   /**
+   * Optional: stores a whole session written by a client (PUT, for sync), atomically, with small
+   * facts about it (`metadata`) that a store able to keep them returns from list() and stat().
+   * Only present where the deployment accepts writes.
+   */
+  write?(name: string, text: string, metadata: StoreMetadata): Promise<"created" | "replaced">;
+  /**
    * Optional: reports changes as they happen, so a listing need not re-check every file.
    * `name` is the entry that changed, or null for "anything may have changed".
    */
@@ -42,7 +48,12 @@ export interface StoreEntry {
    * together (a same-size rewrite within one mtime tick still moves ctime; a rename-over moves the inode).
    */
   stamp: string;
+  /** What our own writer stored beside the file (R2 custom metadata); absent on the filesystem. */
+  metadata?: StoreMetadata;
 }
+
+/** Short string facts kept with a stored session, e.g. its summary, so listing need not read it. */
+export type StoreMetadata = Readonly<Record<string, string>>;
 
 export type ReadResult = { status: "ok"; text: string } | { status: "missing" } | { status: "not-a-file" };
 

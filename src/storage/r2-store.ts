@@ -1,0 +1,157 @@
+import type { ReadResult, SessionStore, StoreEntry, StoreMetadata, TrashStore } from "./store.js";
+
+/**
+ * The few calls of a Workers R2 bucket binding we use, typed here so the app needs no Workers
+ * type package (the real binding satisfies this structurally).
+ */
+export interface R2BucketLike {
+  head(key: string): Promise<R2ObjectLike | null>;
+  get(key: string, options?: { onlyIf?: { etagMatches?: string } }): Promise<(R2ObjectLike & { text(): Promise<string> }) | R2ObjectLike | null>;
+  put(key: string, value: string, options?: { customMetadata?: Record<string, string>; onlyIf?: { etagMatches?: string } }): Promise<R2ObjectLike | null>;
+  delete(keys: string | string[]): Promise<void>;
+  list(options?: { prefix?: string; cursor?: string; include?: ("customMetadata" | "httpMetadata")[] }): Promise<{
+    objects: R2ObjectLike[];
+    truncated: boolean;
+    cursor?: string;
+  }>;
+}
+
+export interface R2ObjectLike {
+  key: string;
+  size: number;
+  etag: string;
+  version: string;
+  uploaded: Date;
+  customMetadata?: Record<string, string>;
+}
+
+/** Sessions live under this prefix, one object per session named like its file (`sessions/<id>.json`). */
+const SESSIONS_PREFIX = "sessions/";
+/** Deleted sessions, until restored or purged (the Node server's trash directory). */
+const TRASH_PREFIX = "trash/";
+
+/**
+ * Sessions in an R2 bucket. Objects are only ever written whole (R2 puts are atomic), so there is
+ * no torn read and no temp file. A session's summary travels in its custom metadata, and list()
+ * returns it, so a listing costs one R2 list call per 1,000 sessions and no object reads.
+ */
+export class R2Store implements SessionStore {
+  constructor(readonly bucket: R2BucketLike) {}
+
+  list(): Promise<StoreEntry[]> {
+    return listPrefix(this.bucket, SESSIONS_PREFIX);
+  }
+
+  async stat(name: string): Promise<StoreEntry | null> {
+    const object = await this.bucket.head(SESSIONS_PREFIX + name);
+    return object ? entryOf(name, object) : null;
+  }
+
+  read(name: string): Promise<ReadResult> {
+    return readObject(this.bucket, SESSIONS_PREFIX + name);
+  }
+
+  /**
+   * R2 has no delete-if-present: the head tells whether there was one. Two deletes racing in two
+   * isolates may both see it; within one isolate the service's own lock keeps it to one winner.
+   */
+  async remove(name: string): Promise<boolean> {
+    const key = SESSIONS_PREFIX + name;
+    if (!(await this.bucket.head(key))) return false;
+    await this.bucket.delete(key);
+    return true;
+  }
+
+  /** With `expected`: a conditional put on the etag of the text we compared, so a write in between wins. */
+  async replace(name: string, text: string, expected?: string): Promise<boolean> {
+    const key = SESSIONS_PREFIX + name;
+    if (expected === undefined) {
+      await this.bucket.put(key, text);
+      return true;
+    }
+    const current = await this.bucket.get(key);
+    if (!current || !("text" in current) || (await current.text()) !== expected) return false;
+    return (await this.bucket.put(key, text, { onlyIf: { etagMatches: current.etag } })) !== null;
+  }
+
+  async write(name: string, text: string, metadata: StoreMetadata): Promise<"created" | "replaced"> {
+    const key = SESSIONS_PREFIX + name;
+    const existed = (await this.bucket.head(key)) !== null;
+    await this.bucket.put(key, text, { customMetadata: { ...metadata } });
+    return existed ? "replaced" : "created";
+  }
+}
+
+/** The trash as objects under `trash/`: a move is a copy then a delete (R2 has no rename). */
+export class R2Trash implements TrashStore {
+  constructor(readonly bucket: R2BucketLike) {}
+
+  async takeIn(name: string, trashName: string): Promise<boolean> {
+    return move(this.bucket, SESSIONS_PREFIX + name, TRASH_PREFIX + trashName);
+  }
+
+  async putBack(trashName: string, name: string): Promise<"restored" | "exists" | "missing"> {
+    if (await this.bucket.head(SESSIONS_PREFIX + name)) return "exists";
+    return (await move(this.bucket, TRASH_PREFIX + trashName, SESSIONS_PREFIX + name)) ? "restored" : "missing";
+  }
+
+  list(): Promise<StoreEntry[]> {
+    return listPrefix(this.bucket, TRASH_PREFIX);
+  }
+
+  read(trashName: string): Promise<ReadResult> {
+    return readObject(this.bucket, TRASH_PREFIX + trashName);
+  }
+
+  async write(trashName: string, text: string): Promise<void> {
+    await this.bucket.put(TRASH_PREFIX + trashName, text);
+  }
+
+  async remove(trashName: string): Promise<boolean> {
+    const key = TRASH_PREFIX + trashName;
+    if (!(await this.bucket.head(key))) return false;
+    await this.bucket.delete(key);
+    return true;
+  }
+}
+
+/** Copies `from` to `to` with its metadata, then deletes `from`: the copy exists before the original goes. */
+async function move(bucket: R2BucketLike, from: string, to: string): Promise<boolean> {
+  const object = await bucket.get(from);
+  if (!object || !("text" in object)) return false;
+  await bucket.put(to, await object.text(), { customMetadata: object.customMetadata ?? {} });
+  await bucket.delete(from);
+  return true;
+}
+
+async function readObject(bucket: R2BucketLike, key: string): Promise<ReadResult> {
+  const object = await bucket.get(key);
+  if (!object || !("text" in object)) return { status: "missing" };
+  return { status: "ok", text: await object.text() };
+}
+
+async function listPrefix(bucket: R2BucketLike, prefix: string): Promise<StoreEntry[]> {
+  const entries: StoreEntry[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await bucket.list({ prefix, cursor, include: ["customMetadata"] });
+    for (const object of page.objects) {
+      const name = object.key.slice(prefix.length);
+      if (!name.includes("/")) entries.push(entryOf(name, object));
+    }
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor !== undefined);
+  return entries;
+}
+
+function entryOf(name: string, object: R2ObjectLike): StoreEntry {
+  const metadata = object.customMetadata;
+  return {
+    name,
+    kind: "file",
+    size: object.size,
+    mtimeMs: object.uploaded.getTime(),
+    stamp: object.version,
+    ...(metadata && Object.keys(metadata).length > 0 && { metadata }),
+  };
+}

@@ -1,0 +1,5 @@
+// What the Worker tests use of workerd's built-in module (the pool provides it at run time).
+declare module "cloudflare:workers" {
+  import type { WorkerEnv } from "../../src/worker.js";
+  export const env: WorkerEnv & Record<string, unknown>;
+}
