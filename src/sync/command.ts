@@ -50,7 +50,7 @@ export async function runSync(argv: readonly string[], io: SyncIo): Promise<numb
   const state = new FsCache(config.cacheDir, `sync.${createHash("sha256").update(store.directory).digest("hex").slice(0, 16)}.json`);
   const local = new LocalDirectory(store, { state });
   const remote = new Remote({ baseUrl: config.to, adminKey: config.adminKey, fetch: io.fetch, retryDelayMs: io.retryDelayMs, signal: io.stop });
-  const warned = new Set<string>();
+  let warned = new Set<string>();
   let previous: RoundResult | null = null;
 
   /** One round, reported: true in sync, false failed, null interrupted. */
@@ -63,11 +63,13 @@ export async function runSync(argv: readonly string[], io: SyncIo): Promise<numb
       bar.clear();
       await local.save().catch((error: unknown) => warn(`cannot remember what was hashed in ${state.file} (${String(error)}): the next run hashes again`));
     }
-    for (const { name, reason } of result.skipped) {
-      if (warned.has(`${name}:${reason}`)) continue;
-      warned.add(`${name}:${reason}`);
-      warn(`skipped ${name}: ${reason}, so not a session (its copy on the deployment, if any, is kept)`);
+    // Once per damaged entry while it stays damaged (--watch would repeat it every round).
+    const damaged = new Set<string>();
+    for (const { name, reason } of [...result.skipped].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      damaged.add(`${name}:${reason}`);
+      if (!warned.has(`${name}:${reason}`)) warn(`skipped ${name}: ${reason}, so not a session (its copy on the deployment, if any, is kept)`);
     }
+    warned = damaged;
     const interrupted = io.stop.aborted && result.stopped !== null;
     const succeeded = roundSucceeded(result);
     // In --watch, quiet rounds say nothing; the first round, any change or failure, and a recovery do.

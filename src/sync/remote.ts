@@ -54,7 +54,7 @@ export class Remote implements RemoteSessions {
     const { status, text } = await this.#request("GET", "admin/sync/manifest");
     if (status === 404) {
       throw new SyncError(
-        `${this.display} does not accept writes (no /admin/sync/manifest): start that server with --allow-writes, or enable writes on the Worker`,
+        `${this.display} does not accept writes (no /admin/sync/manifest): start that server with --allow-writes (a Worker: OPTA_ALLOW_WRITES=1), or check the URL`,
         true,
       );
     }
@@ -71,7 +71,7 @@ export class Remote implements RemoteSessions {
     if (status === 200 || status === 201) {
       const stored = StoredSchema.safeParse(parseJson(text));
       if (stored.success && stored.data.sha256 !== sha256) {
-        throw new SyncError("the deployment stored other bytes than were sent (its SHA-256 differs)", false);
+        throw new SyncError("the deployment stored other bytes than were sent (its SHA-256 differs: a byte-order mark, or bytes that are not UTF-8?)", false);
       }
       return;
     }

@@ -39,6 +39,13 @@ function localDir(store = new CountingStore(dir), now = () => Date.now() + 60_00
 
 const sha = (bytes: Uint8Array | string) => createHash("sha256").update(bytes).digest("hex");
 
+/** A run that hashes every file and saves what it learned. */
+async function firstRun(): Promise<void> {
+  const { local } = localDir();
+  for (const e of await local.list()) await local.digest(e);
+  await local.save();
+}
+
 async function entry(local: LocalDirectory, name: string): Promise<LocalEntry> {
   const found = (await local.list()).find((candidate) => candidate.name === name);
   if (!found) throw new Error(`${name} not listed`);
@@ -116,9 +123,7 @@ describe("the local sessions directory, for sync", () => {
   it("remembers digests across runs, so an unchanged file is not read again", async () => {
     await writeFile(path.join(dir, "a.json"), '{"a":1}');
     await writeFile(path.join(dir, "bad.json"), "{");
-    const first = localDir();
-    for (const e of await first.local.list()) await first.local.digest(e);
-    await first.local.save();
+    await firstRun();
 
     const second = localDir();
     const digests = await Promise.all((await second.local.list()).map((e) => second.local.digest(e)));
@@ -131,9 +136,7 @@ describe("the local sessions directory, for sync", () => {
   it("reads a file again once it changed (a rewrite of the same size included), and forgets files that are gone", async () => {
     await writeFile(path.join(dir, "a.json"), '{"a":1}');
     await writeFile(path.join(dir, "b.json"), '{"b":1}');
-    const first = localDir();
-    for (const e of await first.local.list()) await first.local.digest(e);
-    await first.local.save();
+    await firstRun();
     await writeFile(path.join(dir, "a.json"), '{"a":2}');
     await unlink(path.join(dir, "b.json"));
 

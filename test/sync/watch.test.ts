@@ -17,6 +17,15 @@ function fakeWatch() {
   };
 }
 
+/** A watch loop whose rounds always succeed, counting them. */
+function countingLoop(debounceMs: number) {
+  const watch = fakeWatch();
+  const stop = new AbortController();
+  let rounds = 0;
+  const loop = watchRounds(async () => ++rounds > 0, { watch: watch.watch, stop: stop.signal, debounceMs, periodMs: 60_000 });
+  return { watch, stop, loop, rounds: () => rounds };
+}
+
 async function until(condition: () => boolean, deadlineMs = 2000): Promise<void> {
   const end = Date.now() + deadlineMs;
   while (!condition()) {
@@ -27,16 +36,13 @@ async function until(condition: () => boolean, deadlineMs = 2000): Promise<void>
 
 describe("sync --watch", () => {
   it("runs a round at start, one per burst of changes after the quiet time, and stops when asked", async () => {
-    const watch = fakeWatch();
-    const stop = new AbortController();
-    let rounds = 0;
-    const loop = watchRounds(async () => ++rounds > 0, { watch: watch.watch, stop: stop.signal, debounceMs: 30, periodMs: 60_000 });
+    const { watch, stop, loop, rounds } = countingLoop(30);
 
-    await until(() => rounds === 1);
+    await until(() => rounds() === 1);
     for (const name of ["a.json", "b.json", "a.json"]) watch.fire(name);
-    await until(() => rounds === 2);
+    await until(() => rounds() === 2);
     await new Promise((resolve) => setTimeout(resolve, 80));
-    expect(rounds).toBe(2); // one burst, one round
+    expect(rounds()).toBe(2); // one burst, one round
 
     stop.abort();
     expect(await loop).toBe(true);
@@ -44,18 +50,15 @@ describe("sync --watch", () => {
   });
 
   it("ignores changes to what is not a session (index.json, temp files), but not 'anything may have changed'", async () => {
-    const watch = fakeWatch();
-    const stop = new AbortController();
-    let rounds = 0;
-    const loop = watchRounds(async () => ++rounds > 0, { watch: watch.watch, stop: stop.signal, debounceMs: 10, periodMs: 60_000 });
-    await until(() => rounds === 1);
+    const { watch, stop, loop, rounds } = countingLoop(10);
+    await until(() => rounds() === 1);
 
     watch.fire("index.json");
     watch.fire(".a.json.1f2e.tmp");
     await new Promise((resolve) => setTimeout(resolve, 60));
-    expect(rounds).toBe(1);
+    expect(rounds()).toBe(1);
     watch.fire(null);
-    await until(() => rounds === 2);
+    await until(() => rounds() === 2);
 
     stop.abort();
     await loop;
