@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { z } from "zod";
 import { readSession, type Sleep, sessionIdOf } from "../sessions/files.js";
+import { codeOf } from "../storage/fs-paths.js";
 import type { BytesReadResult, FsStore } from "../storage/fs-store.js";
 import type { CacheStore } from "../storage/store.js";
 import { type KnownDigest, type LocalEntry, type LocalFile, type LocalSessions, SyncError } from "./sync.js";
@@ -44,7 +45,10 @@ export class LocalDirectory implements LocalSessions {
       throw new SyncError(`the sessions directory ${this.#store.directory} does not exist (or is not a directory): nothing synced`, true);
     const remembered = await this.#load();
     const entries: LocalEntry[] = [];
-    for (const entry of await this.#store.list()) {
+    const listing = await this.#store.list().catch((error: unknown) => {
+      throw new SyncError(`cannot list the sessions directory ${this.#store.directory} (${codeOf(error)}): nothing synced`, true);
+    });
+    for (const entry of listing) {
       const id = sessionIdOf(entry.name);
       if (id !== null) entries.push({ id, name: entry.name, kind: entry.kind, stamp: entry.stamp, mtimeMs: entry.mtimeMs });
     }

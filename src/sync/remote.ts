@@ -58,7 +58,7 @@ export class Remote implements RemoteSessions {
         true,
       );
     }
-    if (status !== 200) throw this.#unexpected(status, text, "admin/sync/manifest", true);
+    if (status !== 200) throw new SyncError(`${this.display}/admin/sync/manifest answered ${status}: ${messageOf(text, status)}`, true);
     const parsed = ManifestSchema.safeParse(parseJson(text));
     if (!parsed.success) throw new SyncError(`${this.display}/admin/sync/manifest answered something that is not a sync manifest`, true);
     // Ids we could never name as a local file can be neither compared nor deleted: leave them be.
@@ -77,13 +77,13 @@ export class Remote implements RemoteSessions {
     }
     if (status === 404) throw new SyncError(`${this.display} does not accept writes (PUT answered 404)`, true);
     if (status === 413) throw new SyncError(`too large for the deployment (413: ${messageOf(text, status)})`, false);
-    throw this.#unexpected(status, text, "PUT", false);
+    throw refused(status, text);
   }
 
   /** Deletes a session; one that is already gone counts as deleted. */
   async remove(id: string): Promise<void> {
     const { status, text } = await this.#request("DELETE", sessionPath(id));
-    if (status !== 200 && status !== 404) throw this.#unexpected(status, text, "DELETE", false);
+    if (status !== 200 && status !== 404) throw refused(status, text);
   }
 
   /** Sends one request, retrying network errors, 429 and 5xx; answers 401 and redirects stop everything. */
@@ -116,15 +116,20 @@ export class Remote implements RemoteSessions {
         problem = networkProblem(error);
         if (attempt === RETRIES) throw new SyncError(`cannot reach ${this.display}: ${problem} (tried ${RETRIES + 1} times)`, true);
       }
-      if (attempt === RETRIES) throw new SyncError(`${problem} (tried ${RETRIES + 1} times)`, method === "GET");
+      if (attempt === RETRIES) {
+        // The manifest stops the round (nothing can be compared without it); one session's failure does not.
+        const where = method === "GET" ? `${this.display}/${path}` : "the deployment";
+        throw new SyncError(`${where} answered ${problem} (tried ${RETRIES + 1} times)`, method === "GET");
+      }
       await this.#sleep(delay, this.#signal);
       if (this.#signal.aborted) throw new SyncError("stopped", true);
     }
   }
+}
 
-  #unexpected(status: number, text: string, what: string, fatal: boolean): SyncError {
-    return new SyncError(`${what} answered ${status}: ${messageOf(text, status)}`, fatal);
-  }
+/** An answer that retrying cannot change (400, 403, ...): this session failed, the others go on. */
+function refused(status: number, text: string): SyncError {
+  return new SyncError(`refused by the deployment (${status}: ${messageOf(text, status)})`, false);
 }
 
 function sessionPath(id: string): string {

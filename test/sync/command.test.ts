@@ -280,7 +280,7 @@ describe("opta-sessions sync, against the real app", () => {
 
     expect(cut.code).toBe(1);
     expect(cut.stdout).toContain("5 uploaded, 0 deleted, 0 unchanged, 0 skipped, 5 failed");
-    expect(cut.stdout).toContain("failed s1: 500: disk full (tried 4 times)");
+    expect(cut.stdout).toContain("failed s1: the deployment answered 500: disk full (tried 4 times)");
     expect(Object.keys(await remoteFiles(deployment)).sort()).toEqual(["s0.json", "s2.json", "s4.json", "s6.json", "s8.json"]);
 
     deployment.fault = () => null;

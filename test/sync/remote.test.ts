@@ -121,9 +121,20 @@ describe("the deployment's admin API", () => {
 
   it("retries 5xx with doubling delays, then fails that file (not the round)", async () => {
     const { remote, sent, sleeps } = remoteWith([envelope(500, "a"), envelope(502, "b"), envelope(503, "c"), envelope(500, "disk full")]);
-    expect(await failure(remote.put("a", new Uint8Array(), DIGEST))).toMatchObject({ fatal: false, message: "500: disk full (tried 4 times)" });
+    expect(await failure(remote.put("a", new Uint8Array(), DIGEST))).toMatchObject({
+      fatal: false,
+      message: "the deployment answered 500: disk full (tried 4 times)",
+    });
     expect(sent).toHaveLength(4);
     expect(sleeps).toEqual([250, 500, 1000]);
+  });
+
+  it("stops the round when the manifest still fails after retries", async () => {
+    const { remote } = remoteWith([envelope(503, "a"), envelope(503, "b"), envelope(503, "c"), envelope(503, "overloaded")]);
+    expect(await failure(remote.manifest())).toMatchObject({
+      fatal: true,
+      message: "https://deploy.test/base/admin/sync/manifest answered 503: overloaded (tried 4 times)",
+    });
   });
 
   it("succeeds when a retry does", async () => {
@@ -160,7 +171,7 @@ describe("the deployment's admin API", () => {
   it("prints the deployment's words without control characters, cut to one line", async () => {
     const { remote } = remoteWith([envelope(400, `bad\u001b[2J\nbody ${"x".repeat(300)}`)]);
     const { message } = await failure(remote.put("a", new Uint8Array(), DIGEST));
-    expect(message).toMatch(/^PUT answered 400: bad \[2J body x+\.\.\.$/);
+    expect(message).toMatch(/^refused by the deployment \(400: bad \[2J body x+\.\.\.\)$/);
     expect(message.length).toBeLessThan(250);
   });
 });
