@@ -35,9 +35,10 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Without a watch, a listing re-lists the bucket when its last look is older than this. Each
- * isolate keeps its own catalog; what this isolate writes or deletes shows at once.
+ * isolate keeps its own catalog; what this isolate writes or deletes shows at once. (Not exported:
+ * a Worker module may export only handlers.)
  */
-export const LISTING_MAX_AGE_MS = 1000;
+const LISTING_MAX_AGE_MS = 1000;
 
 interface Built {
   env: WorkerEnv;

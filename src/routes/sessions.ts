@@ -46,7 +46,7 @@ export const sessionRoutes = new Hono<AppEnv>()
     return c.json(await c.var.sessions.messages(c.req.valid("param").id, c.req.valid("query")), 200);
   })
   .put("/:id", writesEnabled, validate("param", SessionIdParamSchema), validate("header", JsonContentTypeSchema), sessionSizeLimit, async (c) => {
-    const stored = await c.var.sessions.put(c.req.valid("param").id, await c.req.text());
+    const stored = await c.var.sessions.put(c.req.valid("param").id, new Uint8Array(await c.req.arrayBuffer()));
     return c.json(stored, stored.created ? 201 : 200);
   })
   .delete("/:id", validate("param", SessionIdParamSchema), async (c) => {

@@ -1,4 +1,3 @@
-import type { SessionSummary } from "../schemas.js";
 import type { CacheStore, SessionStore, StoreEntry, StoreWatch } from "../storage/store.js";
 import { SummaryCache } from "./catalog-cache.js";
 import { type CatalogEntry, CatalogIndex, type IndexedEntry } from "./catalog-index.js";

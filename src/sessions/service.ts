@@ -149,19 +149,20 @@ export class SessionService {
   }
 
   /**
-   * Stores a session sent by a client, exactly as sent. It must be what the CLI would write: a
-   * JSON object (the same rule that decides what is listed). The caller has checked the size.
+   * Stores a session sent by a client, byte for byte (so its digest matches the sender's file). It
+   * must be what the CLI would write: a JSON object (the rule that decides what is listed). The
+   * caller has checked the size.
    */
-  async put(id: string, text: string): Promise<Stored> {
+  async put(id: string, bytes: Uint8Array): Promise<Stored> {
     if (!this.#store.write) throw new Error("this store takes no writes");
     if (isReservedId(id)) throw new ReservedSessionId();
-    const session = parseSession(id, text);
+    const session = parseSession(id, new TextDecoder().decode(bytes));
     if (session === null) throw new InvalidSessionBody();
     const name = sessionFileName(id);
     const existing = await this.#store.stat(name);
     if (existing !== null && existing.kind !== "file") throw new NotASessionFile();
-    const sha256 = await sha256Hex(text);
-    const outcome = await this.#store.write(name, text, storedMetadata(session, sha256));
+    const sha256 = await sha256Hex(bytes);
+    const outcome = await this.#store.write(name, bytes, storedMetadata(session, sha256));
     this.#catalog.noteChanged(name);
     return { id, sha256, created: outcome === "created" };
   }

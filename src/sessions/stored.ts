@@ -15,9 +15,9 @@ const METADATA_BUDGET_BYTES = 2048;
 const DIGEST_KEY = "sha256";
 const SUMMARY_KEY = "summary";
 
-/** The lowercase hex SHA-256 of a text's UTF-8 bytes: what sync compares. Web Crypto, so it runs in both runtimes. */
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+/** The lowercase hex SHA-256 of bytes (a text's UTF-8): what sync compares. Web Crypto, so it runs in both runtimes. */
+export async function sha256Hex(data: Uint8Array | string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", typeof data === "string" ? new TextEncoder().encode(data) : data);
   return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 

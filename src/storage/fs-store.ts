@@ -151,7 +151,7 @@ export class FsStore implements SessionStore {
     }
   }
 
-  async replace(name: string, text: string, expected?: string): Promise<boolean> {
+  async replace(name: string, text: string | Uint8Array, expected?: string): Promise<boolean> {
     const target = this.#pathOf(name);
     // A dot-file in the same directory: same filesystem, so the rename is atomic; never listed as a session.
     const temporary = this.#pathOf(`.${name}.${randomBytes(6).toString("hex")}.tmp`);
@@ -176,12 +176,12 @@ export class FsStore implements SessionStore {
   }
 
   /** A session from a client (sync, with --allow-writes): temp file + rename, so the CLI and we never see half of it. */
-  async write(name: string, text: string): Promise<"created" | "replaced"> {
+  async write(name: string, bytes: Uint8Array): Promise<"created" | "replaced"> {
     const existed = await lstat(this.#pathOf(name)).then(
       () => true,
       () => false,
     );
-    await this.replace(name, text);
+    await this.replace(name, bytes);
     return existed ? "replaced" : "created";
   }
 

@@ -20,9 +20,9 @@ export class MemoryStore implements SessionStore {
   }
 
   /** Like a bucket, keeps the metadata it is given and returns it with the entry. */
-  async write(name: string, text: string, metadata: StoreMetadata): Promise<"created" | "replaced"> {
+  async write(name: string, bytes: Uint8Array, metadata: StoreMetadata): Promise<"created" | "replaced"> {
     const existed = this.#entries.has(name);
-    this.#entries.set(name, { kind: "file", text, mtimeMs: ++this.#clock, metadata });
+    this.#entries.set(name, { kind: "file", text: new TextDecoder().decode(bytes), mtimeMs: ++this.#clock, metadata });
     this.#notify(name);
     return existed ? "replaced" : "created";
   }

@@ -7,7 +7,11 @@ import type { ReadResult, SessionStore, StoreEntry, StoreMetadata, TrashStore } 
 export interface R2BucketLike {
   head(key: string): Promise<R2ObjectLike | null>;
   get(key: string, options?: { onlyIf?: { etagMatches?: string } }): Promise<(R2ObjectLike & { text(): Promise<string> }) | R2ObjectLike | null>;
-  put(key: string, value: string, options?: { customMetadata?: Record<string, string>; onlyIf?: { etagMatches?: string } }): Promise<R2ObjectLike | null>;
+  put(
+    key: string,
+    value: string | Uint8Array,
+    options?: { customMetadata?: Record<string, string>; onlyIf?: { etagMatches?: string } },
+  ): Promise<R2ObjectLike | null>;
   delete(keys: string | string[]): Promise<void>;
   list(options?: { prefix?: string; cursor?: string; include?: ("customMetadata" | "httpMetadata")[] }): Promise<{
     objects: R2ObjectLike[];
@@ -74,10 +78,10 @@ export class R2Store implements SessionStore {
     return (await this.bucket.put(key, text, { onlyIf: { etagMatches: current.etag } })) !== null;
   }
 
-  async write(name: string, text: string, metadata: StoreMetadata): Promise<"created" | "replaced"> {
+  async write(name: string, bytes: Uint8Array, metadata: StoreMetadata): Promise<"created" | "replaced"> {
     const key = SESSIONS_PREFIX + name;
     const existed = (await this.bucket.head(key)) !== null;
-    await this.bucket.put(key, text, { customMetadata: { ...metadata } });
+    await this.bucket.put(key, bytes, { customMetadata: { ...metadata } });
     return existed ? "replaced" : "created";
   }
 }

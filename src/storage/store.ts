@@ -19,11 +19,11 @@ export interface SessionStore {
    */
   replace(name: string, text: string, expected?: string): Promise<boolean>;
   /**
-   * Optional: stores a whole session written by a client (PUT, for sync), atomically, with small
-   * facts about it (`metadata`) that a store able to keep them returns from list() and stat().
-   * Only present where the deployment accepts writes.
+   * Optional: stores a whole session written by a client (PUT, for sync), byte for byte and
+   * atomically, with small facts about it (`metadata`) that a store able to keep them returns from
+   * list() and stat(). Only present where the deployment accepts writes.
    */
-  write?(name: string, text: string, metadata: StoreMetadata): Promise<"created" | "replaced">;
+  write?(name: string, bytes: Uint8Array, metadata: StoreMetadata): Promise<"created" | "replaced">;
   /**
    * Optional: reports changes as they happen, so a listing need not re-check every file.
    * `name` is the entry that changed, or null for "anything may have changed".

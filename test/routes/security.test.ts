@@ -15,6 +15,11 @@ const ADMIN_ROUTES: [string, string][] = [
   ["GET", "/admin/sessions/abc"],
   ["DELETE", "/admin/sessions/abc"],
   ["GET", "/admin/sessions/index"],
+  ["PUT", "/admin/sessions/abc"],
+  ["GET", "/admin/sync/manifest"],
+  ["GET", "/admin/trash"],
+  ["POST", "/admin/trash/abc.1/restore"],
+  ["DELETE", "/admin/trash/abc.1"],
   ["GET", "/admin/nosuchroute"],
 ];
 
@@ -31,7 +36,7 @@ const BAD_CREDENTIALS: [string, Record<string, string>][] = [
   ["a prefix of the key", { "X-Admin-Key": ADMIN_KEY.slice(0, -1) }],
 ];
 
-const app = () => appFor(storeWith([cliSession("abc")]));
+const app = () => appFor(storeWith([cliSession("abc")]), { allowWrites: true });
 
 async function expectEnvelope(res: Response, status: number, type: string): Promise<Record<string, unknown>> {
   expect(res.status).toBe(status);
@@ -72,6 +77,12 @@ describe("admin key", () => {
       expect(text).not.toContain(WRONG_KEY);
       expect(store.get("abc.json")).toBeDefined();
     });
+  });
+
+  // With an upstream, paths that are not ours go to LMX untouched: every route group of ours must still be guarded.
+  it.each(ADMIN_ROUTES.filter(([, path]) => path !== "/admin/nosuchroute"))("with an upstream set, %s %s still needs our key", async (method, path) => {
+    const guarded = appFor(storeWith([cliSession("abc")]), { upstream: new URL("http://127.0.0.1:9"), allowWrites: true });
+    await expectEnvelope(await guarded.request(path, { method }), 401, "authentication_error");
   });
 
   it("never logs the key, right or wrong", async () => {

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
+import * as workerModule from "../../src/worker.js";
 import worker, { type WorkerEnv } from "../../src/worker.js";
 import { ADMIN_KEY, DASHBOARD_ORIGIN } from "../fixtures/settings.js";
 
@@ -16,6 +17,17 @@ async function call(workerEnv: WorkerEnv, path: string, init: RequestInit = {}):
   await Promise.all(waits);
   return response;
 }
+
+/** The pool keeps one bucket for the whole file: each test starts from an empty one. */
+async function emptyBucket(): Promise<void> {
+  for (;;) {
+    const page = await env.SESSIONS.list();
+    if (page.objects.length === 0) return;
+    await env.SESSIONS.delete(page.objects.map((object: { key: string }) => object.key));
+  }
+}
+
+beforeEach(emptyBucket);
 
 describe("the Worker entry", () => {
   it("answers /healthz with the package version and CORS for the configured origin", async () => {
@@ -46,5 +58,59 @@ describe("the Worker entry", () => {
     const res = await call(freshEnv({ OPTA_ADMIN_KEY: undefined }), "/admin/sessions", { headers: AUTH });
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ error: { type: "server_error", code: "not_configured", message: expect.stringContaining("OPTA_ADMIN_KEY") } });
+  });
+
+  it("runs inside workerd and exports only the handler object (a Worker module may export nothing else)", () => {
+    expect(navigator.userAgent).toBe("Cloudflare-Workers");
+    expect(Object.keys(workerModule)).toEqual(["default"]);
+  });
+
+  it("lists past R2's 1,000-object pages, reading none of the objects whose summary is in their metadata", async () => {
+    const e = freshEnv();
+    const headers = { ...AUTH, "Content-Type": "application/json" };
+    for (let i = 0; i < 1005; i++) {
+      const id = `s${String(i).padStart(5, "0")}`;
+      const res = await call(e, `/admin/sessions/${id}`, { method: "PUT", headers, body: JSON.stringify({ updated: "2026-01-01T00:00:00Z", title: id }) });
+      expect(res.status).toBe(201);
+    }
+    const reads: string[] = [];
+    const bucket = env.SESSIONS;
+    const countingGet = (name: string) => {
+      reads.push(name);
+      return bucket.get(name);
+    };
+    const counting = {
+      ...freshEnv(),
+      SESSIONS: new Proxy(bucket, { get: (target, key) => (key === "get" ? countingGet : Reflect.get(target, key).bind(target)) }),
+    };
+    const page = await call(counting, "/admin/sessions?limit=200&offset=1000", { headers: AUTH });
+    expect(await page.json()).toMatchObject({ total: 1005, offset: 1000, sessions: [{ id: "s01000" }, {}, {}, {}, { id: "s01004" }] });
+    expect(reads).toEqual([]);
+  });
+
+  it("reads a session whose summary did not fit in the metadata, and searches message text (read once, then remembered)", async () => {
+    const e = freshEnv();
+    const title = `Long ${"t".repeat(3000)}`;
+    const body = JSON.stringify({ updated: "2026-02-01T00:00:00Z", title, messages: [{ role: "assistant", content: "the quokka answer" }] });
+    expect((await call(e, "/admin/sessions/long", { method: "PUT", headers: { ...AUTH, "Content-Type": "application/json" }, body })).status).toBe(201);
+    expect(Object.keys((await env.SESSIONS.head("sessions/long.json"))?.customMetadata ?? {})).toEqual(["sha256"]);
+    const list = await call(e, "/admin/sessions", { headers: AUTH });
+    expect(await list.json()).toMatchObject({ total: 1, sessions: [{ id: "long", title }] });
+    const search = await call(e, "/admin/sessions/search?q=quokka", { headers: AUTH });
+    expect(((await search.json()) as { id: string }[]).map((item) => item.id)).toEqual(["long"]);
+  });
+
+  it("deletes into the trash under trash/ and restores with the summary metadata intact", async () => {
+    const e = freshEnv();
+    const headers = { ...AUTH, "Content-Type": "application/json" };
+    await call(e, "/admin/sessions/abc", { method: "PUT", headers, body: JSON.stringify({ title: "kept" }) });
+    const before = (await env.SESSIONS.head("sessions/abc.json"))?.customMetadata;
+    expect(await (await call(e, "/admin/sessions/abc", { method: "DELETE", headers: AUTH })).json()).toEqual({ deleted: true });
+    expect(await env.SESSIONS.head("sessions/abc.json")).toBeNull();
+    const trash = (await (await call(e, "/admin/trash", { headers: AUTH })).json()) as { items: { id: string; session: { title: string } }[] };
+    expect(trash.items).toMatchObject([{ session: { title: "kept" } }]);
+    const restored = await call(e, `/admin/trash/${trash.items[0]?.id}/restore`, { method: "POST", headers: AUTH });
+    expect(await restored.json()).toEqual({ restored: true, id: "abc" });
+    expect((await env.SESSIONS.head("sessions/abc.json"))?.customMetadata).toEqual(before);
   });
 });
