@@ -71,7 +71,7 @@ export class Remote implements RemoteSessions {
     if (status === 200 || status === 201) {
       const stored = StoredSchema.safeParse(parseJson(text));
       if (stored.success && stored.data.sha256 !== sha256) {
-        throw new SyncError("the deployment stored other bytes than were sent (its SHA-256 differs: a byte-order mark, or bytes that are not UTF-8?)", false);
+        throw new SyncError("the deployment stored other bytes than were sent (its SHA-256 differs)", false);
       }
       return;
     }

@@ -43,22 +43,26 @@ async function startDeployment(): Promise<string> {
   return url as string;
 }
 
-async function writeSession(id: string): Promise<string> {
-  const text = cliFile(cliSession(id));
-  await writeFile(path.join(local, `${id}.json`), text);
-  return text;
+async function writeSession(id: string, bytes: Buffer = Buffer.from(cliFile(cliSession(id)))): Promise<Buffer> {
+  await writeFile(path.join(local, `${id}.json`), bytes);
+  return bytes;
 }
 
-async function sessionFilesIn(directory: string): Promise<Record<string, string>> {
+async function sessionFilesIn(directory: string): Promise<Record<string, Buffer>> {
   const names = (await readdir(directory)).filter((name) => /^[A-Za-z0-9_-]+\.json$/.test(name) && name !== "index.json");
-  return Object.fromEntries(await Promise.all(names.map(async (name) => [name, await readFile(path.join(directory, name), "utf8")] as const)));
+  return Object.fromEntries(await Promise.all(names.map(async (name) => [name, await readFile(path.join(directory, name))] as const)));
 }
 
 describe("opta-sessions sync (the real command against the real server)", () => {
   it("puts exactly the valid sessions into the server's directory, byte for byte, and exits 0", async () => {
     const url = await startDeployment();
-    const texts = { "a.json": await writeSession("a"), "-8h6JWRxg1BC.json": await writeSession("-8h6JWRxg1BC") };
-    await writeFile(path.join(local, "cut.json"), texts["a.json"].slice(0, 30));
+    const texts = {
+      "a.json": await writeSession("a"),
+      "-8h6JWRxg1BC.json": await writeSession("-8h6JWRxg1BC"),
+      // What an editor may leave: a byte-order mark (kept as it is, and then counted unchanged).
+      "bom.json": await writeSession("bom", Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(cliFile(cliSession("bom")))])),
+    };
+    await writeFile(path.join(local, "cut.json"), texts["a.json"].subarray(0, 30));
     await writeFile(path.join(local, "array.json"), "[]");
     await mkdir(path.join(local, "folder.json"));
     await writeFile(path.join(root, "outside.json"), cliFile(cliSession("outside")));
@@ -69,7 +73,7 @@ describe("opta-sessions sync (the real command against the real server)", () => 
 
     expect(await sync.exited).toBe(0);
     expect(sync.output()).toContain(
-      `synced to ${url}: 2 uploaded, 0 deleted, 0 unchanged, 4 skipped (damaged: array.json, cut.json, folder.json, link.json), 0 failed`,
+      `synced to ${url}: 3 uploaded, 0 deleted, 0 unchanged, 4 skipped (damaged: array.json, cut.json, folder.json, link.json), 0 failed`,
     );
     expect(sync.output()).not.toContain(ADMIN_KEY);
     expect(await sessionFilesIn(remote)).toEqual(texts);
@@ -79,7 +83,7 @@ describe("opta-sessions sync (the real command against the real server)", () => 
 
     const again = run(["sync", "--dir", local, "--to", url]);
     expect(await again.exited).toBe(0);
-    expect(again.output()).toContain("0 uploaded, 0 deleted, 2 unchanged");
+    expect(again.output()).toContain("0 uploaded, 0 deleted, 3 unchanged");
   });
 
   it("--watch sends a session written after it started within seconds, and exits 0 on SIGTERM", async () => {
@@ -90,7 +94,7 @@ describe("opta-sessions sync (the real command against the real server)", () => 
 
     const text = await writeSession("later");
     await waitForOutput(watch, /synced to \S+: 1 uploaded, 0 deleted, 1 unchanged/, 3000);
-    expect(await readFile(path.join(remote, "later.json"), "utf8")).toBe(text);
+    expect(await readFile(path.join(remote, "later.json"))).toEqual(text);
 
     watch.child.kill("SIGTERM");
     expect(await watch.exited).toBe(0);
