@@ -9,8 +9,14 @@ import { demoCorpus } from "./demo.js";
 import { createLogger } from "./logger.js";
 import { packageVersion, type RunningServer, StartupError, startServer } from "./node.js";
 
-/** The `opta-sessions` command (and `npm start`): flags, --help, --version, --demo, signals. */
+/** The `opta-sessions` command (and `npm start`): flags, --help, --version, --demo, signals; `sync` is its own command. */
 export async function main(argv: readonly string[]): Promise<void> {
+  if (argv[0] === "sync") {
+    // Loaded only here: the server never needs it.
+    const { syncCommand } = await import("./sync/command.js");
+    process.exitCode = await syncCommand(argv.slice(1));
+    return;
+  }
   let config: Config;
   try {
     const parsed = parseConfig(argv, { env: process.env, homedir: os.homedir(), platform: process.platform });

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
+import { type ParseArgsConfig, parseArgs } from "node:util";
 import { z } from "zod";
 import { MIN_ADMIN_KEY_LENGTH } from "./auth.js";
 import { ConfigError, check, checkedAdminKey, OriginSchema, positive, SwitchSchema, splitList } from "./settings.js";
@@ -39,6 +39,7 @@ export const LOG_FORMATS = ["text", "json"] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export const USAGE = `Usage: opta-sessions [options]        (from a checkout: npm start -- [options])
+       opta-sessions sync --to <url>  push the sessions to another deployment (opta-sessions sync --help)
 
 Serves the Opta CLI's chat sessions to the Opta dashboard.
 
@@ -98,7 +99,7 @@ interface Environment {
 }
 
 export function parseConfig(argv: readonly string[], { env, homedir, platform }: Environment): ParsedArgs {
-  const flags = parseFlags(argv);
+  const flags = parseFlags(argv, OPTIONS);
   if (flags.help) return { action: "help" };
   if (flags.version) return { action: "version" };
 
@@ -106,9 +107,9 @@ export function parseConfig(argv: readonly string[], { env, homedir, platform }:
     ? { source: "--cors-origin", values: flags["cors-origin"].flatMap(splitList) }
     : { source: "OPTA_CORS_ORIGINS", values: splitList(env.OPTA_CORS_ORIGINS ?? "") };
   const upstream = flags.upstream ?? (env.OPTA_UPSTREAM_URL || undefined);
-  const dir = path.resolve(flags.dir || env.OPTA_SESSIONS_DIR || defaultSessionsDir(env, homedir, platform));
+  const dir = sessionsDirOf(flags.dir, { env, homedir, platform });
   const dataDir = path.resolve(flags["data-dir"] || env.OPTA_DATA_DIR || defaultDataDir(env, homedir, platform));
-  if (dataDir === dir || dataDir.startsWith(`${dir}${path.sep}`)) {
+  if (isInside(dataDir, dir)) {
     throw new ConfigError(`${flags["data-dir"] ? "--data-dir" : "OPTA_DATA_DIR"}: ${JSON.stringify(dataDir)} must not be inside the sessions directory`);
   }
   const number = (flag: keyof typeof OPTIONS, variable: string, fallback: string, schema: z.ZodType<number, string>) => {
@@ -123,7 +124,7 @@ export function parseConfig(argv: readonly string[], { env, homedir, platform }:
       host: check(HostSchema, flags.host ?? env.HOST ?? "127.0.0.1", flags.host !== undefined ? "--host" : "HOST"),
       port: check(PortSchema, flags.port ?? env.PORT ?? "1235", flags.port !== undefined ? "--port" : "PORT"),
       corsOrigins: originList.values.map((origin) => check(OriginSchema, origin, originList.source)),
-      cacheDir: path.resolve(flags["cache-dir"] || env.OPTA_CACHE_DIR || defaultCacheDir(env, homedir, platform)),
+      cacheDir: cacheDirOf(flags["cache-dir"], { env, homedir, platform }),
       adminKey: adminKeyOf(env),
       upstream: upstream === undefined ? null : check(UpstreamSchema, upstream, flags.upstream !== undefined ? "--upstream" : "OPTA_UPSTREAM_URL"),
       logFormat: check(
@@ -142,7 +143,7 @@ export function parseConfig(argv: readonly string[], { env, homedir, platform }:
 }
 
 /** OPTA_ADMIN_KEY, or the first line of the file OPTA_ADMIN_KEY_FILE names; refused when short. */
-function adminKeyOf(env: Record<string, string | undefined>): string | null {
+export function adminKeyOf(env: Record<string, string | undefined>): string | null {
   let key = env.OPTA_ADMIN_KEY;
   let source = "OPTA_ADMIN_KEY";
   if (env.OPTA_ADMIN_KEY_FILE) {
@@ -156,6 +157,91 @@ function adminKeyOf(env: Record<string, string | undefined>): string | null {
     }
   }
   return checkedAdminKey(key, source);
+}
+
+// `opta-sessions sync`: the same sessions directory, cache folder and key as the server, plus where to push.
+
+export interface SyncConfig {
+  dir: string;
+  /** The deployment's base URL, ending in "/" so that admin paths join under any path prefix. */
+  to: URL;
+  /** Where the digests of unchanged files are remembered between runs; never inside the sessions directory. */
+  cacheDir: string;
+  adminKey: string;
+  /** Requests in flight at once. */
+  concurrency: number;
+  /** Keep running: sync again after every change and every minute. */
+  watch: boolean;
+}
+
+export type ParsedSyncArgs = { action: "help" } | { action: "sync"; config: SyncConfig };
+
+export const SYNC_USAGE = `Usage: opta-sessions sync --to <url> [options]
+
+Pushes new and changed sessions, and deletions, from the local sessions directory to another
+deployment of opta-sessions (a Cloudflare Worker, or a server started with --allow-writes),
+until it holds exactly the sessions of the directory.
+
+Options (each overrides its environment variable):
+  --to <url>             the deployment's base URL    OPTA_SYNC_URL (required)
+  --dir <path>           sessions directory           OPTA_SESSIONS_DIR
+                         (default: $XDG_CONFIG_HOME/opta/sessions or ~/.config/opta/sessions)
+  --cache-dir <path>     where digests of unchanged files are remembered between runs
+                                                      OPTA_CACHE_DIR (default: the platform's cache folder)
+  --concurrency <n>      requests at once, 1 to 32    (default: 4)
+  --watch                keep running: sync again after every change, and every minute
+  --help                 show this help
+
+The deployment's admin key comes only from OPTA_ADMIN_KEY, or from the file OPTA_ADMIN_KEY_FILE names.
+Exit codes: 0 everything in sync, 1 something failed (each failure is named), 2 bad options.`;
+
+const SYNC_OPTIONS = {
+  to: { type: "string" },
+  dir: { type: "string" },
+  "cache-dir": { type: "string" },
+  concurrency: { type: "string" },
+  watch: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+export function parseSyncConfig(argv: readonly string[], environment: Environment): ParsedSyncArgs {
+  const flags = parseFlags(argv, SYNC_OPTIONS);
+  if (flags.help) return { action: "help" };
+  const { env } = environment;
+  const to = flags.to ?? (env.OPTA_SYNC_URL || undefined);
+  if (to === undefined)
+    throw new ConfigError("--to <url> is required (or OPTA_SYNC_URL): the deployment to sync to, e.g. https://sessions.example.workers.dev");
+  const dir = sessionsDirOf(flags.dir, environment);
+  const cacheDir = cacheDirOf(flags["cache-dir"], environment);
+  // The state file is named like a session: inside the directory it would be synced as one.
+  if (isInside(cacheDir, dir)) {
+    throw new ConfigError(`${flags["cache-dir"] ? "--cache-dir" : "OPTA_CACHE_DIR"}: ${JSON.stringify(cacheDir)} must not be inside the sessions directory`);
+  }
+  const adminKey = adminKeyOf(env);
+  if (adminKey === null) throw new ConfigError("no admin key: set OPTA_ADMIN_KEY (or OPTA_ADMIN_KEY_FILE) to the deployment's admin key");
+  return {
+    action: "sync",
+    config: {
+      dir,
+      to: check(SyncUrlSchema, to, flags.to !== undefined ? "--to" : "OPTA_SYNC_URL"),
+      cacheDir,
+      adminKey,
+      concurrency: check(ConcurrencySchema, flags.concurrency ?? "4", "--concurrency"),
+      watch: flags.watch ?? false,
+    },
+  };
+}
+
+function sessionsDirOf(flag: string | undefined, { env, homedir, platform }: Environment): string {
+  return path.resolve(flag || env.OPTA_SESSIONS_DIR || defaultSessionsDir(env, homedir, platform));
+}
+
+function cacheDirOf(flag: string | undefined, { env, homedir, platform }: Environment): string {
+  return path.resolve(flag || env.OPTA_CACHE_DIR || defaultCacheDir(env, homedir, platform));
+}
+
+function isInside(child: string, parent: string): boolean {
+  return child === parent || child.startsWith(`${parent}${path.sep}`);
 }
 
 /** Where the Opta CLI keeps its sessions on this platform. */
@@ -181,15 +267,14 @@ export function defaultDataDir(env: Record<string, string | undefined>, homedir:
   return path.join(homedir, ".local", "share", "opta-sessions");
 }
 
-const ACCEPTED = Object.keys(OPTIONS)
-  .map((name) => `--${name}`)
-  .join(", ");
-
-function parseFlags(argv: readonly string[]) {
+function parseFlags<T extends NonNullable<ParseArgsConfig["options"]>>(argv: readonly string[], options: T) {
   try {
-    return parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false }).values;
+    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
   } catch (error) {
-    throw new ConfigError(`${flagProblem(error)}\nAccepted options: ${ACCEPTED}. Run with --help for details.`);
+    const accepted = Object.keys(options)
+      .map((name) => `--${name}`)
+      .join(", ");
+    throw new ConfigError(`${flagProblem(error)}\nAccepted options: ${accepted}. Run with --help for details.`);
   }
 }
 
@@ -213,12 +298,35 @@ const PortSchema = z
 const LogFormatSchema = z.enum(LOG_FORMATS, { error: `must be one of: ${LOG_FORMATS.join(", ")}` });
 
 const UpstreamSchema = z.string().transform((text, ctx) => {
-  const url = URL.canParse(text) ? new URL(text) : null;
-  if (!url || !["http:", "https:"].includes(url.protocol) || url.search || url.hash || url.username) {
+  const url = plainHttpUrl(text);
+  if (!url) {
     ctx.addIssue({ code: "custom", message: "must be an http:// or https:// URL like http://127.0.0.1:1234 (no query, no credentials)" });
     return z.NEVER;
   }
   return url;
 });
+
+const SyncUrlSchema = z.string().transform((text, ctx) => {
+  const url = plainHttpUrl(text);
+  if (!url) {
+    ctx.addIssue({ code: "custom", message: "must be an http:// or https:// URL like https://sessions.example.workers.dev (no query, no credentials)" });
+    return z.NEVER;
+  }
+  if (!url.pathname.endsWith("/")) url.pathname += "/";
+  return url;
+});
+
+/** An http(s) URL with nothing a base URL must not carry: no query, fragment or credentials. */
+function plainHttpUrl(text: string): URL | null {
+  const url = URL.canParse(text) ? new URL(text) : null;
+  if (!url || !["http:", "https:"].includes(url.protocol) || url.search || url.hash || url.username || url.password) return null;
+  return url;
+}
+
+const ConcurrencySchema = z
+  .string()
+  .regex(/^[0-9]{1,2}$/, "must be a whole number from 1 to 32")
+  .transform(Number)
+  .refine((count) => count >= 1 && count <= 32, "must be a whole number from 1 to 32");
 
 const HostSchema = z.string().trim().min(1, "must not be empty");

@@ -19,6 +19,8 @@ const NODE_EDGE = new Set([
   path.join("storage", "fs-watch.ts"),
   path.join("workers", "pool.ts"), // worker threads
   path.join("workers", "load-worker.ts"),
+  path.join("sync", "command.ts"), // the sync command: process, signals
+  path.join("sync", "local.ts"), // the sessions directory and the state file, for sync
 ]);
 
 describe("architecture", () => {

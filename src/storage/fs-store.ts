@@ -107,6 +107,12 @@ export class FsStore implements SessionStore {
   }
 
   async read(name: string): Promise<ReadResult> {
+    const file = await this.readBytes(name);
+    return file.status === "ok" ? { status: "ok", text: file.bytes.toString("utf8") } : file;
+  }
+
+  /** The same as read(), as the file's exact bytes (sync sends and hashes those, whatever their encoding). */
+  async readBytes(name: string): Promise<BytesReadResult> {
     for (let attempt = 1; ; attempt++) {
       let handle: FileHandle;
       try {
@@ -118,8 +124,8 @@ export class FsStore implements SessionStore {
         const before = await handle.stat();
         if (!before.isFile()) return { status: "not-a-file" };
         const bytes = await handle.readFile();
-        if (unchangedWhileRead(before, await handle.stat(), bytes.length)) return { status: "ok", text: bytes.toString("utf8") };
-        if (attempt === READ_ATTEMPTS) return STILL_BEING_WRITTEN;
+        if (unchangedWhileRead(before, await handle.stat(), bytes.length)) return { status: "ok", bytes };
+        if (attempt === READ_ATTEMPTS) return { status: "ok", bytes: Buffer.alloc(0) }; // see STILL_BEING_WRITTEN
       } finally {
         await handle.close();
       }
@@ -186,11 +192,13 @@ export class FsStore implements SessionStore {
 
 const STAT_BATCH = 256;
 
+export type BytesReadResult = { status: "ok"; bytes: Buffer } | Exclude<ReadResult, { status: "ok" }>;
+
 // A symlink, a directory, a FIFO, or a file we may not read (permissions): not a session to us. It is
 // left out of lists with one warning and answers 422, and is read again once its mode changes (ctime moves).
 const UNREADABLE = ["ELOOP", "EISDIR", "ENXIO", "EACCES", "EPERM"];
 
-function unopenable(error: unknown): ReadResult {
+function unopenable(error: unknown): Exclude<ReadResult, { status: "ok" }> {
   if (hasCode(error, "ENOENT", "ENOTDIR")) return { status: "missing" };
   if (hasCode(error, ...UNREADABLE)) return { status: "not-a-file" };
   throw error;

@@ -1,0 +1,112 @@
+import { createHash } from "node:crypto";
+import os from "node:os";
+import { ConfigError, parseSyncConfig, SYNC_USAGE, type SyncConfig } from "../config.js";
+import { FsCache } from "../storage/fs-cache.js";
+import { FsStore } from "../storage/fs-store.js";
+import { LocalDirectory } from "./local.js";
+import { ProgressBar, type ProgressOutput } from "./progress.js";
+import { Remote } from "./remote.js";
+import { describeRound, type RoundResult, roundStarted, roundSucceeded, syncRound } from "./sync.js";
+import { watchRounds } from "./watch.js";
+
+/** Node edge: `opta-sessions sync`, from arguments to exit code. */
+
+export interface SyncIo {
+  env: Record<string, string | undefined>;
+  homedir: string;
+  platform: string;
+  /** The summary lines. */
+  stdout: { write(text: string): unknown };
+  /** Warnings, errors and, on a terminal, the progress bar. */
+  stderr: ProgressOutput;
+  /** Aborted to stop: requests in flight are dropped and --watch ends (the command wires SIGINT and SIGTERM to it). */
+  stop: AbortSignal;
+  fetch?: typeof fetch;
+  /** The first retry's delay (doubled for each next one); tests shorten it. */
+  retryDelayMs?: number;
+  /** --watch's quiet time after a change and its full-round period; tests shorten them. */
+  watchTimings?: { debounceMs: number; periodMs: number };
+}
+
+/** Runs the command; resolves with its exit code: 0 in sync, 1 something failed, 2 bad arguments. */
+export async function runSync(argv: readonly string[], io: SyncIo): Promise<number> {
+  let config: SyncConfig;
+  try {
+    const parsed = parseSyncConfig(argv, io);
+    if (parsed.action === "help") {
+      io.stdout.write(`${SYNC_USAGE}\n`);
+      return 0;
+    }
+    config = parsed.config;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.stderr.write(`error: ${error.message}\n`);
+    return 2;
+  }
+
+  const warn = (line: string) => io.stderr.write(`warning: ${line}\n`);
+  const store = new FsStore(config.dir, { warn });
+  // One state file per sessions directory; its name is not a session's (the dot), wherever it ends up.
+  const state = new FsCache(config.cacheDir, `sync.${createHash("sha256").update(store.directory).digest("hex").slice(0, 16)}.json`);
+  const local = new LocalDirectory(store, { state });
+  const remote = new Remote({ baseUrl: config.to, adminKey: config.adminKey, fetch: io.fetch, retryDelayMs: io.retryDelayMs, signal: io.stop });
+  let warned = new Set<string>();
+  let previous: RoundResult | null = null;
+
+  /** One round, reported: true in sync, false failed, null interrupted. */
+  const round = async (): Promise<boolean | null> => {
+    const bar = new ProgressBar(io.stderr);
+    let result: RoundResult;
+    try {
+      result = await syncRound(local, remote, { concurrency: config.concurrency, onProgress: (done, total) => bar.update(done, total) });
+    } finally {
+      bar.clear();
+      await local.save().catch((error: unknown) => warn(`cannot remember what was hashed in ${state.file} (${String(error)}): the next run hashes again`));
+    }
+    // Once per damaged entry while it stays damaged (--watch would repeat it every round).
+    const damaged = new Set<string>();
+    for (const { name, reason } of [...result.skipped].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      damaged.add(`${name}:${reason}`);
+      if (!warned.has(`${name}:${reason}`)) warn(`skipped ${name}: ${reason}, so not a session (its copy on the deployment, if any, is kept)`);
+    }
+    warned = damaged;
+    const interrupted = io.stop.aborted && result.stopped !== null;
+    const succeeded = roundSucceeded(result);
+    // In --watch, quiet rounds say nothing; the first round, any change or failure, and a recovery do.
+    const news = result.uploaded.length + result.deleted.length > 0 || !succeeded || previous === null || !roundSucceeded(previous);
+    if (news && roundStarted(result)) io.stdout.write(`${describeRound(result).join("\n")}\n`);
+    if (interrupted) io.stderr.write("interrupted: the sessions sent so far are in place; the next run continues from there\n");
+    else if (result.stopped !== null) io.stderr.write(`error: ${result.stopped}\n`);
+    previous = result;
+    return interrupted ? null : succeeded;
+  };
+
+  if (!config.watch) return (await round()) ? 0 : 1;
+  io.stderr.write(`watching ${store.directory}: syncing every change to ${remote.display} (Ctrl-C to stop)\n`);
+  const inSync = await watchRounds(round, { watch: (onChange) => store.watch(onChange), stop: io.stop, ...io.watchTimings });
+  return inSync ? 0 : 1;
+}
+
+/** The command as the CLI runs it: the process's environment and streams, SIGINT and SIGTERM to stop. */
+export async function syncCommand(argv: readonly string[]): Promise<number> {
+  const controller = new AbortController();
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(1); // a second Ctrl-C: stop now
+    controller.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    return await runSync(argv, {
+      env: process.env,
+      homedir: os.homedir(),
+      platform: process.platform,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      stop: controller.signal,
+    });
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}

@@ -1,0 +1,186 @@
+import { z } from "zod";
+import { isReservedId, SESSION_ID_PATTERN } from "../sessions/files.js";
+import { type RemoteSessions, SyncError } from "./sync.js";
+
+/** The deployment sync pushes to, over its admin API (Web-standard: fetch, URL, AbortSignal). */
+
+export interface RemoteOptions {
+  /** The deployment's base URL, ending in "/" (config.ts makes it so). */
+  baseUrl: URL;
+  adminKey: string;
+  fetch?: typeof fetch;
+  /** Waits between retries; must end early (resolve) when the signal aborts. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** The first retry's delay; doubled for each next one. */
+  retryDelayMs?: number;
+  /** The most one attempt may take, sending included. */
+  timeoutMs?: number;
+  /** Aborts every request in flight (stopping a watch). */
+  signal?: AbortSignal;
+}
+
+/** Retries after a network error, 429 or 5xx: a deployment restarting or briefly overloaded gets another chance. */
+export const RETRIES = 3;
+const MAX_RETRY_AFTER_MS = 10_000;
+
+const ManifestSchema = z.object({ sessions: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/)) });
+const StoredSchema = z.object({ sha256: z.string() });
+const EnvelopeSchema = z.object({ error: z.object({ message: z.string() }) });
+
+export class Remote implements RemoteSessions {
+  /** The base URL as people write it (no trailing slash), for messages. */
+  readonly display: string;
+  readonly #base: URL;
+  readonly #key: string;
+  readonly #fetch: typeof fetch;
+  readonly #sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  readonly #retryDelayMs: number;
+  readonly #timeoutMs: number;
+  readonly #signal: AbortSignal;
+
+  constructor(options: RemoteOptions) {
+    this.#base = options.baseUrl;
+    this.display = options.baseUrl.href.replace(/\/$/, "");
+    this.#key = options.adminKey;
+    this.#fetch = options.fetch ?? fetch;
+    this.#sleep = options.sleep ?? abortableSleep;
+    this.#retryDelayMs = options.retryDelayMs ?? 250;
+    this.#timeoutMs = options.timeoutMs ?? 120_000;
+    this.#signal = options.signal ?? new AbortController().signal;
+  }
+
+  /** Every session the deployment holds: id to the SHA-256 (hex) of its stored bytes. */
+  async manifest(): Promise<Map<string, string>> {
+    const { status, text } = await this.#request("GET", "admin/sync/manifest");
+    if (status === 404) {
+      throw new SyncError(
+        `${this.display} does not accept writes (no /admin/sync/manifest): start that server with --allow-writes (a Worker: OPTA_ALLOW_WRITES=1), or check the URL`,
+        true,
+      );
+    }
+    if (status !== 200) throw new SyncError(`${this.display}/admin/sync/manifest answered ${status}: ${messageOf(text, status)}`, true);
+    const parsed = ManifestSchema.safeParse(parseJson(text));
+    if (!parsed.success) throw new SyncError(`${this.display}/admin/sync/manifest answered something that is not a sync manifest`, true);
+    // Ids we could never name as a local file can be neither compared nor deleted: leave them be.
+    return new Map(Object.entries(parsed.data.sessions).filter(([id]) => SESSION_ID_PATTERN.test(id) && !isReservedId(id)));
+  }
+
+  /** Stores the session's exact bytes under its id; checks the deployment kept exactly those bytes. */
+  async put(id: string, bytes: Uint8Array, sha256: string): Promise<void> {
+    const { status, text } = await this.#request("PUT", sessionPath(id), bytes);
+    if (status === 200 || status === 201) {
+      const stored = StoredSchema.safeParse(parseJson(text));
+      if (stored.success && stored.data.sha256 !== sha256) {
+        throw new SyncError("the deployment stored other bytes than were sent (its SHA-256 differs)", false);
+      }
+      return;
+    }
+    if (status === 404) throw new SyncError(`${this.display} does not accept writes (PUT answered 404)`, true);
+    if (status === 413) throw new SyncError(`too large for the deployment (413: ${messageOf(text, status)})`, false);
+    throw refused(status, text);
+  }
+
+  /** Deletes a session; one that is already gone counts as deleted. */
+  async remove(id: string): Promise<void> {
+    const { status, text } = await this.#request("DELETE", sessionPath(id));
+    if (status !== 200 && status !== 404) throw refused(status, text);
+  }
+
+  /** Sends one request, retrying network errors, 429 and 5xx; answers 401 and redirects stop everything. */
+  async #request(method: string, path: string, body?: Uint8Array): Promise<{ status: number; text: string }> {
+    const url = new URL(path, this.#base);
+    for (let attempt = 0; ; attempt++) {
+      let problem: string;
+      let delay = this.#retryDelayMs * 2 ** attempt;
+      try {
+        const response = await this.#fetch(url, {
+          method,
+          // Authorization, never X-Admin-Key: fetch drops it on a cross-origin redirect (and we follow none anyway).
+          headers: { Authorization: `Bearer ${this.#key}`, ...(body ? { "Content-Type": "application/json" } : {}) },
+          body,
+          redirect: "manual",
+          signal: AbortSignal.any([this.#signal, AbortSignal.timeout(this.#timeoutMs)]),
+        });
+        const text = await response.text();
+        if (response.status === 401) throw new SyncError("the deployment refused the admin key (401): check OPTA_ADMIN_KEY", true);
+        if (response.status >= 300 && response.status < 400) {
+          const location = clean(response.headers.get("location") ?? "elsewhere");
+          throw new SyncError(`${this.display} redirects to ${location} (${response.status}): pass the URL it redirects to with --to`, true);
+        }
+        if (response.status !== 429 && response.status < 500) return { status: response.status, text };
+        problem = `${response.status}: ${messageOf(text, response.status)}`;
+        delay = retryAfterMs(response.headers.get("retry-after")) ?? delay;
+      } catch (error) {
+        if (error instanceof SyncError) throw error;
+        if (this.#signal.aborted) throw new SyncError("stopped", true);
+        problem = networkProblem(error);
+        if (attempt === RETRIES) throw new SyncError(`cannot reach ${this.display}: ${problem} (tried ${RETRIES + 1} times)`, true);
+      }
+      if (attempt === RETRIES) {
+        // The manifest stops the round (nothing can be compared without it); one session's failure does not.
+        const where = method === "GET" ? `${this.display}/${path}` : "the deployment";
+        throw new SyncError(`${where} answered ${problem} (tried ${RETRIES + 1} times)`, method === "GET");
+      }
+      await this.#sleep(delay, this.#signal);
+      if (this.#signal.aborted) throw new SyncError("stopped", true);
+    }
+  }
+}
+
+/** An answer that retrying cannot change (400, 403, ...): this session failed, the others go on. */
+function refused(status: number, text: string): SyncError {
+  return new SyncError(`refused by the deployment (${status}: ${messageOf(text, status)})`, false);
+}
+
+function sessionPath(id: string): string {
+  return `admin/sessions/${encodeURIComponent(id)}`;
+}
+
+/** The envelope's message, else the start of the body: the deployment's words, made safe to print. */
+function messageOf(text: string, status: number): string {
+  const envelope = EnvelopeSchema.safeParse(parseJson(text));
+  const message = envelope.success ? envelope.data.error.message : text.trim() || `HTTP ${status}`;
+  return clean(message);
+}
+
+/** No control characters (a hostile answer must not drive the terminal), and not too long for one line. */
+function clean(text: string): string {
+  const flat = text.replace(/\p{Cc}+/gu, " ").trim();
+  return flat.length > 200 ? `${flat.slice(0, 200)}...` : flat;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Retry-After as seconds or an HTTP date, at most 10 s; null when absent or unreadable. */
+function retryAfterMs(header: string | null): number | null {
+  if (header === null) return null;
+  const ms = /^\s*\d+\s*$/.test(header) ? Number(header) * 1000 : Date.parse(header) - Date.now();
+  return Number.isNaN(ms) ? null : Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS);
+}
+
+/** fetch's own message is "fetch failed": the cause (ECONNREFUSED, a timeout) says what happened. */
+function networkProblem(error: unknown): string {
+  if (error instanceof Error && error.name === "TimeoutError") return "no answer in time";
+  const cause = error instanceof Error ? error.cause : undefined;
+  const code = typeof cause === "object" && cause !== null && "code" in cause ? String(cause.code) : undefined;
+  const message = cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error);
+  return clean(code && !message.includes(code) ? `${code}: ${message}` : message);
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}

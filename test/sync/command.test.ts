@@ -1,0 +1,321 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, unlink, utimes, writeFile } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { createAdaptorServer } from "@hono/node-server";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { AppOptions } from "../../src/app.js";
+import { MemoryStore } from "../../src/storage/memory-store.js";
+import { runSync } from "../../src/sync/command.js";
+import { ADMIN_KEY, AUTH, appFor, cliFile, cliSession } from "../fixtures/sessions.js";
+
+/** `opta-sessions sync` in-process, against the real app (in memory, writes allowed) on a loopback port. */
+
+let root: string;
+let dir: string;
+let deployment: Deployment | undefined;
+
+beforeEach(async () => {
+  root = await mkdtemp(path.join(os.tmpdir(), "opta-sync-"));
+  dir = path.join(root, "sessions");
+  await mkdir(dir);
+});
+
+afterEach(async () => {
+  await deployment?.close();
+  deployment = undefined;
+  await rm(root, { recursive: true, force: true });
+});
+
+interface Deployment {
+  url: string;
+  store: MemoryStore;
+  /** `METHOD /path` of every request that reached the server. */
+  requests: string[];
+  /** Answers a request itself instead of the app (a fault), or null to let the app answer. */
+  fault: (request: Request) => Response | null | Promise<Response | null>;
+  close(): Promise<void>;
+}
+
+/** The real app on 127.0.0.1, optionally under a path prefix (as behind a proxy), counting requests. */
+async function startDeployment(options: Partial<AppOptions> = {}, prefix = ""): Promise<Deployment> {
+  const store = new MemoryStore();
+  const app = appFor(store, { allowWrites: true, ...options });
+  const state: Deployment = {
+    url: "",
+    store,
+    requests: [],
+    fault: () => null,
+    close: async () => {},
+  };
+  const server = createAdaptorServer({
+    fetch: async (request: Request) => {
+      const url = new URL(request.url);
+      state.requests.push(`${request.method} ${url.pathname}`);
+      const faulty = await state.fault(request);
+      if (faulty) return faulty;
+      if (!url.pathname.startsWith(`${prefix}/`)) return new Response("not under the prefix", { status: 404 });
+      url.pathname = url.pathname.slice(prefix.length);
+      return app.fetch(new Request(url, request));
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${prefix}`;
+  state.close = () => new Promise((resolve) => server.close(() => resolve()));
+  return state;
+}
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function sync(args: string[], env: Record<string, string> = { OPTA_ADMIN_KEY: ADMIN_KEY }, isTTY = false): Promise<Run> {
+  let stdout = "";
+  let stderr = "";
+  const code = await runSync(args, {
+    env: { XDG_CACHE_HOME: path.join(root, "cache"), ...env },
+    homedir: root,
+    platform: "linux",
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { isTTY, write: (text: string) => (stderr += text) },
+    stop: new AbortController().signal,
+    retryDelayMs: 1,
+  });
+  return { code, stdout, stderr };
+}
+
+const syncTo = (target: Deployment, ...more: string[]) => sync(["--dir", dir, "--to", target.url, ...more]);
+
+/** Writes a session as the CLI does, dated a minute ago so sync may remember its digest. */
+async function writeSession(id: string, overrides: Record<string, unknown> = {}): Promise<string> {
+  const text = cliFile(cliSession(id, overrides));
+  await writeFile(path.join(dir, `${id}.json`), text);
+  const past = new Date(Date.now() - 60_000);
+  await utimes(path.join(dir, `${id}.json`), past, past);
+  return text;
+}
+
+async function remoteFiles(target: Deployment): Promise<Record<string, string>> {
+  const entries = await target.store.list();
+  return Object.fromEntries(entries.map((entry) => [entry.name, target.store.get(entry.name) ?? "(not a file)"]));
+}
+
+/** Damaged entries the CLI or a crash can leave, each named like a session. */
+async function writeDamaged(): Promise<void> {
+  await writeFile(path.join(dir, "truncated.json"), cliFile(cliSession("truncated")).slice(0, 40));
+  await writeFile(path.join(dir, "array.json"), "[1,2,3]");
+  await mkdir(path.join(dir, "folder.json"));
+  await writeFile(path.join(root, "outside.json"), cliFile(cliSession("outside")));
+  await symlink(path.join(root, "outside.json"), path.join(dir, "link.json"));
+  await writeFile(path.join(dir, "index.json"), JSON.stringify({ entries: {}, updatedAt: "2026-03-04T09:00:00.000Z" }));
+  await writeFile(path.join(dir, "notes.txt"), "not a session");
+}
+
+describe("opta-sessions sync, against the real app", () => {
+  it("sends exactly the valid sessions, byte for byte, skips damaged entries with a warning, exits 0", async () => {
+    deployment = await startDeployment();
+    const texts = { a: await writeSession("a"), "-8h6JWRxg1BC": await writeSession("-8h6JWRxg1BC", { title: "café ☕" }) };
+    await writeDamaged();
+
+    const run = await syncTo(deployment);
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(
+      `synced to ${deployment.url}: 2 uploaded, 0 deleted, 0 unchanged, 4 skipped (damaged: array.json, folder.json, link.json, truncated.json), 0 failed\n`,
+    );
+    for (const name of ["array.json", "folder.json", "link.json", "truncated.json"]) expect(run.stderr).toContain(`warning: skipped ${name}: `);
+    expect(await remoteFiles(deployment)).toEqual({ "a.json": texts.a, "-8h6JWRxg1BC.json": texts["-8h6JWRxg1BC"] });
+    const res = await fetch(`${deployment.url}/admin/sessions/-8h6JWRxg1BC`, { headers: AUTH });
+    expect(await res.json()).toMatchObject({ id: "-8h6JWRxg1BC", title: "café ☕" });
+    expect(run.stdout + run.stderr).not.toContain(ADMIN_KEY);
+    expect(run.stderr).not.toContain("\r"); // no progress bar where stderr is not a terminal
+  });
+
+  it("draws a progress bar on a terminal while a round lasts, and clears it before the summary", async () => {
+    deployment = await startDeployment();
+    for (let i = 0; i < 8; i++) await writeSession(`s${i}`);
+    deployment.fault = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      return null;
+    };
+
+    const run = await sync(["--dir", dir, "--to", deployment.url, "--concurrency", "1"], { OPTA_ADMIN_KEY: ADMIN_KEY }, true);
+
+    expect(run.code).toBe(0);
+    // Each drawing starts with \r and ends by clearing the rest of the line (ESC[K); the last one only clears.
+    const drawings = run.stderr.split("\r").slice(1);
+    const CLEAR = "\u001b[K";
+    expect(drawings.length).toBeGreaterThan(1);
+    expect(drawings.at(-1)).toBe(CLEAR);
+    expect(run.stderr.startsWith("\r")).toBe(true);
+    for (const drawing of drawings.slice(0, -1)) {
+      expect(drawing.endsWith(CLEAR)).toBe(true);
+      expect(drawing.slice(0, -CLEAR.length)).toMatch(/^sync \[[#-]{20}\] [1-8]\/8$/);
+    }
+    expect(run.stdout).toBe(`synced to ${deployment.url}: 8 uploaded, 0 deleted, 0 unchanged, 0 skipped, 0 failed\n`);
+  });
+
+  it("sends nothing the second time when nothing changed, and only the changes after that", async () => {
+    deployment = await startDeployment();
+    for (const id of ["keep", "edit", "drop"]) await writeSession(id);
+    expect((await syncTo(deployment)).code).toBe(0);
+
+    deployment.requests.length = 0;
+    const again = await syncTo(deployment);
+    expect(again.stdout).toBe(`synced to ${deployment.url}: 0 uploaded, 0 deleted, 3 unchanged, 0 skipped, 0 failed\n`);
+    expect(deployment.requests).toEqual(["GET /admin/sync/manifest"]);
+
+    // The CLI rewrites a file in place (same size here: only the timestamps and content move).
+    const edited = await writeSession("edit", { title: "Session EDIT" });
+    await unlink(path.join(dir, "drop.json"));
+    const added = await writeSession("added");
+    deployment.requests.length = 0;
+
+    const changes = await syncTo(deployment);
+
+    expect(changes.stdout).toBe(`synced to ${deployment.url}: 2 uploaded, 1 deleted, 1 unchanged, 0 skipped, 0 failed\n`);
+    expect(deployment.requests.sort()).toEqual([
+      "DELETE /admin/sessions/drop",
+      "GET /admin/sync/manifest",
+      "PUT /admin/sessions/added",
+      "PUT /admin/sessions/edit",
+    ]);
+    expect(deployment.store.get("edit.json")).toBe(edited);
+    expect(deployment.store.get("added.json")).toBe(added);
+    expect(deployment.store.get("drop.json")).toBeUndefined();
+  });
+
+  it("remembers digests in the cache folder, so the next run reads no unchanged file", async () => {
+    deployment = await startDeployment();
+    await writeSession("a");
+    await syncTo(deployment);
+    const cacheFiles = await readdir(path.join(root, "cache", "opta-sessions"));
+    expect(cacheFiles).toEqual([expect.stringMatching(/^sync\.[0-9a-f]{16}\.json$/)]);
+    const state = JSON.parse(await readFile(path.join(root, "cache", "opta-sessions", cacheFiles[0] as string), "utf8"));
+    expect(Object.keys(state.files)).toEqual(["a.json"]);
+  });
+
+  it("keeps the deployment's copy of a session whose local file is damaged", async () => {
+    deployment = await startDeployment();
+    const text = await writeSession("crashed");
+    await syncTo(deployment);
+    await writeFile(path.join(dir, "crashed.json"), text.slice(0, 25)); // the CLI crashed mid-write
+
+    const run = await syncTo(deployment);
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("0 deleted, 0 unchanged, 1 skipped (damaged: crashed.json), 0 failed");
+    expect(deployment.store.get("crashed.json")).toBe(text);
+  });
+
+  it("works under a path prefix, with or without a trailing slash", async () => {
+    deployment = await startDeployment({}, "/base");
+    await writeSession("a");
+    expect((await sync(["--dir", dir, "--to", `${deployment.url}/`])).code).toBe(0);
+    expect(deployment.store.get("a.json")).toBeDefined();
+    const again = await syncTo(deployment);
+    expect(again.stdout).toContain(`synced to ${deployment.url}: 0 uploaded`);
+    expect(deployment.requests.every((request) => request.startsWith("GET /base/") || request.startsWith("PUT /base/"))).toBe(true);
+  });
+
+  it("stops at once on a wrong key (401), changing nothing, exit 1", async () => {
+    deployment = await startDeployment();
+    await writeSession("a");
+
+    const run = await sync(["--dir", dir, "--to", deployment.url], { OPTA_ADMIN_KEY: "another-key-0123456789" });
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("error: the deployment refused the admin key (401): check OPTA_ADMIN_KEY");
+    expect(run.stdout + run.stderr).not.toContain("another-key-0123456789");
+    expect(deployment.requests).toEqual(["GET /admin/sync/manifest"]);
+    expect(await deployment.store.list()).toEqual([]);
+  });
+
+  it("says so when the deployment does not accept writes, exit 1", async () => {
+    deployment = await startDeployment({ allowWrites: false });
+    await writeSession("a");
+    const run = await syncTo(deployment);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`error: ${deployment.url} does not accept writes (no /admin/sync/manifest): `);
+    expect(run.stdout).toBe("");
+  });
+
+  it("fails when the deployment is down, after retrying, exit 1", async () => {
+    deployment = await startDeployment();
+    const url = deployment.url;
+    await deployment.close();
+    deployment = undefined;
+    await writeSession("a");
+
+    const run = await sync(["--dir", dir, "--to", url]);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(new RegExp(`error: cannot reach ${url}: .*ECONNREFUSED.* \\(tried 4 times\\)`));
+  });
+
+  it("counts a session too large for the deployment as failed and sends the rest", async () => {
+    deployment = await startDeployment({ maxSessionBytes: 2000 });
+    await writeSession("small");
+    await writeSession("huge", { messages: [{ role: "user", content: "x".repeat(5000) }] });
+
+    const run = await syncTo(deployment);
+
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/1 uploaded, 0 deleted, 0 unchanged, 0 skipped, 1 failed\nfailed huge: too large for the deployment \(413: .+\)\n$/);
+    expect(deployment.store.get("small.json")).toBeDefined();
+    expect(deployment.store.get("huge.json")).toBeUndefined();
+  });
+
+  it("after a run cut short by failing uploads, the next run completes from what the deployment holds", async () => {
+    deployment = await startDeployment();
+    const ids = Array.from({ length: 10 }, (_, i) => `s${i}`);
+    for (const id of ids) await writeSession(id);
+    // Every other session fails with 500, every time: retried, then counted as failed.
+    deployment.fault = (request) =>
+      request.method === "PUT" && /s[13579]$/.test(request.url) ? Response.json({ error: { message: "disk full" } }, { status: 500 }) : null;
+
+    const cut = await sync(["--dir", dir, "--to", deployment.url, "--concurrency", "3"]);
+
+    expect(cut.code).toBe(1);
+    expect(cut.stdout).toContain("5 uploaded, 0 deleted, 0 unchanged, 0 skipped, 5 failed");
+    expect(cut.stdout).toContain("failed s1: the deployment answered 500: disk full (tried 4 times)");
+    expect(Object.keys(await remoteFiles(deployment)).sort()).toEqual(["s0.json", "s2.json", "s4.json", "s6.json", "s8.json"]);
+
+    deployment.fault = () => null;
+    deployment.requests.length = 0;
+    const rerun = await syncTo(deployment);
+
+    expect(rerun.code).toBe(0);
+    expect(rerun.stdout).toContain("5 uploaded, 0 deleted, 5 unchanged, 0 skipped, 0 failed");
+    expect(deployment.requests.filter((request) => request.startsWith("PUT")).sort()).toEqual(
+      ["s1", "s3", "s5", "s7", "s9"].map((id) => `PUT /admin/sessions/${id}`),
+    );
+  });
+
+  it("refuses bad arguments and a missing key before any request, exit 2", async () => {
+    deployment = await startDeployment();
+    for (const [args, env, message] of [
+      [["--dir", dir], { OPTA_ADMIN_KEY: ADMIN_KEY }, "error: --to <url> is required"],
+      [["--to", deployment.url, "--concurrency", "99"], { OPTA_ADMIN_KEY: ADMIN_KEY }, "error: --concurrency"],
+      [["--to", deployment.url, "--dry-run"], { OPTA_ADMIN_KEY: ADMIN_KEY }, "error: unknown option --dry-run"],
+      [["--to", deployment.url], {}, "error: no admin key"],
+    ] as const) {
+      const run = await sync([...args], { ...env });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(message);
+    }
+    expect(deployment.requests).toEqual([]);
+  });
+
+  it("refuses to sync a sessions directory that does not exist (it would delete everything remotely), exit 1", async () => {
+    deployment = await startDeployment();
+    deployment.store.put("a.json", "{}");
+    const run = await sync(["--dir", path.join(root, "typo"), "--to", deployment.url]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("does not exist");
+    expect(deployment.requests).toEqual([]);
+    expect(deployment.store.get("a.json")).toBe("{}");
+  });
+});

@@ -1,0 +1,177 @@
+import { createHash } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { Remote } from "../../src/sync/remote.js";
+import { SyncError } from "../../src/sync/sync.js";
+
+const KEY = "sync-test-key-0123456789";
+const DIGEST = "a".repeat(64);
+
+interface Sent {
+  method: string;
+  url: string;
+  headers: Headers;
+  body: Uint8Array | null;
+  redirect: RequestInit["redirect"];
+}
+
+/** A Remote over a scripted fetch: each request gets the next answer (a Response, or an Error to throw). */
+function remoteWith(answers: (Response | Error)[], base = "https://deploy.test/base/") {
+  const sent: Sent[] = [];
+  const sleeps: number[] = [];
+  const fakeFetch = async (input: string | URL | Request, init?: RequestInit) => {
+    sent.push({
+      method: init?.method ?? "GET",
+      url: String(input),
+      headers: new Headers(init?.headers),
+      body: init?.body instanceof Uint8Array ? init.body : null,
+      redirect: init?.redirect,
+    });
+    const answer = answers.shift();
+    if (answer === undefined) throw new Error("no more answers scripted");
+    if (answer instanceof Error) throw answer;
+    return answer;
+  };
+  const remote = new Remote({
+    baseUrl: new URL(base),
+    adminKey: KEY,
+    fetch: fakeFetch as typeof fetch,
+    sleep: async (ms) => void sleeps.push(ms),
+  });
+  return { remote, sent, sleeps };
+}
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json", ...headers } });
+const envelope = (status: number, message: string, headers: Record<string, string> = {}) =>
+  json(status, { error: { message, type: "x", param: null, code: "x" } }, headers);
+const refused = () => new TypeError("fetch failed", { cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:9"), { code: "ECONNREFUSED" }) });
+
+async function failure(promise: Promise<unknown>): Promise<SyncError> {
+  const error = await promise.then(
+    () => null,
+    (caught: unknown) => caught,
+  );
+  if (!(error instanceof SyncError)) throw new Error(`expected a SyncError, got ${String(error)}`);
+  return error;
+}
+
+describe("the deployment's admin API", () => {
+  it("fetches the manifest under the base URL's path, with the key as a bearer token, following no redirect", async () => {
+    const { remote, sent } = remoteWith([json(200, { sessions: { abc: DIGEST } })]);
+    expect(await remote.manifest()).toEqual(new Map([["abc", DIGEST]]));
+    expect(sent[0]).toMatchObject({ method: "GET", url: "https://deploy.test/base/admin/sync/manifest", redirect: "manual" });
+    expect(sent[0]?.headers.get("authorization")).toBe(`Bearer ${KEY}`);
+    expect(sent[0]?.headers.has("x-admin-key")).toBe(false);
+  });
+
+  it("leaves out manifest ids no local file could have", async () => {
+    const { remote } = remoteWith([json(200, { sessions: { ok: DIGEST, index: DIGEST, "a.b": DIGEST } })]);
+    expect([...(await remote.manifest()).keys()]).toEqual(["ok"]);
+  });
+
+  it("refuses an answer that is not a manifest", async () => {
+    const { remote } = remoteWith([json(200, { sessions: { abc: "not-a-digest" } })]);
+    expect(await failure(remote.manifest())).toMatchObject({ fatal: true, message: expect.stringContaining("not a sync manifest") });
+  });
+
+  it("PUTs the exact bytes as JSON and checks the digest the deployment answers", async () => {
+    const bytes = new TextEncoder().encode('{"id":"abc"}\n');
+    const sha256 = createHash("sha256").update(bytes).digest("hex");
+    const { remote, sent } = remoteWith([json(201, { id: "abc", sha256, created: true }), json(200, { id: "abc", sha256: DIGEST, created: false })]);
+
+    await remote.put("abc", bytes, sha256);
+    expect(sent[0]).toMatchObject({ method: "PUT", url: "https://deploy.test/base/admin/sessions/abc", body: bytes });
+    expect(sent[0]?.headers.get("content-type")).toBe("application/json");
+
+    expect(await failure(remote.put("abc", bytes, sha256))).toMatchObject({ fatal: false, message: expect.stringContaining("SHA-256 differs") });
+  });
+
+  it("counts a DELETE of a session already gone as done", async () => {
+    const { remote, sent } = remoteWith([json(200, { deleted: true }), envelope(404, "no such session")]);
+    await remote.remove("a");
+    await remote.remove("b");
+    expect(sent.map((request) => `${request.method} ${request.url}`)).toEqual([
+      "DELETE https://deploy.test/base/admin/sessions/a",
+      "DELETE https://deploy.test/base/admin/sessions/b",
+    ]);
+  });
+
+  it("stops at once on a refused key, naming the variable and never the key", async () => {
+    const { remote, sent } = remoteWith([envelope(401, "invalid admin key")]);
+    const error = await failure(remote.put("a", new Uint8Array(), DIGEST));
+    expect(error).toMatchObject({ fatal: true, message: "the deployment refused the admin key (401): check OPTA_ADMIN_KEY" });
+    expect(sent).toHaveLength(1);
+  });
+
+  it("says a deployment without /admin/sync/manifest does not accept writes", async () => {
+    const { remote } = remoteWith([envelope(404, "route not found")]);
+    const error = await failure(remote.manifest());
+    expect(error.fatal).toBe(true);
+    expect(error.message).toMatch(/^https:\/\/deploy\.test\/base does not accept writes \(no \/admin\/sync\/manifest\): /);
+  });
+
+  it("fails one file that is too large, without retrying, and lets the round go on", async () => {
+    const { remote, sent } = remoteWith([envelope(413, "the session is larger than 1 MiB")]);
+    expect(await failure(remote.put("big", new Uint8Array(), DIGEST))).toMatchObject({
+      fatal: false,
+      message: "too large for the deployment (413: the session is larger than 1 MiB)",
+    });
+    expect(sent).toHaveLength(1);
+  });
+
+  it("retries 5xx with doubling delays, then fails that file (not the round)", async () => {
+    const { remote, sent, sleeps } = remoteWith([envelope(500, "a"), envelope(502, "b"), envelope(503, "c"), envelope(500, "disk full")]);
+    expect(await failure(remote.put("a", new Uint8Array(), DIGEST))).toMatchObject({
+      fatal: false,
+      message: "the deployment answered 500: disk full (tried 4 times)",
+    });
+    expect(sent).toHaveLength(4);
+    expect(sleeps).toEqual([250, 500, 1000]);
+  });
+
+  it("stops the round when the manifest still fails after retries", async () => {
+    const { remote } = remoteWith([envelope(503, "a"), envelope(503, "b"), envelope(503, "c"), envelope(503, "overloaded")]);
+    expect(await failure(remote.manifest())).toMatchObject({
+      fatal: true,
+      message: "https://deploy.test/base/admin/sync/manifest answered 503: overloaded (tried 4 times)",
+    });
+  });
+
+  it("succeeds when a retry does", async () => {
+    const { remote } = remoteWith([envelope(503, "busy"), refused(), json(200, { sessions: {} })]);
+    expect(await remote.manifest()).toEqual(new Map());
+  });
+
+  it("waits as long as Retry-After says, but never more than 10 s", async () => {
+    const { remote, sleeps } = remoteWith([
+      envelope(429, "slow down", { "Retry-After": "2" }),
+      envelope(503, "later", { "Retry-After": "3600" }),
+      envelope(503, "soon", { "Retry-After": new Date(Date.now() - 1000).toUTCString() }),
+      json(200, { sessions: {} }),
+    ]);
+    await remote.manifest();
+    expect(sleeps).toEqual([2000, 10_000, 0]);
+  });
+
+  it("gives up on an unreachable deployment after 3 retries, stopping the round", async () => {
+    const { remote, sent } = remoteWith([refused(), refused(), refused(), refused()]);
+    const error = await failure(remote.put("a", new Uint8Array(), DIGEST));
+    expect(error).toMatchObject({ fatal: true, message: "cannot reach https://deploy.test/base: connect ECONNREFUSED 127.0.0.1:9 (tried 4 times)" });
+    expect(sent).toHaveLength(4);
+  });
+
+  it("follows no redirect: it names where to point --to instead", async () => {
+    const { remote } = remoteWith([new Response(null, { status: 308, headers: { Location: "https://elsewhere.test/" } })]);
+    expect(await failure(remote.manifest())).toMatchObject({
+      fatal: true,
+      message: "https://deploy.test/base redirects to https://elsewhere.test/ (308): pass the URL it redirects to with --to",
+    });
+  });
+
+  it("prints the deployment's words without control characters, cut to one line", async () => {
+    const { remote } = remoteWith([envelope(400, `bad\u001b[2J\nbody ${"x".repeat(300)}`)]);
+    const { message } = await failure(remote.put("a", new Uint8Array(), DIGEST));
+    expect(message).toMatch(/^refused by the deployment \(400: bad \[2J body x+\.\.\.\)$/);
+    expect(message.length).toBeLessThan(250);
+  });
+});

@@ -1,0 +1,110 @@
+import { describe, expect, it } from "vitest";
+import { watchRounds } from "../../src/sync/watch.js";
+
+/** A watch the test fires by hand. */
+function fakeWatch() {
+  let listener: ((name: string | null) => void) | null = null;
+  let closed = false;
+  return {
+    watch: (onChange: (name: string | null) => void) => {
+      listener = onChange;
+      return { close: () => (closed = true) };
+    },
+    fire: (name: string | null) => listener?.(name),
+    get closed() {
+      return closed;
+    },
+  };
+}
+
+/** A watch loop whose rounds always succeed, counting them. */
+function countingLoop(debounceMs: number) {
+  const watch = fakeWatch();
+  const stop = new AbortController();
+  let rounds = 0;
+  const loop = watchRounds(async () => ++rounds > 0, { watch: watch.watch, stop: stop.signal, debounceMs, periodMs: 60_000 });
+  return { watch, stop, loop, rounds: () => rounds };
+}
+
+async function until(condition: () => boolean, deadlineMs = 2000): Promise<void> {
+  const end = Date.now() + deadlineMs;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+describe("sync --watch", () => {
+  it("runs a round at start, one per burst of changes after the quiet time, and stops when asked", async () => {
+    const { watch, stop, loop, rounds } = countingLoop(30);
+
+    await until(() => rounds() === 1);
+    for (const name of ["a.json", "b.json", "a.json"]) watch.fire(name);
+    await until(() => rounds() === 2);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(rounds()).toBe(2); // one burst, one round
+
+    stop.abort();
+    expect(await loop).toBe(true);
+    expect(watch.closed).toBe(true);
+  });
+
+  it("ignores changes to what is not a session (index.json, temp files), but not 'anything may have changed'", async () => {
+    const { watch, stop, loop, rounds } = countingLoop(10);
+    await until(() => rounds() === 1);
+
+    watch.fire("index.json");
+    watch.fire(".a.json.1f2e.tmp");
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(rounds()).toBe(1);
+    watch.fire(null);
+    await until(() => rounds() === 2);
+
+    stop.abort();
+    await loop;
+  });
+
+  it("runs a full round every period without any change, and a change during a round gets a round after it", async () => {
+    const watch = fakeWatch();
+    const stop = new AbortController();
+    let rounds = 0;
+    const loop = watchRounds(
+      async () => {
+        rounds++;
+        if (rounds === 1) {
+          watch.fire("late.json"); // written while the first round runs
+          await new Promise((resolve) => setTimeout(resolve, 30));
+        }
+        return true;
+      },
+      { watch: watch.watch, stop: stop.signal, debounceMs: 5, periodMs: 150 },
+    );
+    await until(() => rounds === 2);
+    await until(() => rounds === 3); // the period
+    stop.abort();
+    await loop;
+  });
+
+  it("keeps going after a failed round, and answers the last finished round's outcome (an interrupted one does not count)", async () => {
+    const watch = fakeWatch();
+    const stop = new AbortController();
+    const outcomes: (boolean | null)[] = [false, true, false, null];
+    let rounds = 0;
+    const loop = watchRounds(
+      async () => {
+        const outcome = rounds < outcomes.length ? (outcomes[rounds] ?? null) : true;
+        rounds++;
+        if (outcome === null) stop.abort();
+        return outcome;
+      },
+      { watch: watch.watch, stop: stop.signal, debounceMs: 1, periodMs: 60_000 },
+    );
+    for (let round = 1; round <= 3; round++) {
+      await until(() => rounds === round);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      watch.fire(null);
+    }
+    expect(await loop).toBe(false);
+    expect(rounds).toBe(4);
+  });
+});
