@@ -60,7 +60,12 @@ async function startWrangler(state) {
     { cwd: ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" }, stdio: ["ignore", "ignore", "inherit"] },
   );
   const until = Date.now() + 90_000;
-  while (!(await fetch(`${url}/healthz`).then((res) => res.ok, () => false))) {
+  while (
+    !(await fetch(`${url}/healthz`).then(
+      (res) => res.ok,
+      () => false,
+    ))
+  ) {
     if (Date.now() > until || child.exitCode !== null) throw new Error("wrangler dev did not start");
     await new Promise((resolve) => setTimeout(resolve, 250));
   }

@@ -1,6 +1,6 @@
 import { InvalidSessionBody, NotASessionFile, ReservedSessionId, SessionCorrupt, SessionNotFound, SessionTooLarge } from "../errors.js";
 import type { ListQuery, MessagePage, MessagesQuery, SearchQuery, SessionFull, SessionList, SessionSummary, Stored, SyncManifest } from "../schemas.js";
-import type { CacheStore, SessionStore, TrashStore } from "../storage/store.js";
+import type { BytesReadResult, CacheStore, ReadResult, SessionStore, TrashStore } from "../storage/store.js";
 import { type CatalogEntry, type CatalogOptions, SessionCatalog } from "./catalog.js";
 import { isReservedId, readSession, type Sleep, sessionFileName, sessionIdOf } from "./files.js";
 import { Limiter } from "./limiter.js";
@@ -187,9 +187,10 @@ export class SessionService {
   async #digestOf(name: string, stamp: string): Promise<string | null> {
     const known = this.#digests.get(name);
     if (known?.stamp === stamp) return known.sha256;
-    const read = await this.#reads.run(() => this.#store.read(name));
+    // The file's bytes where the store can give them: sync digests bytes, and text would differ for a file that is not UTF-8.
+    const read = await this.#reads.run<BytesReadResult | ReadResult>(() => (this.#store.readBytes ? this.#store.readBytes(name) : this.#store.read(name)));
     if (read.status !== "ok") return null;
-    const sha256 = await sha256Hex(read.text);
+    const sha256 = await sha256Hex("bytes" in read ? read.bytes : read.text);
     this.#digests.set(name, { stamp, sha256 });
     return sha256;
   }
@@ -219,5 +220,6 @@ function withoutWatch(store: SessionStore): SessionStore {
     remove: (name) => store.remove(name),
     replace: (name, text, expected) => store.replace(name, text, expected),
     write: store.write?.bind(store),
+    readBytes: store.readBytes?.bind(store),
   };
 }

@@ -112,7 +112,7 @@ export class FsStore implements SessionStore {
   }
 
   /** The same as read(), as the file's exact bytes (sync sends and hashes those, whatever their encoding). */
-  async readBytes(name: string): Promise<BytesReadResult> {
+  async readBytes(name: string): Promise<BufferReadResult> {
     for (let attempt = 1; ; attempt++) {
       let handle: FileHandle;
       try {
@@ -192,7 +192,8 @@ export class FsStore implements SessionStore {
 
 const STAT_BATCH = 256;
 
-export type BytesReadResult = { status: "ok"; bytes: Buffer } | Exclude<ReadResult, { status: "ok" }>;
+/** readBytes() here gives a Buffer (sync decodes it with toString). */
+export type BufferReadResult = { status: "ok"; bytes: Buffer } | Exclude<ReadResult, { status: "ok" }>;
 
 // A symlink, a directory, a FIFO, or a file we may not read (permissions): not a session to us. It is
 // left out of lists with one warning and answers 422, and is read again once its mode changes (ctime moves).

@@ -10,6 +10,8 @@ export interface SessionStore {
   stat(name: string): Promise<StoreEntry | null>;
   /** The whole text of a regular file. */
   read(name: string): Promise<ReadResult>;
+  /** Optional: the same as read(), as the file's exact bytes (digests for sync are of those, whatever their encoding). */
+  readBytes?(name: string): Promise<BytesReadResult>;
   /** Removes an entry; false if there was none. Must be atomic: of concurrent calls, one wins. */
   remove(name: string): Promise<boolean>;
   /**
@@ -56,6 +58,8 @@ export interface StoreEntry {
 export type StoreMetadata = Readonly<Record<string, string>>;
 
 export type ReadResult = { status: "ok"; text: string } | { status: "missing" } | { status: "not-a-file" };
+
+export type BytesReadResult = { status: "ok"; bytes: Uint8Array } | Exclude<ReadResult, { status: "ok" }>;
 
 /**
  * The service's trash, beside a SessionStore: session files moved out of the sessions directory

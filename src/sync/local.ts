@@ -3,7 +3,7 @@ import { stat } from "node:fs/promises";
 import { z } from "zod";
 import { readSession, type Sleep, sessionIdOf } from "../sessions/files.js";
 import { codeOf } from "../storage/fs-paths.js";
-import type { BytesReadResult, FsStore } from "../storage/fs-store.js";
+import type { BufferReadResult, FsStore } from "../storage/fs-store.js";
 import type { CacheStore } from "../storage/store.js";
 import { type KnownDigest, type LocalEntry, type LocalFile, type LocalSessions, SyncError } from "./sync.js";
 
@@ -73,7 +73,7 @@ export class LocalDirectory implements LocalSessions {
     if (entry.kind === "directory") return { status: "damaged", reason: "a directory" };
     if (entry.kind !== "file") return { status: "damaged", reason: "a symlink or other special file (never followed)" };
     // readSession re-reads a file caught mid-write; it sees the text, we keep the bytes it was decoded from.
-    const last: { file: BytesReadResult } = { file: { status: "missing" } };
+    const last: { file: BufferReadResult } = { file: { status: "missing" } };
     const session = await readSession(
       {
         read: async (name) => {

@@ -117,12 +117,15 @@ describe("writes on the Node server", () => {
     await writeFile(path.join(dir, "bad.json"), "{trunc");
     await writeFile(path.join(dir, "index.json"), "{}");
     await writeFile(path.join(dir, "notes.txt"), "x");
+    const latin1 = Buffer.from('{"title":"caf\xe9"}', "latin1"); // not UTF-8: its digest must be of the bytes, as sync's is
+    await writeFile(path.join(dir, "latin.json"), latin1);
     const app = appFor(new FsStore(dir), { allowWrites: true });
     const manifest = async () => (await app.request("/admin/sync/manifest", { headers: AUTH })).json();
-    expect(await manifest()).toEqual({ sessions: { abc: sha256(good), bad: sha256("{trunc") } });
+    expect(await manifest()).toEqual({ sessions: { abc: sha256(good), bad: sha256("{trunc"), latin: createHash("sha256").update(latin1).digest("hex") } });
     const changed = cliFile(cliSession("abc", { title: "changed by the CLI" }));
     await writeFile(path.join(dir, "abc.json"), changed);
     await rm(path.join(dir, "bad.json"));
+    await rm(path.join(dir, "latin.json"));
     expect(await manifest()).toEqual({ sessions: { abc: sha256(changed) } });
   });
 });

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FsCache } from "../../src/storage/fs-cache.js";
-import { type BytesReadResult, FsStore } from "../../src/storage/fs-store.js";
+import { type BufferReadResult, FsStore } from "../../src/storage/fs-store.js";
 import { LocalDirectory } from "../../src/sync/local.js";
 import { type LocalEntry, SyncError } from "../../src/sync/sync.js";
 
@@ -26,7 +26,7 @@ afterEach(async () => {
 /** FsStore counting byte reads, to see what was read and what was remembered. */
 class CountingStore extends FsStore {
   readonly reads: string[] = [];
-  override async readBytes(name: string): Promise<BytesReadResult> {
+  override async readBytes(name: string): Promise<BufferReadResult> {
     this.reads.push(name);
     return super.readBytes(name);
   }
