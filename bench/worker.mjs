@@ -1,10 +1,10 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { startWranglerDev } from "../scripts/wrangler-dev.mjs";
 import { ensureCorpus } from "./corpus.mjs";
 import { createClient, sequentialLatency } from "./measure.mjs";
 import { startServer } from "./server.mjs";
@@ -23,61 +23,6 @@ const ADMIN_KEY = "bench-worker-key-0123456789";
 const COUNT = 200;
 const log = (line) => console.log(`[bench:worker] ${line}`);
 const msSince = (start) => Number(process.hrtime.bigint() - start) / 1e6;
-
-async function freePort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** Starts `wrangler dev` on loopback over the persisted local bucket in `state`; resolves once /healthz answers. */
-async function startWrangler(state) {
-  const [port, inspectorPort] = [await freePort(), await freePort()];
-  const url = `http://127.0.0.1:${port}`;
-  const child = spawn(
-    process.execPath,
-    [
-      path.join(ROOT, "node_modules/wrangler/bin/wrangler.js"),
-      "dev",
-      "--config",
-      "wrangler.example.toml",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--inspector-port",
-      String(inspectorPort),
-      "--persist-to",
-      state,
-      "--var",
-      `OPTA_ADMIN_KEY:${ADMIN_KEY}`,
-      "--log-level",
-      "error",
-      "--show-interactive-dev-session=false",
-    ],
-    { cwd: ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" }, stdio: ["ignore", "ignore", "inherit"] },
-  );
-  const until = Date.now() + 90_000;
-  while (
-    !(await fetch(`${url}/healthz`).then(
-      (res) => res.ok,
-      () => false,
-    ))
-  ) {
-    if (Date.now() > until || child.exitCode !== null) throw new Error("wrangler dev did not start");
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  return {
-    url,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once("exit", resolve);
-        child.kill("SIGTERM");
-      }),
-  };
-}
 
 /** Runs `node dist/cli.js sync` as a user would; returns its wall time and summary line. */
 async function sync(dir, url) {
@@ -121,7 +66,7 @@ const cacheHome = mkdtempSync(path.join(os.tmpdir(), "opta-bench-worker-cache-")
 const state = mkdtempSync(path.join(os.tmpdir(), "opta-bench-worker-state-"));
 try {
   const { dir, meta } = ensureCorpus(size, log);
-  let wrangler = await startWrangler(state);
+  let wrangler = await startWranglerDev({ state, vars: { OPTA_ADMIN_KEY: ADMIN_KEY }, logLevel: "error" });
   log(`wrangler dev on ${wrangler.url}; syncing ${size} sessions`);
   const firstSync = await sync(dir, wrangler.url);
   log(`first sync: ${(firstSync.ms / 1000).toFixed(1)} s (${firstSync.summary})`);
@@ -130,7 +75,7 @@ try {
 
   // A fresh isolate: what the first dashboard poll after a deploy or an eviction pays.
   await wrangler.stop();
-  wrangler = await startWrangler(state);
+  wrangler = await startWranglerDev({ state, vars: { OPTA_ADMIN_KEY: ADMIN_KEY }, logLevel: "error" });
   const cold = createClient(wrangler.url, ADMIN_KEY);
   const coldHealthz = await firstAnswer(cold, "/healthz");
   const coldList = await firstAnswer(cold, "/admin/sessions?limit=50");

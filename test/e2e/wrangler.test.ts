@@ -1,10 +1,8 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm, symlink, unlink, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startWranglerDev } from "../../scripts/wrangler-dev.mjs";
 import { ADMIN_KEY, cliFile, cliSession, DASHBOARD_ORIGIN } from "../fixtures/sessions.js";
 import { startProcess } from "./helpers.js";
 
@@ -14,23 +12,12 @@ import { startProcess } from "./helpers.js";
  * `opta-sessions sync` fills it from a temp sessions directory, and the dashboard's requests go to it.
  */
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
 const AUTH = { "X-Admin-Key": ADMIN_KEY, "Content-Type": "application/json" };
 
-let wrangler: ChildProcess;
-let wranglerOutput = "";
+let wrangler: Awaited<ReturnType<typeof startWranglerDev>> | undefined;
 let base: string;
 let dir: string;
 let state: string;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
 
 /** Runs `node dist/cli.js sync` as a user would; resolves with its exit code and output. */
 async function sync(...args: string[]): Promise<{ code: number | string; output: string }> {
@@ -47,47 +34,12 @@ async function getJson(pathAndQuery: string): Promise<{ status: number; body: un
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "opta-wrangler-sessions-"));
   state = await mkdtemp(path.join(os.tmpdir(), "opta-wrangler-state-"));
-  const [port, inspectorPort] = [await freePort(), await freePort()];
-  base = `http://127.0.0.1:${port}`;
-  wrangler = spawn(
-    process.execPath,
-    [
-      path.join(root, "node_modules", "wrangler", "bin", "wrangler.js"),
-      "dev",
-      "--config",
-      "wrangler.example.toml",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--inspector-port",
-      String(inspectorPort),
-      "--persist-to",
-      state,
-      "--var",
-      `OPTA_ADMIN_KEY:${ADMIN_KEY}`,
-      "--var",
-      `OPTA_CORS_ORIGINS:${DASHBOARD_ORIGIN}`,
-      "--show-interactive-dev-session=false",
-    ],
-    { cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" }, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  wrangler.stdout?.on("data", (chunk) => (wranglerOutput += chunk));
-  wrangler.stderr?.on("data", (chunk) => (wranglerOutput += chunk));
-  const until = Date.now() + 60_000;
-  for (;;) {
-    const up = await fetch(`${base}/healthz`).then(
-      (res) => res.ok,
-      () => false,
-    );
-    if (up) break;
-    if (Date.now() > until || wrangler.exitCode !== null) throw new Error(`wrangler dev did not start:\n${wranglerOutput}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  wrangler = await startWranglerDev({ state, vars: { OPTA_ADMIN_KEY: ADMIN_KEY, OPTA_CORS_ORIGINS: DASHBOARD_ORIGIN } });
+  base = wrangler.url;
 }, 90_000);
 
 afterAll(async () => {
-  wrangler?.kill("SIGTERM");
+  await wrangler?.stop();
   await rm(dir, { recursive: true, force: true });
   await rm(state, { recursive: true, force: true });
 });
@@ -178,8 +130,8 @@ describe("on Cloudflare Workers (wrangler dev, local R2)", () => {
     expect(third.code).toBe(0);
     expect(third.output).toMatch(/0 uploaded, 0 deleted/);
     // workerd reports a promise shared across requests that it had to cancel, or I/O done for another request, here.
-    expect(wranglerOutput).toContain('"msg":"GET /admin/sessions 200'); // the Worker's own log lines are in this output
-    expect(wranglerOutput).not.toMatch(/different request|Cannot perform I\/O|hung|Uncaught/i);
+    expect(wrangler?.output()).toContain('"msg":"GET /admin/sessions 200'); // the Worker's own log lines are in this output
+    expect(wrangler?.output()).not.toMatch(/different request|Cannot perform I\/O|hung|Uncaught/i);
   }, 120_000);
 
   it("refuses a wrong key and names no secret", async () => {
