@@ -95,6 +95,8 @@ export class R2Trash implements TrashStore {
   }
 
   async putBack(trashName: string, name: string): Promise<"restored" | "exists" | "missing"> {
+    // The item first, as on disk: restoring an item that is gone is 404 whether or not the session exists.
+    if (!(await this.bucket.head(TRASH_PREFIX + trashName))) return "missing";
     if (await this.bucket.head(SESSIONS_PREFIX + name)) return "exists";
     return (await move(this.bucket, TRASH_PREFIX + trashName, SESSIONS_PREFIX + name)) ? "restored" : "missing";
   }

@@ -1,0 +1,45 @@
+import { mkdir, mkdtemp, rm, unlink, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { onTestFinished } from "vitest";
+import packageJson from "../../package.json" with { type: "json" };
+import { createApp } from "../../src/app.js";
+import { FsStore } from "../../src/storage/fs-store.js";
+import { FsTrash } from "../../src/storage/fs-trash.js";
+import { cliFile } from "../fixtures/sessions.js";
+import { ADMIN_KEY, DASHBOARD_ORIGIN } from "../fixtures/settings.js";
+import { contractSuite } from "./cases.js";
+
+/**
+ * The Node server's app over a real temp directory, sessions written as the CLI writes them, the
+ * trash in a directory of its own (as src/node.ts wires it). No watch and no listing cache, so a
+ * change behind its back shows at the next request.
+ */
+contractSuite({
+  name: "Node (a sessions directory)",
+  async start(seed, options = {}) {
+    const root = await mkdtemp(path.join(os.tmpdir(), "opta-contract-"));
+    onTestFinished(() => rm(root, { recursive: true, force: true }));
+    const directory = path.join(root, "sessions");
+    await mkdir(directory);
+    const file = (name: string) => path.join(directory, name);
+    for (const session of seed.sessions ?? []) await writeFile(file(`${String(session.id)}.json`), cliFile(session));
+    for (const [name, text] of Object.entries(seed.raw ?? {})) await writeFile(file(name), text);
+    const app = createApp({
+      store: new FsStore(directory),
+      trash: new FsTrash(directory, path.join(root, "trash")),
+      adminKey: ADMIN_KEY,
+      version: packageJson.version,
+      corsOrigins: [DASHBOARD_ORIGIN],
+      allowWrites: true,
+      watch: false,
+      catalog: { maxAgeMs: 0 },
+      ...(options.maxSessionMb !== undefined && { maxSessionBytes: Math.floor(options.maxSessionMb * 1024 * 1024) }),
+    });
+    return {
+      fetch: async (p, init) => app.request(p, init),
+      writeBehind: (name, text) => writeFile(file(name), text),
+      removeBehind: (name) => unlink(file(name)),
+    };
+  },
+});

@@ -1,0 +1,94 @@
+import { expect } from "vitest";
+import { ADMIN_KEY } from "../fixtures/settings.js";
+
+/**
+ * What the contract suite asks of a runtime (the Node server, the Worker): start the app over a
+ * given store, then talk to it. Nothing here or in the cases imports from node: (they run inside
+ * workerd too).
+ */
+export interface ContractRuntime {
+  name: string;
+  /** A fresh app over a store holding exactly `seed`: nothing from an earlier test is left. */
+  start(seed: Seed, options?: StartOptions): Promise<Target>;
+}
+
+export interface Seed {
+  /** Sessions as the Opta CLI writes them, stored as that runtime's writer stores them (Node: the file; the Worker: PUT, as sync does). */
+  sessions?: readonly Record<string, unknown>[];
+  /** Files that reach storage by other means (damaged, odd names, written by someone else), by file name, e.g. `bad.json`. */
+  raw?: Readonly<Record<string, string>>;
+}
+
+export interface StartOptions {
+  /** The largest session served or accepted, in MiB (Node: maxSessionBytes; the Worker: OPTA_MAX_SESSION_MB). */
+  maxSessionMb?: number;
+}
+
+export interface Target {
+  /** One request to the app, as a client on the network would send it; `path` includes the query. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** Writes a file into storage behind the app's back, as the CLI (Node) or another writer to the bucket (the Worker) would. */
+  writeBehind(name: string, text: string): Promise<void>;
+  /** Removes a file from storage behind the app's back. */
+  removeBehind(name: string): Promise<void>;
+}
+
+export const KEY = { "X-Admin-Key": ADMIN_KEY };
+
+/**
+ * The contract: what the CLI writes, renames or removes shows in every answer within 1 second.
+ * The slack is for a slow machine, not for the server.
+ */
+export const VISIBLE_WITHIN_MS = 1_000 + 500;
+
+/** Status, JSON content type and the exact body text (so key order and spelling are compared too). */
+export async function expectJson(res: Response, status: number, body: unknown): Promise<void> {
+  const text = await res.text();
+  expect({ status: res.status, text }).toEqual({ status, text: JSON.stringify(body) });
+  expect(res.headers.get("Content-Type")).toBe("application/json");
+}
+
+export interface ErrorFields {
+  message: string;
+  type: "invalid_request_error" | "authentication_error" | "not_found_error" | "server_error";
+  param?: string;
+  code: string;
+}
+
+/** The error envelope, exactly. */
+export function expectError(res: Response, status: number, error: ErrorFields): Promise<void> {
+  return expectJson(res, status, { error: { message: error.message, type: error.type, param: error.param ?? null, code: error.code } });
+}
+
+export const SESSION_NOT_FOUND: ErrorFields = { message: "session not found", type: "not_found_error", code: "session_not_found" };
+export const SESSION_CORRUPT: ErrorFields = { message: "the session file cannot be read as a session", type: "invalid_request_error", code: "session_corrupt" };
+export const ROUTE_NOT_FOUND: ErrorFields = { message: "no such route", type: "not_found_error", code: "route_not_found" };
+export const INVALID_ID: ErrorFields = {
+  message: "id must be 1 to 128 characters of A-Z, a-z, 0-9, _ or -",
+  type: "invalid_request_error",
+  param: "id",
+  code: "invalid_parameter",
+};
+
+export function invalidParameter(param: string, message: string): ErrorFields {
+  return { message, type: "invalid_request_error", param, code: "invalid_parameter" };
+}
+
+/** Runs `check` until it passes or `withinMs` have gone by (then its last failure is thrown). */
+export async function eventually(check: () => Promise<void>, withinMs = VISIBLE_WITHIN_MS): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+/** The lowercase hex SHA-256 of a text's UTF-8 bytes, computed here rather than taken from src. */
+export async function sha256Of(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
+}

@@ -1,0 +1,140 @@
+import { describe, expect, it } from "vitest";
+import { cliFile, cliSession } from "../fixtures/sessions.js";
+import { fullOf, listBody, summaryOf } from "./expected.js";
+import { type ContractRuntime, expectError, expectJson, INVALID_ID, invalidParameter, KEY, sha256Of, type Target } from "./runtime.js";
+
+const INVALID_SESSION = {
+  message: "the body must be a session: a JSON object, as the Opta CLI writes it",
+  type: "invalid_request_error",
+  param: "body",
+  code: "invalid_session",
+} as const;
+const CONTENT_TYPE = invalidParameter("content-type", "send the session with Content-Type: application/json");
+const RESERVED_ID = invalidParameter("id", "index is reserved for the CLI's index.json and is not a session id");
+
+/** A small limit both runtimes can be given: 0.01 MiB. */
+const SMALL_LIMIT_MB = 0.01;
+const SMALL_LIMIT_BYTES = Math.floor(SMALL_LIMIT_MB * 1024 * 1024);
+
+function put(target: Target, id: string, body: RequestInit["body"], contentType: string | null = "application/json"): Promise<Response> {
+  return target.fetch(`/admin/sessions/${id}`, { method: "PUT", headers: { ...KEY, ...(contentType !== null && { "Content-Type": contentType }) }, body });
+}
+
+/** A CLI session file of exactly `bytes` bytes (ASCII padding in cwd). */
+function fileOfSize(id: string, bytes: number): string {
+  const padding = bytes - cliFile(cliSession(id, { cwd: "" })).length;
+  return cliFile(cliSession(id, { cwd: "x".repeat(padding) }));
+}
+
+/** PUT /admin/sessions/:id and GET /admin/sync/manifest: what `opta-sessions sync` uses. */
+export function syncCases(runtime: ContractRuntime): void {
+  describe("PUT /admin/sessions/:id", () => {
+    it("answers 201 for a new session and 200 for a replaced one, with the SHA-256 of the bytes, and serves it at once", async () => {
+      const target = await runtime.start({ sessions: [cliSession("other")] });
+      const first = cliFile(cliSession("abc", { title: "Été 🌞", updated: "2026-03-09T00:00:00Z" }));
+      await expectJson(await put(target, "abc", first), 201, { id: "abc", sha256: await sha256Of(first), created: true });
+      await expectJson(await target.fetch("/admin/sessions/abc", { headers: KEY }), 200, fullOf("abc", { title: "Été 🌞", updated: "2026-03-09T00:00:00Z" }));
+      await expectJson(
+        await target.fetch("/admin/sessions", { headers: KEY }),
+        200,
+        listBody([summaryOf("abc", { title: "Été 🌞", updated: "2026-03-09T00:00:00Z" }), summaryOf("other")]),
+      );
+      const second = cliFile(cliSession("abc", { title: "kiwi" }));
+      await expectJson(await put(target, "abc", second, "application/json; charset=utf-8"), 200, { id: "abc", sha256: await sha256Of(second), created: false });
+      await expectJson(await target.fetch("/admin/sessions/search?q=kiwi", { headers: KEY }), 200, [summaryOf("abc", { title: "kiwi" })]);
+    });
+
+    it("stores the session under the path's id, whatever id the body holds", async () => {
+      const target = await runtime.start({});
+      await put(target, "outer", cliFile(cliSession("inner")));
+      await expectJson(await target.fetch("/admin/sessions/outer", { headers: KEY }), 200, { ...fullOf("inner"), id: "outer" });
+      await expectError(await target.fetch("/admin/sessions/inner", { headers: KEY }), 404, {
+        message: "session not found",
+        type: "not_found_error",
+        code: "session_not_found",
+      });
+    });
+
+    it("replaces a damaged file, which is then listed", async () => {
+      const target = await runtime.start({ raw: { "abc.json": "{" } });
+      const text = cliFile(cliSession("abc"));
+      await expectJson(await put(target, "abc", text), 200, { id: "abc", sha256: await sha256Of(text), created: false });
+      await expectJson(await target.fetch("/admin/sessions", { headers: KEY }), 200, listBody([summaryOf("abc")]));
+    });
+
+    it.each([
+      ["not JSON", "{"],
+      ["a JSON array", "[]"],
+      ["a JSON string", '"session"'],
+      ["JSON null", "null"],
+      ["empty", ""],
+    ])("refuses a body that is %s with 400 invalid_session, storing nothing", async (_label, body) => {
+      const target = await runtime.start({});
+      await expectError(await put(target, "abc", body), 400, INVALID_SESSION);
+      await expectError(await target.fetch("/admin/sessions/abc", { headers: KEY }), 404, {
+        message: "session not found",
+        type: "not_found_error",
+        code: "session_not_found",
+      });
+    });
+
+    it.each<[string, string | null, RequestInit["body"]]>([
+      ["text/plain", "text/plain", cliFile(cliSession("abc"))],
+      ["application/jsonx", "application/jsonx", cliFile(cliSession("abc"))],
+      ["none", null, new TextEncoder().encode(cliFile(cliSession("abc")))],
+    ])("refuses Content-Type %s with 400 naming content-type", async (_label, contentType, body) => {
+      const target = await runtime.start({});
+      await expectError(await put(target, "abc", body, contentType), 400, CONTENT_TYPE);
+    });
+
+    it.each(["index", "INDEX"])("refuses the reserved id %s with 400 naming id", async (id) => {
+      const target = await runtime.start({});
+      await expectError(await put(target, id, cliFile(cliSession(id))), 400, RESERVED_ID);
+    });
+
+    it.each(["a.b", "a%2Fb", "a".repeat(129)])("refuses the invalid id %s with 400 naming id", async (id) => {
+      const target = await runtime.start({});
+      await expectError(await put(target, id, cliFile(cliSession("abc"))), 400, INVALID_ID);
+    });
+
+    it("takes a session of exactly the size limit and refuses one byte more with 413, and GET refuses a bigger file likewise", async () => {
+      const tooLarge = {
+        message: `the session file is larger than the server's limit of ${SMALL_LIMIT_BYTES} bytes (--max-session-mb)`,
+        type: "invalid_request_error",
+        code: "session_too_large",
+      } as const;
+      const target = await runtime.start({ raw: { "huge.json": fileOfSize("huge", SMALL_LIMIT_BYTES + 1) } }, { maxSessionMb: SMALL_LIMIT_MB });
+      expect((await put(target, "fits", fileOfSize("fits", SMALL_LIMIT_BYTES))).status).toBe(201);
+      await expectError(await put(target, "over", fileOfSize("over", SMALL_LIMIT_BYTES + 1)), 413, tooLarge);
+      await expectError(await target.fetch("/admin/sessions/over", { headers: KEY }), 404, {
+        message: "session not found",
+        type: "not_found_error",
+        code: "session_not_found",
+      });
+      await expectError(await target.fetch("/admin/sessions/huge", { headers: KEY }), 413, tooLarge);
+      expect((await target.fetch("/admin/sessions/fits", { headers: KEY })).status).toBe(200);
+    });
+  });
+
+  describe("GET /admin/sync/manifest", () => {
+    it("answers the SHA-256 of every stored session file's bytes, damaged ones included, by id", async () => {
+      const stored = cliFile(cliSession("stored", { title: "naïve 🌞" }));
+      const other = cliFile(cliSession("other", { title: "日本" }));
+      const target = await runtime.start({
+        sessions: [cliSession("stored", { title: "naïve 🌞" })],
+        raw: { "other.json": other, "broken.json": "{", "index.json": "{}", "notes.txt": "x" },
+      });
+      await expectJson(await target.fetch("/admin/sync/manifest", { headers: KEY }), 200, {
+        sessions: { broken: await sha256Of("{"), other: await sha256Of(other), stored: await sha256Of(stored) },
+      });
+    });
+
+    it("follows puts and deletes", async () => {
+      const target = await runtime.start({ sessions: [cliSession("abc")] });
+      const text = cliFile(cliSession("new", { title: "fresh" }));
+      await put(target, "new", text);
+      await target.fetch("/admin/sessions/abc", { method: "DELETE", headers: KEY });
+      await expectJson(await target.fetch("/admin/sync/manifest", { headers: KEY }), 200, { sessions: { new: await sha256Of(text) } });
+    });
+  });
+}

@@ -1,0 +1,133 @@
+import { describe, expect, it } from "vitest";
+import { cliFile, cliSession } from "../fixtures/sessions.js";
+import { fullOf, listBody, summaryOf } from "./expected.js";
+import { type ContractRuntime, expectError, expectJson, invalidParameter, KEY, SESSION_NOT_FOUND, type Target } from "./runtime.js";
+
+const DAY_MS = 86_400_000;
+/** Both runtimes keep deleted sessions 30 days by default (Node: --trash-days; the Worker: OPTA_TRASH_DAYS). */
+const TRASH_DAYS = 30;
+const TRASH_ID = invalidParameter("id", "id must be a trash item's id as GET /admin/trash lists it (<session id>.<digits>)");
+const TRASH_ITEM_NOT_FOUND = { message: "no such item in the trash", type: "not_found_error", code: "trash_item_not_found" } as const;
+
+interface TrashItem {
+  id: string;
+  session_id: string;
+  deleted_at: string;
+  purge_at: string;
+  size: number;
+  session: unknown;
+}
+
+async function trashItems(target: Target): Promise<TrashItem[]> {
+  const res = await target.fetch("/admin/trash", { headers: KEY });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { items: TrashItem[] }).items;
+}
+
+const del = (target: Target, id: string) => target.fetch(`/admin/sessions/${id}`, { method: "DELETE", headers: KEY });
+
+/** DELETE /admin/sessions/:id, and the trash it moves sessions into. */
+export function trashCases(runtime: ContractRuntime): void {
+  describe("DELETE /admin/sessions/:id", () => {
+    it("answers {deleted: true}, then the session is gone from get, list and search, and a second delete is 404", async () => {
+      const target = await runtime.start({ sessions: [cliSession("abc", { title: "kiwi" }), cliSession("other", { title: "kiwi too" })] });
+      await expectJson(await target.fetch("/admin/sessions/search?q=kiwi", { headers: KEY }), 200, [
+        summaryOf("abc", { title: "kiwi" }),
+        summaryOf("other", { title: "kiwi too" }),
+      ]);
+      await expectJson(await del(target, "abc"), 200, { deleted: true });
+      await expectError(await target.fetch("/admin/sessions/abc", { headers: KEY }), 404, SESSION_NOT_FOUND);
+      await expectError(await del(target, "abc"), 404, SESSION_NOT_FOUND);
+      await expectJson(await target.fetch("/admin/sessions", { headers: KEY }), 200, listBody([summaryOf("other", { title: "kiwi too" })]));
+      await expectJson(await target.fetch("/admin/sessions/search?q=kiwi", { headers: KEY }), 200, [summaryOf("other", { title: "kiwi too" })]);
+    });
+
+    it("answers 404 for an id with no session, and for index in any case", async () => {
+      const target = await runtime.start({ sessions: [cliSession("abc")], raw: { "index.json": cliFile(cliSession("index")) } });
+      for (const id of ["nosuch", "index", "INDEX"]) await expectError(await del(target, id), 404, SESSION_NOT_FOUND);
+      expect(await trashItems(target)).toEqual([]);
+    });
+
+    it("removes a damaged file like any session", async () => {
+      const target = await runtime.start({ raw: { "broken.json": "{" } });
+      await expectJson(await del(target, "broken"), 200, { deleted: true });
+      await expectError(await target.fetch("/admin/sessions/broken", { headers: KEY }), 404, SESSION_NOT_FOUND);
+      expect(await trashItems(target)).toEqual([expect.objectContaining({ session_id: "broken", size: 1, session: null })]);
+    });
+
+    it("answers one 200 and 404 for the rest to concurrent deletes of one id", async () => {
+      const target = await runtime.start({ sessions: [cliSession("abc")] });
+      const answers = await Promise.all(Array.from({ length: 5 }, () => del(target, "abc")));
+      expect(answers.map((res) => res.status).sort()).toEqual([200, 404, 404, 404, 404]);
+      expect(await trashItems(target)).toHaveLength(1);
+    });
+  });
+
+  describe("the trash", () => {
+    it("lists a deleted session with its summary, size, deletion and purge times", async () => {
+      const session = cliSession("abc", { title: "Été 🌞" });
+      const target = await runtime.start({ sessions: [session] });
+      const before = Date.now();
+      await del(target, "abc");
+      const [item, ...rest] = await trashItems(target);
+      expect(rest).toEqual([]);
+      const deletedAt = Date.parse(item!.deleted_at);
+      expect(deletedAt).toBeGreaterThanOrEqual(before - 1000);
+      expect(deletedAt).toBeLessThanOrEqual(Date.now() + 1000);
+      expect(item).toEqual({
+        id: `abc.${deletedAt}`,
+        session_id: "abc",
+        deleted_at: new Date(deletedAt).toISOString(),
+        purge_at: new Date(deletedAt + TRASH_DAYS * DAY_MS).toISOString(),
+        size: new TextEncoder().encode(cliFile(session)).length,
+        session: summaryOf("abc", { title: "Été 🌞" }),
+      });
+    });
+
+    it("restores a deleted session as it was: read, listed and searchable again", async () => {
+      const target = await runtime.start({ sessions: [cliSession("abc", { title: "kiwi" })] });
+      await del(target, "abc");
+      const [item] = await trashItems(target);
+      await expectJson(await target.fetch(`/admin/trash/${item!.id}/restore`, { method: "POST", headers: KEY }), 200, { restored: true, id: "abc" });
+      await expectJson(await target.fetch("/admin/sessions/abc", { headers: KEY }), 200, fullOf("abc", { title: "kiwi" }));
+      await expectJson(await target.fetch("/admin/sessions", { headers: KEY }), 200, listBody([summaryOf("abc", { title: "kiwi" })]));
+      await expectJson(await target.fetch("/admin/sessions/search?q=kiwi", { headers: KEY }), 200, [summaryOf("abc", { title: "kiwi" })]);
+      expect(await trashItems(target)).toEqual([]);
+      await expectError(await target.fetch(`/admin/trash/${item!.id}/restore`, { method: "POST", headers: KEY }), 404, TRASH_ITEM_NOT_FOUND);
+    });
+
+    it("never restores over a session made again since the delete (409 session_exists)", async () => {
+      const target = await runtime.start({ sessions: [cliSession("abc")] });
+      await del(target, "abc");
+      const [item] = await trashItems(target);
+      await target.writeBehind("abc.json", cliFile(cliSession("abc", { title: "made again" })));
+      await expectError(await target.fetch(`/admin/trash/${item!.id}/restore`, { method: "POST", headers: KEY }), 409, {
+        message: "a session with this id exists again: delete or rename it first",
+        type: "invalid_request_error",
+        code: "session_exists",
+      });
+      await expectJson(await target.fetch("/admin/sessions/abc", { headers: KEY }), 200, fullOf("abc", { title: "made again" }));
+    });
+
+    it("purges an item for good", async () => {
+      const target = await runtime.start({ sessions: [cliSession("abc")] });
+      await del(target, "abc");
+      const [item] = await trashItems(target);
+      await expectJson(await target.fetch(`/admin/trash/${item!.id}`, { method: "DELETE", headers: KEY }), 200, { purged: true });
+      expect(await trashItems(target)).toEqual([]);
+      await expectError(await target.fetch(`/admin/trash/${item!.id}`, { method: "DELETE", headers: KEY }), 404, TRASH_ITEM_NOT_FOUND);
+      await expectError(await target.fetch(`/admin/trash/${item!.id}/restore`, { method: "POST", headers: KEY }), 404, TRASH_ITEM_NOT_FOUND);
+    });
+
+    it.each(["abc.1", "index.1"])("answers 404 trash_item_not_found for the well-formed item id %s with no item", async (id) => {
+      const target = await runtime.start({ sessions: [cliSession("abc")] });
+      await expectError(await target.fetch(`/admin/trash/${id}/restore`, { method: "POST", headers: KEY }), 404, TRASH_ITEM_NOT_FOUND);
+      await expectError(await target.fetch(`/admin/trash/${id}`, { method: "DELETE", headers: KEY }), 404, TRASH_ITEM_NOT_FOUND);
+    });
+
+    it.each(["abc", "abc.x", "a.b.1", `abc.${"9".repeat(16)}`])("answers 400 naming id for the malformed item id %s", async (id) => {
+      const target = await runtime.start({ sessions: [cliSession("abc")] });
+      await expectError(await target.fetch(`/admin/trash/${id}/restore`, { method: "POST", headers: KEY }), 400, TRASH_ID);
+    });
+  });
+}

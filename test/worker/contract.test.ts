@@ -1,0 +1,59 @@
+import { env } from "cloudflare:workers";
+import { expect, it } from "vitest";
+import type { R2BucketLike } from "../../src/storage/r2-store.js";
+import worker, { type WorkerEnv } from "../../src/worker.js";
+import { contractSuite } from "../contract/cases.js";
+import { cliFile } from "../fixtures/sessions.js";
+import { ADMIN_KEY } from "../fixtures/settings.js";
+
+it("runs inside workerd, not Node", () => {
+  expect(navigator.userAgent).toBe("Cloudflare-Workers");
+});
+
+/** The pool isolates storage per test file, not per test: each start empties the bucket. */
+async function emptyBucket(bucket: R2BucketLike): Promise<void> {
+  for (;;) {
+    const { objects } = await bucket.list();
+    if (objects.length === 0) return;
+    await bucket.delete(objects.map((object) => object.key));
+  }
+}
+
+/**
+ * The Worker entry exactly as deployed (src/worker.ts, configured by wrangler.example.toml and the
+ * test bindings), over the local R2 bucket. Sessions are stored through its own PUT, as sync does
+ * (summaries in custom metadata); other files are put into the bucket directly, as anyone else
+ * writing to it would (no metadata). A fresh env object per start gives a fresh app and catalog.
+ * A change behind its back shows in listings once the Worker's listing is older than
+ * LISTING_MAX_AGE_MS (1 s), which the cases allow for by asking again until the contract's second is up.
+ */
+contractSuite({
+  name: "the Worker (workerd, an R2 bucket)",
+  async start(seed, options = {}) {
+    await emptyBucket(env.SESSIONS);
+    const workerEnv: WorkerEnv = { ...env, ...(options.maxSessionMb !== undefined && { OPTA_MAX_SESSION_MB: String(options.maxSessionMb) }) };
+    const fetch = async (path: string, init?: RequestInit): Promise<Response> => {
+      const waits: Promise<unknown>[] = [];
+      const response = await worker.fetch(new Request(`http://worker.test${path}`, init), workerEnv, { waitUntil: (promise) => void waits.push(promise) });
+      await Promise.all(waits);
+      return response;
+    };
+    for (const [name, text] of Object.entries(seed.raw ?? {})) await env.SESSIONS.put(`sessions/${name}`, text);
+    for (const session of seed.sessions ?? []) {
+      const id = String(session.id);
+      const res = await fetch(`/admin/sessions/${id}`, {
+        method: "PUT",
+        headers: { "X-Admin-Key": ADMIN_KEY, "Content-Type": "application/json" },
+        body: cliFile(session),
+      });
+      if (res.status !== 201) throw new Error(`seeding ${id}: ${res.status} ${await res.text()}`);
+    }
+    return {
+      fetch,
+      writeBehind: async (name, text) => {
+        await env.SESSIONS.put(`sessions/${name}`, text);
+      },
+      removeBehind: (name) => env.SESSIONS.delete(`sessions/${name}`),
+    };
+  },
+});
