@@ -1,28 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { cliFile, cliSession } from "../fixtures/sessions.js";
+import { cliFile, cliSession, MESSAGES_OF_EVERY_SHAPE } from "../fixtures/sessions.js";
 import { fullOf, summaryOf } from "./expected.js";
 import { type ContractRuntime, eventually, expectError, expectJson, INVALID_ID, invalidParameter, KEY, SESSION_CORRUPT, SESSION_NOT_FOUND } from "./runtime.js";
-
-/** Messages of every shape the contract passes through: parts, tool calls, unknown keys, odd entries. */
-const ODD_MESSAGES = [
-  { role: "system", content: "You are Opta." },
-  {
-    role: "user",
-    content: [
-      { type: "text", text: "  look \n\t at" },
-      { type: "image_url", image_url: { url: "data:image/png;base64,iVBORw0KGgo=" } },
-      { type: "text", text: "this  " },
-    ],
-  },
-  { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "read_file", arguments: '{"path":"src/a.ts"}' } }] },
-  { role: "tool", tool_call_id: "call_1", name: "read_file", content: "export const a = 1;\n" },
-  { role: "assistant", content: "Done.", unknownKey: { nested: [1, 2, { deep: true }] } },
-  42,
-  null,
-  "stray",
-  [1, "two"],
-  { role: "user", content: "second question" },
-];
 
 const DAMAGED = { "broken.json": '{"id": "broken", "title": "half of', "array.json": "[1, 2]", "null.json": "null", "empty.json": "" };
 
@@ -52,12 +31,19 @@ export function sessionCases(runtime: ContractRuntime): void {
         tags: ["files", "naïve"],
       };
       const target = await runtime.start({
-        sessions: [cliSession("abc123", { ...fields, tags: ["files", 3, "naïve"], messages: ODD_MESSAGES, toolCallCount: 1, compacted: true })],
+        sessions: [cliSession("abc123", { ...fields, tags: ["files", 3, "naïve"], messages: MESSAGES_OF_EVERY_SHAPE, toolCallCount: 1, compacted: true })],
       });
       await expectJson(
         await target.fetch("/admin/sessions/abc123", { headers: KEY }),
         200,
-        fullOf("abc123", { ...fields, message_count: 10, first_user_message: "look at this", messages: ODD_MESSAGES, tool_call_count: 1, compacted: true }),
+        fullOf("abc123", {
+          ...fields,
+          message_count: 11,
+          first_user_message: "look at this",
+          messages: [...MESSAGES_OF_EVERY_SHAPE],
+          tool_call_count: 1,
+          compacted: true,
+        }),
       );
     });
 

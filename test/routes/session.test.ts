@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { SessionListSchema } from "../../src/schemas.js";
 import { MemoryStore } from "../../src/storage/memory-store.js";
 import type { ReadResult, StoreEntry } from "../../src/storage/store.js";
-import { AUTH, appFor, cliFile, cliSession, emptySession, storeWith } from "../fixtures/sessions.js";
+import { AUTH, appFor, cliFile, cliSession, emptySession, MESSAGES_OF_EVERY_SHAPE, storeWith } from "../fixtures/sessions.js";
 
 type App = ReturnType<typeof appFor>;
 
@@ -105,30 +105,7 @@ function indexWithout(index: Record<string, unknown>, removed: string[]): string
 
 describe("GET /admin/sessions/:id", () => {
   it("answers every summary field plus cwd, messages exactly as stored, tool_call_count and compacted", async () => {
-    const messages = [
-      { role: "system", content: "You are Opta." },
-      {
-        role: "user",
-        content: [
-          { type: "text", text: "  look   at" },
-          { type: "image_url", image_url: { url: "data:image/png;base64,iVBORw0KGgo=" } },
-          { type: "text", text: "this" },
-        ],
-      },
-      {
-        role: "assistant",
-        content: null,
-        tool_calls: [{ id: "call_1", type: "function", function: { name: "read_file", arguments: '{"path":"src/a.ts"}' } }],
-      },
-      { role: "tool", tool_call_id: "call_1", name: "read_file", content: "export const a = 1;\n" },
-      { role: "assistant", content: "Done.", unknownKey: { nested: [1, 2, { deep: true }] } },
-      42,
-      null,
-      "stray",
-      [1, "two"],
-      { unknownOnly: true },
-      { role: "user", content: "second question" },
-    ];
+    const messages = MESSAGES_OF_EVERY_SHAPE;
     const store = storeWith([
       cliSession("abc123", {
         created: "2026-03-01T10:22:31.123Z",

@@ -1,23 +1,14 @@
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
-import type { R2BucketLike } from "../../src/storage/r2-store.js";
-import worker, { type WorkerEnv } from "../../src/worker.js";
+import type { WorkerEnv } from "../../src/worker.js";
 import { contractSuite } from "../contract/cases.js";
 import { cliFile } from "../fixtures/sessions.js";
 import { ADMIN_KEY } from "../fixtures/settings.js";
+import { callWorker, emptyBucket } from "./harness.js";
 
 it("runs inside workerd, not Node", () => {
   expect(navigator.userAgent).toBe("Cloudflare-Workers");
 });
-
-/** The pool isolates storage per test file, not per test: each start empties the bucket. */
-async function emptyBucket(bucket: R2BucketLike): Promise<void> {
-  for (;;) {
-    const { objects } = await bucket.list();
-    if (objects.length === 0) return;
-    await bucket.delete(objects.map((object) => object.key));
-  }
-}
 
 /**
  * The Worker entry exactly as deployed (src/worker.ts, configured by wrangler.example.toml and the
@@ -30,14 +21,9 @@ async function emptyBucket(bucket: R2BucketLike): Promise<void> {
 contractSuite({
   name: "the Worker (workerd, an R2 bucket)",
   async start(seed, options = {}) {
-    await emptyBucket(env.SESSIONS);
+    await emptyBucket(); // storage is kept per test file, not per test
     const workerEnv: WorkerEnv = { ...env, ...(options.maxSessionMb !== undefined && { OPTA_MAX_SESSION_MB: String(options.maxSessionMb) }) };
-    const fetch = async (path: string, init?: RequestInit): Promise<Response> => {
-      const waits: Promise<unknown>[] = [];
-      const response = await worker.fetch(new Request(`http://worker.test${path}`, init), workerEnv, { waitUntil: (promise) => void waits.push(promise) });
-      await Promise.all(waits);
-      return response;
-    };
+    const fetch = (path: string, init?: RequestInit) => callWorker(workerEnv, path, init);
     for (const [name, text] of Object.entries(seed.raw ?? {})) await env.SESSIONS.put(`sessions/${name}`, text);
     for (const session of seed.sessions ?? []) {
       const id = String(session.id);

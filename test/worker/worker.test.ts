@@ -1,30 +1,15 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import type { WorkerEnv } from "../../src/worker.js";
 import * as workerModule from "../../src/worker.js";
-import worker, { type WorkerEnv } from "../../src/worker.js";
 import { ADMIN_KEY, DASHBOARD_ORIGIN } from "../fixtures/settings.js";
+import { callWorker as call, emptyBucket } from "./harness.js";
 
 const AUTH = { Authorization: `Bearer ${ADMIN_KEY}` };
 
 /** A fresh env object: the Worker builds one app per env, so each test starts with an empty catalog. */
 function freshEnv(overrides: Partial<WorkerEnv> = {}): WorkerEnv {
   return { ...env, ...overrides };
-}
-
-async function call(workerEnv: WorkerEnv, path: string, init: RequestInit = {}): Promise<Response> {
-  const waits: Promise<unknown>[] = [];
-  const response = await worker.fetch(new Request(`http://worker.test${path}`, init), workerEnv, { waitUntil: (p) => void waits.push(p) });
-  await Promise.all(waits);
-  return response;
-}
-
-/** The pool keeps one bucket for the whole file: each test starts from an empty one. */
-async function emptyBucket(): Promise<void> {
-  for (;;) {
-    const page = await env.SESSIONS.list();
-    if (page.objects.length === 0) return;
-    await env.SESSIONS.delete(page.objects.map((object: { key: string }) => object.key));
-  }
 }
 
 beforeEach(emptyBucket);

@@ -1,0 +1,21 @@
+import { env } from "cloudflare:workers";
+import type { R2BucketLike } from "../../src/storage/r2-store.js";
+import worker, { type WorkerEnv } from "../../src/worker.js";
+
+/** One request to the Worker entry, as workerd hands it over; answers once the work given to waitUntil is done too. */
+export async function callWorker(workerEnv: WorkerEnv, path: string, init: RequestInit = {}): Promise<Response> {
+  const waits: Promise<unknown>[] = [];
+  const response = await worker.fetch(new Request(`http://worker.test${path}`, init), workerEnv, { waitUntil: (p) => void waits.push(p) });
+  await Promise.all(waits);
+  return response;
+}
+
+/** The pool keeps one bucket per test file, not per test: a test that needs an empty one empties it. */
+export async function emptyBucket(): Promise<void> {
+  const bucket: R2BucketLike = env.SESSIONS;
+  for (;;) {
+    const { objects } = await bucket.list();
+    if (objects.length === 0) return;
+    await bucket.delete(objects.map((object) => object.key));
+  }
+}
