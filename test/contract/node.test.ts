@@ -31,7 +31,7 @@ contractSuite({
       adminKey: ADMIN_KEY,
       version: packageJson.version,
       corsOrigins: [DASHBOARD_ORIGIN],
-      allowWrites: true,
+      allowWrites: options.allowWrites ?? true,
       watch: false,
       catalog: { maxAgeMs: 0 },
       ...(options.maxSessionMb !== undefined && { maxSessionBytes: Math.floor(options.maxSessionMb * 1024 * 1024) }),

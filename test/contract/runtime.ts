@@ -22,6 +22,8 @@ export interface Seed {
 export interface StartOptions {
   /** The largest session served or accepted, in MiB (Node: maxSessionBytes; the Worker: OPTA_MAX_SESSION_MB). */
   maxSessionMb?: number;
+  /** Whether PUT and the sync manifest exist (Node: allowWrites, default here true; the Worker: OPTA_ALLOW_WRITES, default on). */
+  allowWrites?: boolean;
 }
 
 export interface Target {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { cliFile, cliSession } from "../fixtures/sessions.js";
 import { fullOf, listBody, summaryOf } from "./expected.js";
-import { type ContractRuntime, expectError, expectJson, INVALID_ID, invalidParameter, KEY, sha256Of, type Target } from "./runtime.js";
+import { type ContractRuntime, expectError, expectJson, INVALID_ID, invalidParameter, KEY, ROUTE_NOT_FOUND, sha256Of, type Target } from "./runtime.js";
 
 const INVALID_SESSION = {
   message: "the body must be a session: a JSON object, as the Opta CLI writes it",
@@ -113,6 +113,19 @@ export function syncCases(runtime: ContractRuntime): void {
       });
       await expectError(await target.fetch("/admin/sessions/huge", { headers: KEY }), 413, tooLarge);
       expect((await target.fetch("/admin/sessions/fits", { headers: KEY })).status).toBe(200);
+    });
+  });
+
+  describe("with writes turned off", () => {
+    it("has no PUT and no manifest (404 route_not_found), and still reads and deletes", async () => {
+      const seeded = cliFile(cliSession("abc"));
+      const target = await runtime.start({ raw: { "abc.json": seeded, "other.json": cliFile(cliSession("other")) } }, { allowWrites: false });
+      await expectError(await put(target, "new", cliFile(cliSession("new"))), 404, ROUTE_NOT_FOUND);
+      await expectError(await put(target, "abc", cliFile(cliSession("abc", { title: "overwritten" }))), 404, ROUTE_NOT_FOUND);
+      await expectError(await target.fetch("/admin/sync/manifest", { headers: KEY }), 404, ROUTE_NOT_FOUND);
+      await expectJson(await target.fetch("/admin/sessions/abc", { headers: KEY }), 200, fullOf("abc"));
+      await expectJson(await target.fetch("/admin/sessions/other", { method: "DELETE", headers: KEY }), 200, { deleted: true });
+      await expectJson(await target.fetch("/admin/sessions", { headers: KEY }), 200, listBody([summaryOf("abc")]));
     });
   });
 

@@ -1,10 +1,15 @@
 import { env } from "cloudflare:workers";
-import { expect, it } from "vitest";
+import { beforeEach, expect, it, vi } from "vitest";
 import type { WorkerEnv } from "../../src/worker.js";
 import { contractSuite } from "../contract/cases.js";
 import { cliFile } from "../fixtures/sessions.js";
 import { ADMIN_KEY } from "../fixtures/settings.js";
 import { callWorker, emptyBucket } from "./harness.js";
+
+// One info line per request from the Worker's logger: thousands here, and not what these cases check (warnings and errors still show).
+beforeEach(() => {
+  vi.spyOn(console, "log").mockImplementation(() => {});
+});
 
 it("runs inside workerd, not Node", () => {
   expect(navigator.userAgent).toBe("Cloudflare-Workers");
@@ -22,7 +27,11 @@ contractSuite({
   name: "the Worker (workerd, an R2 bucket)",
   async start(seed, options = {}) {
     await emptyBucket(); // storage is kept per test file, not per test
-    const workerEnv: WorkerEnv = { ...env, ...(options.maxSessionMb !== undefined && { OPTA_MAX_SESSION_MB: String(options.maxSessionMb) }) };
+    const workerEnv: WorkerEnv = {
+      ...env,
+      ...(options.maxSessionMb !== undefined && { OPTA_MAX_SESSION_MB: String(options.maxSessionMb) }),
+      ...(options.allowWrites === false && { OPTA_ALLOW_WRITES: "0" }),
+    };
     const fetch = (path: string, init?: RequestInit) => callWorker(workerEnv, path, init);
     for (const [name, text] of Object.entries(seed.raw ?? {})) await env.SESSIONS.put(`sessions/${name}`, text);
     for (const session of seed.sessions ?? []) {
