@@ -6,7 +6,7 @@ import type { ReadResult, SessionStore, StoreEntry, StoreMetadata, TrashStore } 
  */
 export interface R2BucketLike {
   head(key: string): Promise<R2ObjectLike | null>;
-  get(key: string, options?: { onlyIf?: { etagMatches?: string } }): Promise<(R2ObjectLike & { text(): Promise<string> }) | R2ObjectLike | null>;
+  get(key: string, options?: { onlyIf?: { etagMatches?: string } }): Promise<R2ObjectBodyLike | R2ObjectLike | null>;
   put(
     key: string,
     value: string | Uint8Array,
@@ -19,6 +19,9 @@ export interface R2BucketLike {
     cursor?: string;
   }>;
 }
+
+/** An object with its body (what get() answers when the object exists and no condition failed). */
+export type R2ObjectBodyLike = R2ObjectLike & { arrayBuffer(): Promise<ArrayBuffer> };
 
 export interface R2ObjectLike {
   key: string;
@@ -74,7 +77,7 @@ export class R2Store implements SessionStore {
       return true;
     }
     const current = await this.bucket.get(key);
-    if (!current || !("text" in current) || (await current.text()) !== expected) return false;
+    if (!current || !("arrayBuffer" in current) || (await textOf(current)) !== expected) return false;
     return (await this.bucket.put(key, text, { onlyIf: { etagMatches: current.etag } })) !== null;
   }
 
@@ -124,16 +127,24 @@ export class R2Trash implements TrashStore {
 /** Copies `from` to `to` with its metadata, then deletes `from`: the copy exists before the original goes. */
 async function move(bucket: R2BucketLike, from: string, to: string): Promise<boolean> {
   const object = await bucket.get(from);
-  if (!object || !("text" in object)) return false;
-  await bucket.put(to, await object.text(), { customMetadata: object.customMetadata ?? {} });
+  if (!object || !("arrayBuffer" in object)) return false;
+  await bucket.put(to, new Uint8Array(await object.arrayBuffer()), { customMetadata: object.customMetadata ?? {} });
   await bucket.delete(from);
   return true;
 }
 
 async function readObject(bucket: R2BucketLike, key: string): Promise<ReadResult> {
   const object = await bucket.get(key);
-  if (!object || !("text" in object)) return { status: "missing" };
-  return { status: "ok", text: await object.text() };
+  if (!object || !("arrayBuffer" in object)) return { status: "missing" };
+  return { status: "ok", text: await textOf(object) };
+}
+
+/**
+ * An object's text as the filesystem store reads a file's: a byte-order mark is kept (body.text()
+ * would drop it), so digests and sizes follow the stored bytes; parsing skips the mark itself.
+ */
+async function textOf(object: R2ObjectBodyLike): Promise<string> {
+  return new TextDecoder("utf-8", { ignoreBOM: true }).decode(await object.arrayBuffer());
 }
 
 async function listPrefix(bucket: R2BucketLike, prefix: string): Promise<StoreEntry[]> {

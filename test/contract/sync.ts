@@ -133,13 +133,22 @@ export function syncCases(runtime: ContractRuntime): void {
     it("answers the SHA-256 of every stored session file's bytes, damaged ones included, by id", async () => {
       const stored = cliFile(cliSession("stored", { title: "naïve 🌞" }));
       const other = cliFile(cliSession("other", { title: "日本" }));
+      const bom = `\ufeff${cliFile(cliSession("bom"))}`;
       const target = await runtime.start({
         sessions: [cliSession("stored", { title: "naïve 🌞" })],
-        raw: { "other.json": other, "broken.json": "{", "index.json": "{}", "notes.txt": "x" },
+        raw: { "other.json": other, "bom.json": bom, "broken.json": "{", "index.json": "{}", "notes.txt": "x" },
       });
       await expectJson(await target.fetch("/admin/sync/manifest", { headers: KEY }), 200, {
-        sessions: { broken: await sha256Of("{"), other: await sha256Of(other), stored: await sha256Of(stored) },
+        sessions: { bom: await sha256Of(bom), broken: await sha256Of("{"), other: await sha256Of(other), stored: await sha256Of(stored) },
       });
+    });
+
+    it("matches the SHA-256 of the exact bytes a PUT sent, a byte-order mark included", async () => {
+      const target = await runtime.start({});
+      const text = `\ufeff${cliFile(cliSession("bom", { title: "Été" }))}`;
+      await expectJson(await put(target, "bom", text), 201, { id: "bom", sha256: await sha256Of(text), created: true });
+      await expectJson(await target.fetch("/admin/sync/manifest", { headers: KEY }), 200, { sessions: { bom: await sha256Of(text) } });
+      await expectJson(await target.fetch("/admin/sessions/bom", { headers: KEY }), 200, fullOf("bom", { title: "Été" }));
     });
 
     it("follows puts and deletes", async () => {

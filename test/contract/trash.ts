@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { cliFile, cliSession } from "../fixtures/sessions.js";
 import { fullOf, listBody, summaryOf } from "./expected.js";
-import { type ContractRuntime, expectError, expectJson, invalidParameter, KEY, SESSION_NOT_FOUND, type Target } from "./runtime.js";
+import { type ContractRuntime, expectError, expectJson, invalidParameter, KEY, SESSION_NOT_FOUND, sha256Of, type Target } from "./runtime.js";
 
 const DAY_MS = 86_400_000;
 /** Both runtimes keep deleted sessions 30 days by default (Node: --trash-days; the Worker: OPTA_TRASH_DAYS). */
@@ -94,6 +94,19 @@ export function trashCases(runtime: ContractRuntime): void {
       await expectJson(await target.fetch("/admin/sessions/search?q=kiwi", { headers: KEY }), 200, [summaryOf("abc", { title: "kiwi" })]);
       expect(await trashItems(target)).toEqual([]);
       await expectError(await target.fetch(`/admin/trash/${item!.id}/restore`, { method: "POST", headers: KEY }), 404, TRASH_ITEM_NOT_FOUND);
+    });
+
+    it("keeps a file's exact bytes through delete and restore, a byte-order mark included", async () => {
+      const text = `\ufeff${cliFile(cliSession("bom", { title: "Été" }))}`;
+      const target = await runtime.start({ raw: { "bom.json": text } });
+      const manifest = { sessions: { bom: await sha256Of(text) } };
+      await expectJson(await target.fetch("/admin/sync/manifest", { headers: KEY }), 200, manifest);
+      await del(target, "bom");
+      const [item] = await trashItems(target);
+      expect(item).toMatchObject({ size: new TextEncoder().encode(text).length, session: summaryOf("bom", { title: "Été" }) });
+      await target.fetch(`/admin/trash/${item!.id}/restore`, { method: "POST", headers: KEY });
+      await expectJson(await target.fetch("/admin/sync/manifest", { headers: KEY }), 200, manifest);
+      await expectJson(await target.fetch("/admin/sessions/bom", { headers: KEY }), 200, fullOf("bom", { title: "Été" }));
     });
 
     it("never restores over a session made again since the delete (409 session_exists)", async () => {
