@@ -1,4 +1,4 @@
-import type { ReadResult, SessionStore, StoreEntry, StoreMetadata, TrashStore } from "./store.js";
+import type { BytesReadResult, ReadResult, SessionStore, StoreEntry, StoreMetadata, TrashStore } from "./store.js";
 
 /**
  * The few calls of a Workers R2 bucket binding we use, typed here so the app needs no Workers
@@ -58,6 +58,11 @@ export class R2Store implements SessionStore {
     return readObject(this.bucket, SESSIONS_PREFIX + name);
   }
 
+  /** The object's exact bytes: the manifest digests these for an object written without our metadata (not by PUT). */
+  readBytes(name: string): Promise<BytesReadResult> {
+    return readObjectBytes(this.bucket, SESSIONS_PREFIX + name);
+  }
+
   /**
    * R2 has no delete-if-present: the head tells whether there was one. Two deletes racing in two
    * isolates may both see it; within one isolate the service's own lock keeps it to one winner.
@@ -77,7 +82,7 @@ export class R2Store implements SessionStore {
       return true;
     }
     const current = await this.bucket.get(key);
-    if (!current || !("arrayBuffer" in current) || (await textOf(current)) !== expected) return false;
+    if (!current || !("arrayBuffer" in current) || textOf(await current.arrayBuffer()) !== expected) return false;
     return (await this.bucket.put(key, text, { onlyIf: { etagMatches: current.etag } })) !== null;
   }
 
@@ -133,18 +138,20 @@ async function move(bucket: R2BucketLike, from: string, to: string): Promise<boo
   return true;
 }
 
-async function readObject(bucket: R2BucketLike, key: string): Promise<ReadResult> {
+async function readObjectBytes(bucket: R2BucketLike, key: string): Promise<BytesReadResult> {
   const object = await bucket.get(key);
   if (!object || !("arrayBuffer" in object)) return { status: "missing" };
-  return { status: "ok", text: await textOf(object) };
+  return { status: "ok", bytes: new Uint8Array(await object.arrayBuffer()) };
 }
 
-/**
- * An object's text as the filesystem store reads a file's: a byte-order mark is kept (body.text()
- * would drop it), so digests and sizes follow the stored bytes; parsing skips the mark itself.
- */
-async function textOf(object: R2ObjectBodyLike): Promise<string> {
-  return new TextDecoder("utf-8", { ignoreBOM: true }).decode(await object.arrayBuffer());
+async function readObject(bucket: R2BucketLike, key: string): Promise<ReadResult> {
+  const read = await readObjectBytes(bucket, key);
+  return read.status === "ok" ? { status: "ok", text: textOf(read.bytes) } : read;
+}
+
+/** An object's text exactly as the filesystem store reads a file's: a byte-order mark is kept (body.text() drops it; parsing skips it). */
+function textOf(bytes: Uint8Array | ArrayBuffer): string {
+  return new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes);
 }
 
 async function listPrefix(bucket: R2BucketLike, prefix: string): Promise<StoreEntry[]> {

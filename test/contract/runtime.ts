@@ -16,7 +16,7 @@ export interface Seed {
   /** Sessions as the Opta CLI writes them, stored as that runtime's writer stores them (Node: the file; the Worker: PUT, as sync does). */
   sessions?: readonly Record<string, unknown>[];
   /** Files that reach storage by other means (damaged, odd names, written by someone else), by file name, e.g. `bad.json`. */
-  raw?: Readonly<Record<string, string>>;
+  raw?: Readonly<Record<string, string | Uint8Array>>;
 }
 
 export interface StartOptions {
@@ -89,8 +89,8 @@ export async function eventually(check: () => Promise<void>, withinMs = VISIBLE_
   }
 }
 
-/** The lowercase hex SHA-256 of a text's UTF-8 bytes, computed here rather than taken from src. */
-export async function sha256Of(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+/** The lowercase hex SHA-256 of bytes (a text: its UTF-8 bytes), computed here rather than taken from src. */
+export async function sha256Of(data: string | Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", typeof data === "string" ? new TextEncoder().encode(data) : data);
   return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
 }

@@ -151,6 +151,15 @@ export function syncCases(runtime: ContractRuntime): void {
       await expectJson(await target.fetch("/admin/sessions/bom", { headers: KEY }), 200, fullOf("bom", { title: "Été" }));
     });
 
+    it("digests a file that is not UTF-8 by its bytes", async () => {
+      const utf8 = new TextEncoder().encode(cliFile(cliSession("latin", { title: "caf\u00e9" })));
+      // The same text saved as Latin-1 by some other tool: é is the single byte 0xE9, not valid UTF-8.
+      const at = utf8.findIndex((byte, i) => byte === 0xc3 && utf8[i + 1] === 0xa9);
+      const latin1 = Uint8Array.from([...utf8.slice(0, at), 0xe9, ...utf8.slice(at + 2)]);
+      const target = await runtime.start({ raw: { "latin.json": latin1 } });
+      await expectJson(await target.fetch("/admin/sync/manifest", { headers: KEY }), 200, { sessions: { latin: await sha256Of(latin1) } });
+    });
+
     it("follows puts and deletes", async () => {
       const target = await runtime.start({ sessions: [cliSession("abc")] });
       const text = cliFile(cliSession("new", { title: "fresh" }));
