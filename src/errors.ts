@@ -85,10 +85,15 @@ export class RouteNotFound extends ApiError {
 
 export class SessionTooLarge extends ApiError {
   constructor(maxBytes: number) {
-    // The limit is the operator's (--max-session-mb); naming it tells them what to raise.
-    super("invalid_request_error", "session_too_large", `the session file is larger than the server's limit of ${maxBytes} bytes (--max-session-mb)`, {
-      status: 413,
-    });
+    // The limit is the operator's; naming its setting (Node flag, Worker var) tells them what to raise.
+    super(
+      "invalid_request_error",
+      "session_too_large",
+      `the session is larger than this deployment's limit of ${maxBytes} bytes (--max-session-mb, or OPTA_MAX_SESSION_MB)`,
+      {
+        status: 413,
+      },
+    );
   }
 }
 

@@ -99,7 +99,7 @@ export function syncCases(runtime: ContractRuntime): void {
 
     it("takes a session of exactly the size limit and refuses one byte more with 413, and GET refuses a bigger file likewise", async () => {
       const tooLarge = {
-        message: `the session file is larger than the server's limit of ${SMALL_LIMIT_BYTES} bytes (--max-session-mb)`,
+        message: `the session is larger than this deployment's limit of ${SMALL_LIMIT_BYTES} bytes (--max-session-mb, or OPTA_MAX_SESSION_MB)`,
         type: "invalid_request_error",
         code: "session_too_large",
       } as const;

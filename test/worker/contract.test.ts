@@ -4,12 +4,9 @@ import type { WorkerEnv } from "../../src/worker.js";
 import { contractSuite } from "../contract/cases.js";
 import { cliFile } from "../fixtures/sessions.js";
 import { ADMIN_KEY } from "../fixtures/settings.js";
-import { callWorker, emptyBucket } from "./harness.js";
+import { callWorker, emptyBucket, muteRequestLog } from "./harness.js";
 
-// One info line per request from the Worker's logger: thousands here, and not what these cases check (warnings and errors still show).
-beforeEach(() => {
-  vi.spyOn(console, "log").mockImplementation(() => {});
-});
+muteRequestLog();
 
 it("runs inside workerd, not Node", () => {
   expect(navigator.userAgent).toBe("Cloudflare-Workers");

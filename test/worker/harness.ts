@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { beforeEach, vi } from "vitest";
 import type { R2BucketLike } from "../../src/storage/r2-store.js";
 import worker, { type WorkerEnv } from "../../src/worker.js";
 
@@ -8,6 +9,13 @@ export async function callWorker(workerEnv: WorkerEnv, path: string, init: Reque
   const response = await worker.fetch(new Request(`http://worker.test${path}`, init), workerEnv, { waitUntil: (p) => void waits.push(p) });
   await Promise.all(waits);
   return response;
+}
+
+/** Drops the Worker's one info line per request (thousands in some files, and not what is checked); warnings and errors still show. */
+export function muteRequestLog(): void {
+  beforeEach(() => {
+    vi.spyOn(console, "log").mockImplementation(() => {});
+  });
 }
 
 /** The pool keeps one bucket per test file, not per test: a test that needs an empty one empties it. */

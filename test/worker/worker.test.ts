@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import type { WorkerEnv } from "../../src/worker.js";
 import * as workerModule from "../../src/worker.js";
 import { ADMIN_KEY, DASHBOARD_ORIGIN } from "../fixtures/settings.js";
-import { callWorker as call, emptyBucket } from "./harness.js";
+import { callWorker as call, emptyBucket, muteRequestLog } from "./harness.js";
 
 const AUTH = { Authorization: `Bearer ${ADMIN_KEY}` };
 
@@ -13,6 +13,7 @@ function freshEnv(overrides: Partial<WorkerEnv> = {}): WorkerEnv {
 }
 
 beforeEach(emptyBucket);
+muteRequestLog();
 
 describe("the Worker entry", () => {
   it("answers /healthz with the package version and CORS for the configured origin", async () => {
