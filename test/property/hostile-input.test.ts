@@ -37,6 +37,8 @@ beforeAll(async () => {
   app = appFor(new FsStore(dir), {
     trash: new FsTrash(dir, path.join(root, "data", "trash")),
     throttle: { maxFailures: Number.POSITIVE_INFINITY },
+    allowWrites: true, // PUT and the manifest are attacked too
+    maxSessionBytes: 4096,
     logger: { info() {}, warn() {}, error: (line, error) => console.error(line, error) },
   });
 });
@@ -59,6 +61,7 @@ const ROUTES: [string, (a: string, b: string) => string][] = [
   ["GET", (a, b) => `/admin/sessions/${a}/${b}`],
   ["GET", (a) => `/admin/sessions/${a}/messages`],
   ["DELETE", (a) => `/admin/sessions/${a}`],
+  ["PUT", (a) => `/admin/sessions/${a}`],
   ["POST", (a) => `/admin/trash/${a}/restore`],
   ["DELETE", (a) => `/admin/trash/${a}`],
   ["GET", (a) => `/admin/${a}`],
@@ -88,14 +91,16 @@ const value = fc.oneof(
 const query = fc.array(fc.tuple(fc.constantFrom(...PARAMS), value), { maxLength: 6 }).map((pairs) => new URLSearchParams(pairs).toString());
 
 /** One request, checked: never a 5xx, the envelope on every error, never a planted file's content. */
-async function check(method: string, target: string, headers: Record<string, string> = AUTH): Promise<number> {
+async function check(method: string, target: string, headers: Record<string, string> = AUTH, body?: Uint8Array | string): Promise<number> {
   let url: URL;
   try {
     url = new URL(target, "http://localhost");
   } catch {
     return 0; // not a URL at all: no server would receive it
   }
-  const res = await app.request(url.href, { method, headers });
+  // A PUT without a body of its own sends the smallest session: the id decides the outcome.
+  const sent = method === "PUT" ? { headers: { "Content-Type": "application/json", ...headers }, body: body ?? "{}" } : { headers };
+  const res = await app.request(url.href, { method, ...sent });
   const text = await res.text();
   expect(res.status, `${method} ${url.pathname}${url.search}`).toBeLessThan(500);
   expect(text).not.toContain(MARK);
@@ -134,6 +139,28 @@ describe("hostile input (fast-check)", () => {
         },
       ),
       { numRuns: 400 },
+    );
+    await expectPlantedUntouched();
+  });
+
+  it("any PUT body and content type: stored byte for byte when it is a JSON object within the limit, else refused with nothing written", async () => {
+    const body = fc.oneof(
+      fc.json().map((text) => new TextEncoder().encode(text)),
+      fc.string({ unit: "grapheme", maxLength: 300 }).map((text) => new TextEncoder().encode(text)),
+      fc.uint8Array({ maxLength: 300 }),
+      fc.constant(new TextEncoder().encode(JSON.stringify({ title: "x".repeat(5000) }))), // over the 4 KiB limit
+    );
+    const type = fc.constantFrom("application/json", "application/json; charset=utf-8", "APPLICATION/JSON", "text/plain", "application/jsonx", "");
+    await fc.assert(
+      fc.asyncProperty(body, type, async (bytes, contentType) => {
+        const target = path.join(dir, "putme.json");
+        const before = await readFile(target).catch(() => null);
+        const status = await check("PUT", "/admin/sessions/putme", { ...AUTH, "Content-Type": contentType }, bytes);
+        const after = await readFile(target).catch(() => null);
+        if (status === 200 || status === 201) expect(after && Buffer.compare(after, bytes)).toBe(0);
+        else expect(after).toEqual(before);
+      }),
+      { numRuns: 300 },
     );
     await expectPlantedUntouched();
   });
