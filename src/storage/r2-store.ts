@@ -67,11 +67,8 @@ export class R2Store implements SessionStore {
    * R2 has no delete-if-present: the head tells whether there was one. Two deletes racing in two
    * isolates may both see it; within one isolate the service's own lock keeps it to one winner.
    */
-  async remove(name: string): Promise<boolean> {
-    const key = SESSIONS_PREFIX + name;
-    if (!(await this.bucket.head(key))) return false;
-    await this.bucket.delete(key);
-    return true;
+  remove(name: string): Promise<boolean> {
+    return removeObject(this.bucket, SESSIONS_PREFIX + name);
   }
 
   /** With `expected`: a conditional put on the etag of the text we compared, so a write in between wins. */
@@ -121,12 +118,16 @@ export class R2Trash implements TrashStore {
     await this.bucket.put(TRASH_PREFIX + trashName, text);
   }
 
-  async remove(trashName: string): Promise<boolean> {
-    const key = TRASH_PREFIX + trashName;
-    if (!(await this.bucket.head(key))) return false;
-    await this.bucket.delete(key);
-    return true;
+  remove(trashName: string): Promise<boolean> {
+    return removeObject(this.bucket, TRASH_PREFIX + trashName);
   }
+}
+
+/** Deletes an object; false if there was none (R2's delete does not tell, so a head asks first). */
+async function removeObject(bucket: R2BucketLike, key: string): Promise<boolean> {
+  if (!(await bucket.head(key))) return false;
+  await bucket.delete(key);
+  return true;
 }
 
 /** Copies `from` to `to` with its metadata, then deletes `from`: the copy exists before the original goes. */
