@@ -5,6 +5,8 @@ export function startWranglerDev(options: {
   logLevel?: "debug" | "info" | "log" | "warn" | "error" | "none";
 }): Promise<{
   url: string;
+  /** wrangler's process (workerd runs as its descendants). */
+  pid: number;
   /** Everything wrangler and the Worker printed so far. */
   output(): string;
   stop(): Promise<void>;

@@ -54,5 +54,5 @@ export async function startWranglerDev({ state, vars, logLevel = "log" }) {
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  return { url, output: () => output, stop };
+  return { url, pid: child.pid, output: () => output, stop };
 }

@@ -2,6 +2,7 @@ import packageJson from "../package.json" with { type: "json" };
 import { createApp } from "./app.js";
 import { ApiError } from "./errors.js";
 import { consoleLogger } from "./log.js";
+import { inProcessLoader } from "./sessions/loader.js";
 import { SessionService } from "./sessions/service.js";
 import { ConfigError, check, checkedAdminKey, OriginSchema, positive, SwitchSchema, splitList } from "./settings.js";
 import { type R2BucketLike, R2Store, R2Trash } from "./storage/r2-store.js";
@@ -21,7 +22,7 @@ export interface WorkerEnv {
   OPTA_CORS_ORIGINS?: string;
   /** Accept sessions from `opta-sessions sync` (default on: a bucket is ours to write). */
   OPTA_ALLOW_WRITES?: string;
-  /** Largest session served or accepted, in MiB (default 32: a Worker has 128 MB of memory). */
+  /** Largest session served or accepted, in MiB (default 16; see MEMORY below). */
   OPTA_MAX_SESSION_MB?: string;
   /** Deleted sessions are purged after this many days by the scheduled handler (default 30). */
   OPTA_TRASH_DAYS?: string;
@@ -32,6 +33,16 @@ interface ExecutionContextLike {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * MEMORY: an isolate may use 128 MB. Serving a session holds its bytes, its text, its parsed
+ * form and the answer at once (about 4x its size: 20 MB of JSON parses into 20 MB of objects),
+ * so at most this many sessions are read at a time, for GETs and for search indexing alike, and
+ * the default size limit is 16 MiB.
+ */
+const SESSIONS_IN_MEMORY = 2;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Without a watch, a listing re-lists the bucket when its last look is older than this. Each
@@ -55,10 +66,13 @@ function appFor(env: WorkerEnv): Built | { env: WorkerEnv; error: ConfigError } 
     const adminKey = checkedAdminKey(env.OPTA_ADMIN_KEY, "OPTA_ADMIN_KEY");
     if (adminKey === null) throw new ConfigError("OPTA_ADMIN_KEY is not set: wrangler secret put OPTA_ADMIN_KEY (locally: a line in .dev.vars)");
     if (!env.SESSIONS) throw new ConfigError("the R2 binding SESSIONS is missing: see wrangler.example.toml");
-    const maxSessionMb = check(positive("a number of MiB", 100), env.OPTA_MAX_SESSION_MB || "32", "OPTA_MAX_SESSION_MB");
+    const maxSessionMb = check(positive("a number of MiB", 100), env.OPTA_MAX_SESSION_MB || "16", "OPTA_MAX_SESSION_MB");
     const trashDays = check(positive("a number of days", 36_500), env.OPTA_TRASH_DAYS || "30", "OPTA_TRASH_DAYS");
-    const sessions = new SessionService(new R2Store(env.SESSIONS), {
+    const store = new R2Store(env.SESSIONS);
+    const sessions = new SessionService(store, {
       warn: (line) => consoleLogger.warn(line),
+      loader: { ...inProcessLoader(store, sleep), concurrency: SESSIONS_IN_MEMORY },
+      readConcurrency: SESSIONS_IN_MEMORY,
       trash: new R2Trash(env.SESSIONS),
       trashMaxAgeMs: trashDays * DAY_MS,
       maxSessionBytes: Math.floor(maxSessionMb * 1024 * 1024),

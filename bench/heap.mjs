@@ -1,0 +1,20 @@
+import { SessionService } from "../dist/sessions/service.js";
+import { FsStore } from "../dist/storage/fs-store.js";
+
+/**
+ * `node --expose-gc bench/heap.mjs <sessions dir>`: the JS heap that the listing and the search
+ * index of a corpus hold once built, after garbage collection: what a Worker isolate keeps (the
+ * same SessionService and V8), without workerd's or the local bucket's own memory. Prints MiB.
+ */
+
+const heap = () => {
+  globalThis.gc();
+  const { heapUsed, external, arrayBuffers } = process.memoryUsage();
+  return heapUsed + external - arrayBuffers;
+};
+const before = heap();
+const sessions = new SessionService(new FsStore(process.argv[2]), { watch: false, catalog: { indexInBackground: false } });
+await sessions.list({ limit: 50, offset: 0 });
+await sessions.search({ q: "zorbulex", limit: 20 });
+console.log(((heap() - before) / 2 ** 20).toFixed(1));
+await sessions.close();
