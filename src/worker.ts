@@ -2,6 +2,7 @@ import packageJson from "../package.json" with { type: "json" };
 import { createApp } from "./app.js";
 import { ApiError } from "./errors.js";
 import { consoleLogger } from "./log.js";
+import { realSleep } from "./sessions/files.js";
 import { inProcessLoader } from "./sessions/loader.js";
 import { SessionService } from "./sessions/service.js";
 import { ConfigError, check, checkedAdminKey, OriginSchema, positive, SwitchSchema, splitList } from "./settings.js";
@@ -42,8 +43,6 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  */
 const SESSIONS_IN_MEMORY = 2;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /**
  * Without a watch, a listing re-lists the bucket when its last look is older than this. Each
  * isolate keeps its own catalog; what this isolate writes or deletes shows at once. (Not exported:
@@ -71,7 +70,7 @@ function appFor(env: WorkerEnv): Built | { env: WorkerEnv; error: ConfigError } 
     const store = new R2Store(env.SESSIONS);
     const sessions = new SessionService(store, {
       warn: (line) => consoleLogger.warn(line),
-      loader: { ...inProcessLoader(store, sleep), concurrency: SESSIONS_IN_MEMORY },
+      loader: { ...inProcessLoader(store, realSleep), concurrency: SESSIONS_IN_MEMORY },
       readConcurrency: SESSIONS_IN_MEMORY,
       trash: new R2Trash(env.SESSIONS),
       trashMaxAgeMs: trashDays * DAY_MS,

@@ -36,6 +36,9 @@ export type SessionRead = { status: "ok"; session: SessionFull } | { status: "mi
 
 export type Sleep = (ms: number) => Promise<void>;
 
+/** The real clock's pause (tests pass their own Sleep). */
+export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
  * Reads and parses one session. The CLI writes without temp + rename, so a parse failure may be a
  * file caught mid-write: it is re-read a few times (about half a second in all) before it counts

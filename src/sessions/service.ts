@@ -2,7 +2,7 @@ import { InvalidSessionBody, NotASessionFile, ReservedSessionId, SessionCorrupt,
 import type { ListQuery, MessagePage, MessagesQuery, SearchQuery, SessionFull, SessionList, SessionSummary, Stored, SyncManifest } from "../schemas.js";
 import type { BytesReadResult, CacheStore, ReadResult, SessionStore, TrashStore } from "../storage/store.js";
 import { type CatalogEntry, type CatalogOptions, SessionCatalog } from "./catalog.js";
-import { isReservedId, readSession, type Sleep, sessionFileName, sessionIdOf } from "./files.js";
+import { isReservedId, readSession, realSleep, type Sleep, sessionFileName, sessionIdOf } from "./files.js";
 import { Limiter } from "./limiter.js";
 import { inProcessLoader, type SessionLoader } from "./loader.js";
 import { parseSession } from "./parse.js";
@@ -57,7 +57,7 @@ export class SessionService {
   constructor(store: SessionStore, options: SessionServiceOptions = {}) {
     this.#store = store;
     this.#now = options.now ?? Date.now;
-    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#sleep = options.sleep ?? realSleep;
     this.#warn = options.warn ?? (() => {});
     this.#loader = options.loader ?? inProcessLoader(store, this.#sleep);
     const watched = options.watch === false ? withoutWatch(store) : store;

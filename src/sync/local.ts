@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { z } from "zod";
-import { readSession, type Sleep, sessionIdOf } from "../sessions/files.js";
+import { readSession, realSleep, type Sleep, sessionIdOf } from "../sessions/files.js";
 import { codeOf } from "../storage/fs-paths.js";
 import type { BufferReadResult, FsStore } from "../storage/fs-store.js";
 import type { CacheStore } from "../storage/store.js";
@@ -35,7 +35,7 @@ export class LocalDirectory implements LocalSessions {
     this.#store = store;
     this.#state = options.state;
     this.#now = options.now ?? Date.now;
-    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#sleep = options.sleep ?? realSleep;
   }
 
   async list(): Promise<LocalEntry[]> {

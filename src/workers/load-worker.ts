@@ -1,4 +1,5 @@
 import { parentPort, workerData } from "node:worker_threads";
+import { realSleep } from "../sessions/files.js";
 import { loadSession } from "../sessions/loader.js";
 import { FsStore } from "../storage/fs-store.js";
 import type { LoadJob, LoadReply } from "./pool.js";
@@ -9,12 +10,11 @@ const { directory } = workerData as { directory: string };
 const files = new FsStore(directory);
 // Blocking reads: this thread has nothing else to do, and they are several times faster than async ones.
 const store = { read: async (name: string) => files.readBlocking(name) };
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 parentPort?.on("message", async (job: LoadJob) => {
   let reply: LoadReply;
   try {
-    reply = { id: job.id, result: await loadSession(store, job.name, sleep, job.options) };
+    reply = { id: job.id, result: await loadSession(store, job.name, realSleep, job.options) };
   } catch (error) {
     reply = { id: job.id, error: error instanceof Error ? error.message : String(error) };
   }
