@@ -18,6 +18,7 @@ import {
   SyncManifestSchema,
   TrashIdParamSchema,
   TrashListSchema,
+  TrashQuerySchema,
 } from "./schemas.js";
 
 /** One route as the document describes it; every schema here is the one its validator or handler uses. */
@@ -120,22 +121,23 @@ const OPERATIONS: readonly Operation[] = [
     path: "/admin/sessions/:id",
     summary: "Delete a session (into the trash) and its index entry",
     params: SessionIdParamSchema,
-    ok: { description: "Deleted", name: "Deleted", schema: DeletedSchema },
+    ok: { description: "Deleted, into the trash item trash_id", name: "Deleted", schema: DeletedSchema },
     admin: true,
     errors: [400, 401, 404, 500],
   },
   {
     method: "get",
     path: "/admin/trash",
-    summary: "Deleted sessions, newest deletion first",
+    summary: "Deleted sessions of this sessions directory, newest deletion first, one page",
+    query: TrashQuerySchema,
     ok: { description: "The trash", name: "TrashList", schema: TrashListSchema },
     admin: true,
-    errors: [401, 500],
+    errors: [400, 401, 500],
   },
   {
     method: "post",
     path: "/admin/trash/:id/restore",
-    summary: "Put a deleted session back, with its index entry",
+    summary: "Put a deleted session back, with its index entry (id: a trash item's, or a session's for its most recently deleted item)",
     params: TrashIdParamSchema,
     ok: { description: "Restored under its session id", name: "Restored", schema: RestoredSchema },
     admin: true,
@@ -144,7 +146,7 @@ const OPERATIONS: readonly Operation[] = [
   {
     method: "delete",
     path: "/admin/trash/:id",
-    summary: "Remove a deleted session for good",
+    summary: "Remove a deleted session for good (id: a trash item's, or a session's for its most recently deleted item)",
     params: TrashIdParamSchema,
     ok: { description: "Purged", name: "Purged", schema: PurgedSchema },
     admin: true,

@@ -48,7 +48,11 @@ export const MessagePageSchema = z.object({
 });
 export type MessagePage = z.infer<typeof MessagePageSchema>;
 
-export const DeletedSchema = z.object({ deleted: z.literal(true) });
+export const DeletedSchema = z.object({
+  deleted: z.literal(true),
+  /** The trash item the session became (restore or purge it by this id); null where there is no trash (removed for good). */
+  trash_id: z.string().nullable(),
+});
 
 /** A deleted session waiting in the trash. `id` names the trash item: the session's id, a dot, and the deletion time in ms. */
 export const TrashItemSchema = z.object({
@@ -187,6 +191,22 @@ export const JsonContentTypeSchema = z.object({
     .regex(/^application\/json\s*(;|$)/i, "send the session with Content-Type: application/json"),
 });
 
+/** A trash item's id, or a session's id meaning that session's most recently deleted item. */
 export const TrashIdParamSchema = z.object({
-  id: z.string().regex(TRASH_ID_PATTERN, "id must be a trash item's id as GET /admin/trash lists it (<session id>.<digits>)"),
+  id: z
+    .string()
+    .refine(
+      (id) => TRASH_ID_PATTERN.test(id) || SESSION_ID_PATTERN.test(id),
+      "id must be a trash item's id as GET /admin/trash lists it (<session id>.<digits>), or a session id",
+    ),
 });
+
+export const TrashQuerySchema = z.object({
+  session_id: single("session_id")
+    .regex(SESSION_ID_PATTERN, "session_id must be 1 to 128 characters of A-Z, a-z, 0-9, _ or -")
+    .optional()
+    .meta({ description: "only this session's deleted items" }),
+  limit: integer("limit", 1, 200, 50),
+  offset: integer("offset", 0, MAX_OFFSET, 0),
+});
+export type TrashQuery = z.output<typeof TrashQuerySchema>;

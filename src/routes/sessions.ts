@@ -50,6 +50,6 @@ export const sessionRoutes = new Hono<AppEnv>()
     return c.json(stored, stored.created ? 201 : 200);
   })
   .delete("/:id", validate("param", SessionIdParamSchema), async (c) => {
-    await c.var.sessions.delete(c.req.valid("param").id);
-    return c.json({ deleted: true as const }, 200);
+    const trashId = await c.var.sessions.delete(c.req.valid("param").id);
+    return c.json({ deleted: true as const, trash_id: trashId }, 200);
   });

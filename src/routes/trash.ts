@@ -1,12 +1,12 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app.js";
-import { TrashIdParamSchema } from "../schemas.js";
+import { TrashIdParamSchema, TrashQuerySchema } from "../schemas.js";
 import { validate } from "../validate.js";
 
 /** /admin/trash: deleted sessions, until restored, purged, or purged by age. */
 export const trashRoutes = new Hono<AppEnv>()
-  .get("/", async (c) => {
-    return c.json({ items: await c.var.sessions.trash.list() }, 200);
+  .get("/", validate("query", TrashQuerySchema), async (c) => {
+    return c.json({ items: await c.var.sessions.trash.list(c.req.valid("query")) }, 200);
   })
   .post("/:id/restore", validate("param", TrashIdParamSchema), async (c) => {
     const id = await c.var.sessions.trash.restore(c.req.valid("param").id);

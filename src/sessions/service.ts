@@ -195,8 +195,8 @@ export class SessionService {
     return sha256;
   }
 
-  /** Moves the session into the trash and drops its index.json entry. Of concurrent deletes of one id, one wins. */
-  delete(id: string): Promise<void> {
+  /** Moves the session into the trash and drops its index.json entry; answers the trash item's id. Of concurrent deletes of one id, one wins. */
+  delete(id: string): Promise<string | null> {
     return this.trash.take(id);
   }
 

@@ -1,9 +1,10 @@
 import { z } from "zod";
 import { SessionExists, SessionNotFound, TrashItemNotFound } from "../errors.js";
-import { SessionSummarySchema, type TrashItem } from "../schemas.js";
+import { SessionSummarySchema, type TrashItem, type TrashQuery } from "../schemas.js";
 import type { SessionStore, TrashStore } from "../storage/store.js";
 import { isReservedId, sessionFileName, TRASH_ID_PATTERN } from "./files.js";
 import { addIndexEntry, type IndexOutcome, removeIndexEntry } from "./index-file.js";
+import { Limiter } from "./limiter.js";
 import { Mutex } from "./mutex.js";
 import { parseSession, summarize } from "./parse.js";
 
@@ -27,6 +28,9 @@ const TrashNoteSchema = z.object({
   index_entry: z.unknown().optional(),
 });
 type TrashNote = z.infer<typeof TrashNoteSchema>;
+
+/** Notes read at once by a trash listing: a handful, whatever the page size or the open-file limit. */
+const NOTE_READS_AT_ONCE = 8;
 
 const dataName = (trashId: string) => `${trashId}.json`;
 const noteName = (trashId: string) => `${trashId}.meta.json`;
@@ -52,11 +56,11 @@ export class SessionTrash {
     this.#options = { ...options, maxAgeMs: options.maxAgeMs ?? DEFAULT_TRASH_MAX_AGE_MS, sleep: options.sleep ?? (async () => {}) };
   }
 
-  /** DELETE /admin/sessions/:id. Of concurrent deletes of one id, one wins; the rest find nothing. */
-  async take(id: string): Promise<void> {
+  /** DELETE /admin/sessions/:id: answers the trash item's id (null without a trash). Of concurrent deletes of one id, one wins; the rest find nothing. */
+  async take(id: string): Promise<string | null> {
     if (isReservedId(id)) throw new SessionNotFound();
     const name = sessionFileName(id);
-    await this.#changes.run(async () => {
+    return this.#changes.run(async () => {
       // Unique even for two deletes within one millisecond (the CLI may re-create a session at once).
       const stamp = Math.max(this.#options.now(), this.#lastStamp + 1);
       const trashId = `${id}.${stamp}`;
@@ -70,21 +74,23 @@ export class SessionTrash {
         indexEntry = removed.entry;
         return removed.outcome;
       });
-      if (this.#trash) await this.#writeNote(this.#trash, id, trashId, indexEntry);
+      if (!this.#trash) return null;
+      await this.#writeNote(this.#trash, id, trashId, indexEntry);
+      return trashId;
     });
   }
 
-  async list(): Promise<TrashItem[]> {
+  /** GET /admin/trash: newest deletion first, one page; only the page's notes are read, a few at a time (never every file at once). */
+  async list(query: TrashQuery = { limit: 50, offset: 0 }): Promise<TrashItem[]> {
     if (!this.#trash) return [];
     const trash = this.#trash;
-    const ids = (await trash.list()).flatMap((entry) => {
-      const trashId = TRASHED_DATA.exec(entry.name)?.[1];
-      return trashId ? [{ trashId, size: entry.size }] : [];
-    });
-    const items = await Promise.all(
-      ids.map(async ({ trashId, size }): Promise<TrashItem> => {
-        const { sessionId, deletedAt } = parseTrashId(trashId);
-        const note = await this.#readNote(trash, trashId);
+    const page = (await this.#items(trash))
+      .filter((item) => query.session_id === undefined || item.sessionId === query.session_id)
+      .slice(query.offset, query.offset + query.limit);
+    const notes = new Limiter(NOTE_READS_AT_ONCE);
+    return Promise.all(
+      page.map(async ({ trashId, sessionId, deletedAt, size }): Promise<TrashItem> => {
+        const note = await notes.run(() => this.#readNote(trash, trashId));
         return {
           id: trashId,
           session_id: sessionId,
@@ -95,16 +101,34 @@ export class SessionTrash {
         };
       }),
     );
-    return items.sort((a, b) => (a.deleted_at < b.deleted_at ? 1 : a.deleted_at > b.deleted_at ? -1 : a.id < b.id ? -1 : 1));
   }
 
-  /** POST /admin/trash/:id/restore: the file goes back under its id, never over a session made since (409). */
-  async restore(trashId: string): Promise<string> {
-    const { sessionId } = parseTrashId(trashId);
+  /** The trash's items from its listing alone (no file read), newest deletion first. */
+  async #items(trash: TrashStore): Promise<{ trashId: string; sessionId: string; deletedAt: number; size: number }[]> {
+    const items = (await trash.list()).flatMap((entry) => {
+      const trashId = TRASHED_DATA.exec(entry.name)?.[1];
+      return trashId ? [{ trashId, size: entry.size, ...parseTrashId(trashId) }] : [];
+    });
+    return items.sort((a, b) => b.deletedAt - a.deletedAt || (a.trashId < b.trashId ? -1 : 1));
+  }
+
+  /** A trash item's id as given, or for a session id its most recently deleted item. */
+  async #itemId(trash: TrashStore, id: string): Promise<string> {
+    if (TRASH_ID_PATTERN.test(id)) return id;
+    const newest = (await this.#items(trash)).find((item) => item.sessionId === id);
+    if (!newest) throw new TrashItemNotFound();
+    return newest.trashId;
+  }
+
+  /** POST /admin/trash/:id/restore (a trash item id, or a session id): the file goes back under its id, never over a session made since (409). */
+  async restore(id: string): Promise<string> {
     const trash = this.#trash;
-    if (!trash || isReservedId(sessionId)) throw new TrashItemNotFound();
-    const name = sessionFileName(sessionId);
-    await this.#changes.run(async () => {
+    if (!trash) throw new TrashItemNotFound();
+    return this.#changes.run(async () => {
+      const trashId = await this.#itemId(trash, id);
+      const { sessionId } = parseTrashId(trashId);
+      if (isReservedId(sessionId)) throw new TrashItemNotFound();
+      const name = sessionFileName(sessionId);
       const outcome = await trash.putBack(dataName(trashId), name);
       if (outcome === "missing") throw new TrashItemNotFound();
       if (outcome === "exists") throw new SessionExists();
@@ -116,16 +140,17 @@ export class SessionTrash {
         );
       }
       await trash.remove(noteName(trashId));
+      return sessionId;
     });
-    return sessionId;
   }
 
-  /** DELETE /admin/trash/:id: gone for good. */
-  async purge(trashId: string): Promise<void> {
-    parseTrashId(trashId);
+  /** DELETE /admin/trash/:id (a trash item id, or a session id): gone for good. */
+  async purge(id: string): Promise<void> {
     const trash = this.#trash;
     if (!trash) throw new TrashItemNotFound();
     await this.#changes.run(async () => {
+      const trashId = await this.#itemId(trash, id);
+      parseTrashId(trashId);
       const removed = await trash.remove(dataName(trashId));
       const noteRemoved = await trash.remove(noteName(trashId));
       if (!removed && !noteRemoved) throw new TrashItemNotFound();

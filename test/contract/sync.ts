@@ -124,7 +124,11 @@ export function syncCases(runtime: ContractRuntime): void {
       await expectError(await put(target, "abc", cliFile(cliSession("abc", { title: "overwritten" }))), 404, ROUTE_NOT_FOUND);
       await expectError(await target.fetch("/admin/sync/manifest", { headers: KEY }), 404, ROUTE_NOT_FOUND);
       await expectJson(await target.fetch("/admin/sessions/abc", { headers: KEY }), 200, fullOf("abc"));
-      await expectJson(await target.fetch("/admin/sessions/other", { method: "DELETE", headers: KEY }), 200, { deleted: true });
+      const deleted = await target.fetch("/admin/sessions/other", { method: "DELETE", headers: KEY });
+      expect({ status: deleted.status, body: await deleted.json() }).toEqual({
+        status: 200,
+        body: { deleted: true, trash_id: expect.stringMatching(/^other\.[0-9]+$/) },
+      });
       await expectJson(await target.fetch("/admin/sessions", { headers: KEY }), 200, listBody([summaryOf("abc")]));
     });
   });

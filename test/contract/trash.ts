@@ -1,12 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { cliFile, cliSession } from "../fixtures/sessions.js";
 import { fullOf, listBody, summaryOf } from "./expected.js";
-import { type ContractRuntime, expectError, expectJson, invalidParameter, KEY, SESSION_NOT_FOUND, sha256Of, type Target } from "./runtime.js";
+import { type ContractRuntime, eventually, expectError, expectJson, invalidParameter, KEY, SESSION_NOT_FOUND, sha256Of, type Target } from "./runtime.js";
 
 const DAY_MS = 86_400_000;
 /** Both runtimes keep deleted sessions 30 days by default (Node: --trash-days; the Worker: OPTA_TRASH_DAYS). */
 const TRASH_DAYS = 30;
-const TRASH_ID = invalidParameter("id", "id must be a trash item's id as GET /admin/trash lists it (<session id>.<digits>)");
+const TRASH_ID = invalidParameter("id", "id must be a trash item's id as GET /admin/trash lists it (<session id>.<digits>), or a session id");
+const SESSION_EXISTS = {
+  message: "a session with this id exists again: delete or rename it first",
+  type: "invalid_request_error",
+  code: "session_exists",
+} as const;
 const TRASH_ITEM_NOT_FOUND = { message: "no such item in the trash", type: "not_found_error", code: "trash_item_not_found" } as const;
 
 interface TrashItem {
@@ -18,8 +23,8 @@ interface TrashItem {
   session: unknown;
 }
 
-async function trashItems(target: Target): Promise<TrashItem[]> {
-  const res = await target.fetch("/admin/trash", { headers: KEY });
+async function trashItems(target: Target, query = ""): Promise<TrashItem[]> {
+  const res = await target.fetch(`/admin/trash${query}`, { headers: KEY });
   expect(res.status).toBe(200);
   return ((await res.json()) as { items: TrashItem[] }).items;
 }
@@ -35,7 +40,10 @@ export function trashCases(runtime: ContractRuntime): void {
         summaryOf("abc", { title: "kiwi" }),
         summaryOf("other", { title: "kiwi too" }),
       ]);
-      await expectJson(await del(target, "abc"), 200, { deleted: true });
+      const deleted = await del(target, "abc");
+      const [item] = await trashItems(target);
+      await expectJson(deleted, 200, { deleted: true, trash_id: item?.id });
+      expect(item?.id).toMatch(/^abc\.[0-9]+$/);
       await expectError(await target.fetch("/admin/sessions/abc", { headers: KEY }), 404, SESSION_NOT_FOUND);
       await expectError(await del(target, "abc"), 404, SESSION_NOT_FOUND);
       await expectJson(await target.fetch("/admin/sessions", { headers: KEY }), 200, listBody([summaryOf("other", { title: "kiwi too" })]));
@@ -50,7 +58,7 @@ export function trashCases(runtime: ContractRuntime): void {
 
     it("removes a damaged file like any session", async () => {
       const target = await runtime.start({ raw: { "broken.json": "{" } });
-      await expectJson(await del(target, "broken"), 200, { deleted: true });
+      expect(await (await del(target, "broken")).json()).toEqual({ deleted: true, trash_id: expect.stringMatching(/^broken\.[0-9]+$/) });
       await expectError(await target.fetch("/admin/sessions/broken", { headers: KEY }), 404, SESSION_NOT_FOUND);
       expect(await trashItems(target)).toEqual([expect.objectContaining({ session_id: "broken", size: 1, session: null })]);
     });
@@ -114,11 +122,7 @@ export function trashCases(runtime: ContractRuntime): void {
       await del(target, "abc");
       const [item] = await trashItems(target);
       await target.writeBehind("abc.json", cliFile(cliSession("abc", { title: "made again" })));
-      await expectError(await target.fetch(`/admin/trash/${item!.id}/restore`, { method: "POST", headers: KEY }), 409, {
-        message: "a session with this id exists again: delete or rename it first",
-        type: "invalid_request_error",
-        code: "session_exists",
-      });
+      await expectError(await target.fetch(`/admin/trash/${item!.id}/restore`, { method: "POST", headers: KEY }), 409, SESSION_EXISTS);
       await expectJson(await target.fetch("/admin/sessions/abc", { headers: KEY }), 200, fullOf("abc", { title: "made again" }));
     });
 
@@ -132,13 +136,55 @@ export function trashCases(runtime: ContractRuntime): void {
       await expectError(await target.fetch(`/admin/trash/${item!.id}/restore`, { method: "POST", headers: KEY }), 404, TRASH_ITEM_NOT_FOUND);
     });
 
-    it.each(["abc.1", "index.1"])("answers 404 trash_item_not_found for the well-formed item id %s with no item", async (id) => {
+    it("takes a session id for its most recently deleted item: restore, then purge", async () => {
+      const target = await runtime.start({ sessions: [cliSession("abc", { title: "first" }), cliSession("other")] });
+      const first = (await (await del(target, "abc")).json()) as { trash_id: string };
+      await target.writeBehind("abc.json", cliFile(cliSession("abc", { title: "second" })));
+      await eventually(async () => expect((await target.fetch("/admin/sessions/abc", { headers: KEY })).status).toBe(200));
+      const second = (await (await del(target, "abc")).json()) as { trash_id: string };
+      await del(target, "other");
+      expect(second.trash_id).not.toBe(first.trash_id);
+      await expectJson(await target.fetch("/admin/trash/abc/restore", { method: "POST", headers: KEY }), 200, { restored: true, id: "abc" });
+      await expectJson(await target.fetch("/admin/sessions/abc", { headers: KEY }), 200, fullOf("abc", { title: "second" }));
+      await expectError(await target.fetch("/admin/trash/abc/restore", { method: "POST", headers: KEY }), 409, SESSION_EXISTS);
+      expect((await trashItems(target, "?session_id=abc")).map((item) => item.id)).toEqual([first.trash_id]);
+      await expectJson(await target.fetch("/admin/trash/abc", { method: "DELETE", headers: KEY }), 200, { purged: true });
+      expect((await trashItems(target)).map((item) => item.session_id)).toEqual(["other"]);
+      await expectError(await target.fetch("/admin/trash/abc", { method: "DELETE", headers: KEY }), 404, TRASH_ITEM_NOT_FOUND);
+      await expectError(await target.fetch("/admin/trash/abc/restore", { method: "POST", headers: KEY }), 404, TRASH_ITEM_NOT_FOUND);
+    });
+
+    it("pages newest deletion first with limit and offset, and filters by session_id", async () => {
+      const ids = ["s1", "s2", "s3", "s4", "s5"];
+      const target = await runtime.start({ sessions: ids.map((id) => cliSession(id)) });
+      for (const id of ids) await del(target, id);
+      const newestFirst = [...ids].reverse();
+      expect((await trashItems(target)).map((item) => item.session_id)).toEqual(newestFirst);
+      expect((await trashItems(target, "?limit=2")).map((item) => item.session_id)).toEqual(["s5", "s4"]);
+      expect((await trashItems(target, "?limit=2&offset=2")).map((item) => item.session_id)).toEqual(["s3", "s2"]);
+      expect((await trashItems(target, "?offset=4")).map((item) => item.session_id)).toEqual(["s1"]);
+      expect(await trashItems(target, "?offset=5")).toEqual([]);
+      expect((await trashItems(target, "?session_id=s2")).map((item) => item.session_id)).toEqual(["s2"]);
+      expect(await trashItems(target, "?session_id=nosuch")).toEqual([]);
+    });
+
+    it.each([
+      ["limit=0", "limit", "limit must be an integer between 1 and 200"],
+      ["limit=201", "limit", "limit must be an integer between 1 and 200"],
+      ["offset=-1", "offset", `offset must be an integer between 0 and ${Number.MAX_SAFE_INTEGER}`],
+      ["session_id=a.b", "session_id", "session_id must be 1 to 128 characters of A-Z, a-z, 0-9, _ or -"],
+    ])("answers 400 naming the parameter for %s", async (query, param, message) => {
+      const target = await runtime.start({ sessions: [cliSession("abc")] });
+      await expectError(await target.fetch(`/admin/trash?${query}`, { headers: KEY }), 400, invalidParameter(param, message));
+    });
+
+    it.each(["abc.1", "index.1", "abc", "index"])("answers 404 trash_item_not_found for the well-formed id %s with no item", async (id) => {
       const target = await runtime.start({ sessions: [cliSession("abc")] });
       await expectError(await target.fetch(`/admin/trash/${id}/restore`, { method: "POST", headers: KEY }), 404, TRASH_ITEM_NOT_FOUND);
       await expectError(await target.fetch(`/admin/trash/${id}`, { method: "DELETE", headers: KEY }), 404, TRASH_ITEM_NOT_FOUND);
     });
 
-    it.each(["abc", "abc.x", "a.b.1", `abc.${"9".repeat(16)}`])("answers 400 naming id for the malformed item id %s", async (id) => {
+    it.each(["abc.x", "a.b.1", "abc.", `abc.${"9".repeat(16)}`])("answers 400 naming id for the malformed item id %s", async (id) => {
       const target = await runtime.start({ sessions: [cliSession("abc")] });
       await expectError(await target.fetch(`/admin/trash/${id}/restore`, { method: "POST", headers: KEY }), 400, TRASH_ID);
     });

@@ -59,7 +59,7 @@ describe("the real server, hardened", () => {
     const url = await start();
     const call = (method: string, route: string) => fetch(`${url}${route}`, { method, headers: AUTH });
 
-    expect(await (await call("DELETE", "/admin/sessions/aaaaaaaaaaaa")).json()).toEqual({ deleted: true });
+    expect(await (await call("DELETE", "/admin/sessions/aaaaaaaaaaaa")).json()).toEqual({ deleted: true, trash_id: expect.stringMatching(/^[\w-]+\.[0-9]+$/) });
     expect(existsSync(path.join(dir, "aaaaaaaaaaaa.json"))).toBe(false);
     expect(JSON.parse(await readFile(path.join(dir, "index.json"), "utf8")).entries).toEqual({});
     const [item] = ((await (await call("GET", "/admin/trash")).json()) as { items: { id: string }[] }).items;

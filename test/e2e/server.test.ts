@@ -78,7 +78,7 @@ describe("the real Node server on loopback", () => {
     expect(((await corrupt.json()) as { error: { code: string } }).error.code).toBe("session_corrupt");
 
     const deleted = await dashboardFetch(`${url}/admin/sessions/older1234567`, "DELETE");
-    expect(await deleted.json()).toEqual({ deleted: true });
+    expect(await deleted.json()).toEqual({ deleted: true, trash_id: expect.stringMatching(/^[\w-]+\.[0-9]+$/) });
     const again = await dashboardFetch(`${url}/admin/sessions/older1234567`, "DELETE");
     expect(again.status).toBe(404);
     expect(((await again.json()) as { error: { code: string } }).error.code).toBe("session_not_found");

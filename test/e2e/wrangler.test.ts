@@ -107,7 +107,7 @@ describe("on Cloudflare Workers (wrangler dev, local R2)", () => {
     expect(preflight.headers.get("Access-Control-Allow-Origin")).toBe(DASHBOARD_ORIGIN);
     const deleted = await fetch(`${base}/admin/sessions/gone12345678`, { method: "DELETE", headers: { ...AUTH, Origin: DASHBOARD_ORIGIN } });
     expect(deleted.status).toBe(200);
-    expect(await deleted.json()).toEqual({ deleted: true });
+    expect(await deleted.json()).toEqual({ deleted: true, trash_id: expect.stringMatching(/^[\w-]+\.[0-9]+$/) });
     expect((await getJson("/admin/sessions/gone12345678")).status).toBe(404);
 
     // The CLI saves one session again, starts a new one and removes one; the second sync carries exactly that.

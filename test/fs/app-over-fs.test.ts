@@ -202,7 +202,7 @@ describe("damaged and foreign files in the sessions directory", () => {
     await damaged.make();
     const res = await deleteSession(appOverDir(), damaged.name.replace(/\.json$/, ""));
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ deleted: true });
+    expect(await res.json()).toEqual({ deleted: true, trash_id: null });
     expect(await namesInDir()).toEqual([]);
   });
 });
@@ -401,7 +401,7 @@ describe("DELETE and index.json", () => {
 
     const responses = await Promise.all(doomed.map((id) => deleteSession(app, id)));
     expect(responses.map((res) => res.status)).toEqual(doomed.map(() => 200));
-    for (const res of responses) expect(await res.json()).toEqual({ deleted: true });
+    for (const res of responses) expect(await res.json()).toEqual({ deleted: true, trash_id: null });
 
     const kept = ids.slice(20);
     const after: unknown = JSON.parse(await readFile(filePath("index.json"), "utf8"));

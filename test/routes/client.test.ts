@@ -26,7 +26,10 @@ describe("typed client (src/client.ts)", () => {
     expectTypeOf(session.title).toEqualTypeOf<string | null>();
     expect(session.messages).toHaveLength(3);
 
-    expect(await unwrap(client.admin.sessions[":id"].$delete({ param: { id: "abc" } }))).toEqual({ deleted: true });
+    expect(await unwrap(client.admin.sessions[":id"].$delete({ param: { id: "abc" } }))).toEqual({
+      deleted: true,
+      trash_id: null,
+    });
     const health = await unwrap(client.healthz.$get());
     expectTypeOf(health.version).toEqualTypeOf<string>();
   });

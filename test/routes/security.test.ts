@@ -243,7 +243,7 @@ describe("the dashboard's exact requests", () => {
 
     const deleted = await app.request("/admin/sessions/-8h6JWRxg1BC", { method: "DELETE", headers: withOrigin });
     expect(deleted.status).toBe(200);
-    expect(await deleted.json()).toEqual({ deleted: true });
+    expect(await deleted.json()).toEqual({ deleted: true, trash_id: null });
     expect(deleted.headers.get("Access-Control-Allow-Origin")).toBe(ORIGIN);
     expect(store.get("-8h6JWRxg1BC.json")).toBeUndefined();
 

@@ -281,7 +281,7 @@ describe("DELETE /admin/sessions/:id", () => {
     expect(await listIds(app)).toEqual(["gone", "keep"]);
     const res = await del(app, "gone");
     expect(res.status).toBe(200);
-    expect(await res.json()).toStrictEqual({ deleted: true });
+    expect(await res.json()).toStrictEqual({ deleted: true, trash_id: null });
     await expectNotFound(await get(app, "gone"));
     expect(await listIds(app)).toEqual(["keep"]);
     expect((await get(app, "keep")).status).toBe(200);

@@ -32,7 +32,7 @@ describe("DELETE /admin/sessions/:id with a trash", () => {
   it("moves the session into the trash, drops its index entry, and still answers {deleted: true}", async () => {
     const { store, call, trash } = setup(undefined, index(["abc", "other"]));
     const res = await call("DELETE", "/admin/sessions/abc");
-    expect(await res.json()).toEqual({ deleted: true });
+    expect(await res.json()).toEqual({ deleted: true, trash_id: expect.stringMatching(/^[\w-]+\.[0-9]+$/) });
     expect(store.get("abc.json")).toBeUndefined();
     expect(Object.keys(JSON.parse(store.get("index.json") ?? "").entries)).toEqual(["other"]);
     expect(await trash()).toEqual([
@@ -97,9 +97,36 @@ describe("POST /admin/trash/:id/restore", () => {
     expect(Object.keys(JSON.parse(store.get("index.json") ?? "").entries)).toEqual(["other"]);
   });
 
-  it.each(["abc", "abc.", "../abc.1", "abc.1.json", "index", `abc.${"9".repeat(16)}`])("answers 400 for the malformed trash id %j", async (id) => {
+  it.each(["abc.", "../abc.1", "abc.1.json", `abc.${"9".repeat(16)}`])("answers 400 for the malformed trash id %j", async (id) => {
     const { call } = setup();
     await expectError(await call("POST", `/admin/trash/${encodeURIComponent(id)}/restore`), 400, "invalid_parameter");
+  });
+});
+
+describe("GET /admin/trash", () => {
+  it("reads a few notes at a time, never every item's at once (200 items: at most 8 open)", async () => {
+    const ids = Array.from({ length: 200 }, (_, i) => `s${i}`);
+    const store = storeWith(ids.map((id) => cliSession(id)));
+    const trash = new MemoryTrash(store);
+    let open = 0;
+    let mostOpen = 0;
+    const read = trash.read.bind(trash);
+    trash.read = async (name) => {
+      mostOpen = Math.max(mostOpen, ++open);
+      await new Promise(setImmediate); // held open across a turn of the event loop, as a file read is
+      open--;
+      return read(name);
+    };
+    const app = appFor(store, { trash, now: () => START });
+    for (const id of ids) expect((await app.request(`/admin/sessions/${id}`, { method: "DELETE", headers: AUTH })).status).toBe(200);
+    mostOpen = 0;
+    const res = await app.request("/admin/trash?limit=200", { headers: AUTH });
+    expect(res.status).toBe(200);
+    const { items } = TrashListSchema.parse(await res.json());
+    expect(items).toHaveLength(200);
+    expect(items.every((item) => item.session !== null)).toBe(true);
+    expect(mostOpen).toBeGreaterThan(1);
+    expect(mostOpen).toBeLessThanOrEqual(8);
   });
 });
 

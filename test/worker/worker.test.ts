@@ -91,7 +91,10 @@ describe("the Worker entry", () => {
     const headers = { ...AUTH, "Content-Type": "application/json" };
     await call(e, "/admin/sessions/abc", { method: "PUT", headers, body: JSON.stringify({ title: "kept" }) });
     const before = (await env.SESSIONS.head("sessions/abc.json"))?.customMetadata;
-    expect(await (await call(e, "/admin/sessions/abc", { method: "DELETE", headers: AUTH })).json()).toEqual({ deleted: true });
+    expect(await (await call(e, "/admin/sessions/abc", { method: "DELETE", headers: AUTH })).json()).toEqual({
+      deleted: true,
+      trash_id: expect.stringMatching(/^[\w-]+\.[0-9]+$/),
+    });
     expect(await env.SESSIONS.head("sessions/abc.json")).toBeNull();
     const trash = (await (await call(e, "/admin/trash", { headers: AUTH })).json()) as { items: { id: string; session: { title: string } }[] };
     expect(trash.items).toMatchObject([{ session: { title: "kept" } }]);
