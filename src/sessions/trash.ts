@@ -2,7 +2,7 @@ import { z } from "zod";
 import { SessionExists, SessionNotFound, TrashItemNotFound } from "../errors.js";
 import { SessionSummarySchema, type TrashItem, type TrashQuery } from "../schemas.js";
 import type { SessionStore, TrashStore } from "../storage/store.js";
-import { isReservedId, sessionFileName, TRASH_ID_PATTERN } from "./files.js";
+import { isReservedId, sessionFileName, sessionIdOf, TRASH_ID_PATTERN } from "./files.js";
 import { addIndexEntry, type IndexOutcome, removeIndexEntry } from "./index-file.js";
 import { Limiter } from "./limiter.js";
 import { Mutex } from "./mutex.js";
@@ -61,12 +61,9 @@ export class SessionTrash {
     if (isReservedId(id)) throw new SessionNotFound();
     const name = sessionFileName(id);
     return this.#changes.run(async () => {
-      // Unique even for two deletes within one millisecond (the CLI may re-create a session at once).
-      const stamp = Math.max(this.#options.now(), this.#lastStamp + 1);
-      const trashId = `${id}.${stamp}`;
+      const trashId = `${id}.${this.#stamp()}`;
       const moved = this.#trash ? await this.#trash.takeIn(name, dataName(trashId)) : await this.#store.remove(name);
       if (!moved) throw new SessionNotFound();
-      this.#lastStamp = stamp;
       this.#options.changed(name);
       let indexEntry: unknown;
       await this.#indexChange(id, "deleted", async () => {
@@ -78,6 +75,22 @@ export class SessionTrash {
       await this.#writeNote(this.#trash, id, trashId, indexEntry);
       return trashId;
     });
+  }
+
+  /** At start: finishes deletes a crash interrupted, so no session is left hidden or lost (see TrashStore.recover). */
+  async recoverInterrupted(): Promise<void> {
+    const trash = this.#trash;
+    if (!trash?.recover) return;
+    const recover = trash.recover.bind(trash);
+    const found = await this.#changes.run(() => recover((name) => dataName(`${sessionIdOf(name) ?? "unknown"}.${this.#stamp()}`)));
+    if (found > 0)
+      this.#options.warn(`finished ${found} delete(s) interrupted by a stop: put back, or into the trash where the CLI had made the session again`);
+  }
+
+  /** A deletion time unique even for two deletes within one millisecond (the CLI may re-create a session at once). */
+  #stamp(): number {
+    this.#lastStamp = Math.max(this.#options.now(), this.#lastStamp + 1);
+    return this.#lastStamp;
   }
 
   /** GET /admin/trash: newest deletion first, one page; only the page's notes are read, a few at a time (never every file at once). */

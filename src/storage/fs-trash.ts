@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { constants } from "node:fs";
-import { copyFile, cp, link, lstat, mkdir, open, readlink, rename, rm, symlink, unlink } from "node:fs/promises";
+import { constants, type Stats } from "node:fs";
+import { copyFile, cp, link, lstat, mkdir, open, readdir, readlink, rename, rm, stat, symlink, unlink } from "node:fs/promises";
 import path from "node:path";
 import { hasCode, pathIn } from "./fs-paths.js";
 import { FsStore } from "./fs-store.js";
@@ -11,13 +11,21 @@ export interface FsTrashOptions {
   rename?: typeof rename;
   /** fs.link, likewise. */
   link?: typeof link;
+  /** Copies a regular file into the trash across filesystems (flushed); replaceable so tests can write in its window. */
+  copy?: (source: string, target: string) => Promise<void>;
 }
+
+/** A session set aside in its own directory while it is copied to another filesystem; the listing ignores dot-files. */
+const SET_ASIDE = /^\.([A-Za-z0-9_-]{1,128}\.json)\.[0-9a-f]{12}\.deleting$/;
+/** Copies of a set-aside file the CLI was still writing into, before we give up and leave it in place. */
+const COPY_ATTEMPTS = 5;
 
 /**
  * The trash on disk (Node only): a directory of the service's own, outside the sessions directory.
  * Moves are renames where both directories share a filesystem (atomic: the file is in exactly one
  * place at every instant), else a copy flushed to disk before the original is removed, so a crash
- * at any point leaves at least one whole copy.
+ * at any point leaves at least one whole copy. Across filesystems a session is first renamed aside
+ * within its own directory, so a CLI save landing during the copy makes a new file that is kept.
  */
 export class FsTrash implements TrashStore {
   readonly sessionsDirectory: string;
@@ -25,6 +33,7 @@ export class FsTrash implements TrashStore {
   readonly #files: FsStore;
   readonly #rename: typeof rename;
   readonly #link: typeof link;
+  readonly #copy: (source: string, target: string) => Promise<void>;
 
   constructor(sessionsDirectory: string, trashDirectory: string, options: FsTrashOptions = {}) {
     this.sessionsDirectory = path.resolve(sessionsDirectory);
@@ -32,6 +41,7 @@ export class FsTrash implements TrashStore {
     this.#files = new FsStore(this.directory);
     this.#rename = options.rename ?? rename;
     this.#link = options.link ?? link;
+    this.#copy = options.copy ?? copyFlushed;
   }
 
   async takeIn(name: string, trashName: string): Promise<boolean> {
@@ -45,7 +55,71 @@ export class FsTrash implements TrashStore {
       if (hasCode(error, "ENOENT", "ENOTDIR")) return false;
       if (!hasCode(error, "EXDEV")) throw error;
     }
-    return copyThenRemove(source, target);
+    const aside = pathIn(this.sessionsDirectory, `.${name}.${randomBytes(6).toString("hex")}.deleting`);
+    try {
+      await this.#rename(source, aside); // within one directory: atomic, and from now on a CLI save makes a new <id>.json
+    } catch (error) {
+      if (hasCode(error, "ENOENT", "ENOTDIR")) return false;
+      throw error;
+    }
+    await this.#moveAcross(aside, target, name);
+    return true;
+  }
+
+  /**
+   * Finishes what a crash left set aside: each file goes back under its name, or, where the CLI has
+   * made that session again since, into the trash as `trashNameOf(name)`. Answers how many it found.
+   */
+  async recover(trashNameOf: (name: string) => string): Promise<number> {
+    const leftovers = (await readdir(this.sessionsDirectory).catch(() => [])).flatMap((entry) => {
+      const name = SET_ASIDE.exec(entry)?.[1];
+      return name ? [{ aside: pathIn(this.sessionsDirectory, entry), name }] : [];
+    });
+    for (const { aside, name } of leftovers) {
+      const source = pathIn(this.sessionsDirectory, name);
+      // A directory cannot be hard-linked: look, then rename (nothing but us makes such a name).
+      const back = (await lstat(aside)).isFile()
+        ? await this.#linkNoClobber(aside, source)
+        : await lstat(source).then(
+            () => "exists" as const,
+            () => rename(aside, source).then(() => "renamed" as const),
+          );
+      if (back === "linked") await unlink(aside);
+      else if (back === "exists") await this.#moveAcross(aside, pathIn(this.directory, trashNameOf(name)), name);
+    }
+    return leftovers.length;
+  }
+
+  /**
+   * Copies a set-aside session into the trash and only then removes it. A CLI write already under
+   * way when it was set aside lands in it: a change seen during the copy means copy again, so the
+   * trash keeps the newer version; one that never settles is put back (or left for recover()).
+   */
+  async #moveAcross(aside: string, target: string, name: string): Promise<void> {
+    const stats = await lstat(aside);
+    if (!stats.isFile()) {
+      await copyThenRemove(aside, target);
+      return;
+    }
+    await mkdir(this.directory, { recursive: true, mode: 0o700 });
+    const staged = `${target}.${randomBytes(6).toString("hex")}.partial`;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        const before = await stat(aside);
+        await rm(staged, { force: true });
+        await this.#copy(aside, staged);
+        if (sameVersion(before, await stat(aside))) break;
+        if (attempt === COPY_ATTEMPTS) {
+          if ((await this.#linkNoClobber(aside, pathIn(this.sessionsDirectory, name))) === "linked") await unlink(aside);
+          throw new Error("the session kept changing while it was being deleted: left in place");
+        }
+      }
+      await rename(staged, target);
+    } catch (error) {
+      await rm(staged, { force: true });
+      throw error;
+    }
+    await unlink(aside);
   }
 
   async putBack(trashName: string, name: string): Promise<"restored" | "exists" | "missing"> {
@@ -140,6 +214,11 @@ async function copyThenRemove(source: string, target: string): Promise<boolean> 
     await rm(target, { recursive: true, force: true });
     return false;
   }
+}
+
+/** Same size, modification and change times: the file was not written in between (a write moves ctime even within one mtime tick). */
+function sameVersion(a: Stats, b: Stats): boolean {
+  return a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
 }
 
 /** Copies a regular file (the caller has checked it is one, so no link is followed), and flushes the copy to disk before returning. */

@@ -82,6 +82,11 @@ export interface TrashStore {
   write(trashName: string, text: string): Promise<void>;
   /** False if there was no such entry. */
   remove(trashName: string): Promise<boolean>;
+  /**
+   * Optional: at start, finishes moves a crash interrupted (the filesystem's set-aside files): each
+   * goes back under its name, or into the trash as `trashNameOf(name)` where that name is taken again.
+   */
+  recover?(trashNameOf: (name: string) => string): Promise<number>;
 }
 
 /** Persisted state the service keeps for itself (never in the sessions directory): one text blob. */

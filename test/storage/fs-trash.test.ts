@@ -1,5 +1,5 @@
 import { existsSync, statSync } from "node:fs";
-import { link as hardLink, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { copyFile, link as hardLink, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -100,6 +100,64 @@ describe("FsTrash", () => {
     ["a played one (EXDEV from rename and link)", false],
     ["a real one (tmpfs)", true],
   ])("across filesystems: %s", (_label, real) => {
+    /** The trash, with the CLI's save `during` the copy into it (the window in which a save used to be lost). */
+    async function trashWithSaveDuringCopy(during: () => Promise<void>): Promise<FsTrash> {
+      if (real) trashDir = path.join(await tempRoot(SHM), "trash");
+      let saved = false;
+      const copy = async (source: string, target: string) => {
+        await copyFile(source, target);
+        if (!saved) {
+          saved = true;
+          await during();
+        }
+      };
+      return new FsTrash(sessions, trashDir, { ...(real ? {} : acrossDevices), copy });
+    }
+
+    it.skipIf(real && !realOtherFilesystem)(
+      "keeps a CLI save that lands while the deleted version is copied: the save stays, the trash holds what was deleted",
+      async () => {
+        await writeFile(path.join(sessions, "abc.json"), "deleted version");
+        const trash = await trashWithSaveDuringCopy(() => writeFile(path.join(sessions, "abc.json"), "saved by the CLI during the copy"));
+        expect(await trash.takeIn("abc.json", "abc.1.json")).toBe(true);
+        expect(await readFile(path.join(sessions, "abc.json"), "utf8")).toBe("saved by the CLI during the copy");
+        expect(await readFile(path.join(trashDir, "abc.1.json"), "utf8")).toBe("deleted version");
+        expect(await readdir(sessions)).toEqual(["abc.json"]); // nothing set aside is left behind
+        expect((await trash.list()).map((entry) => entry.name)).toEqual(["abc.1.json"]);
+      },
+    );
+
+    it.skipIf(real && !realOtherFilesystem)(
+      "copies again when a write already under way lands in the set-aside file: the trash keeps the newer version",
+      async () => {
+        await writeFile(path.join(sessions, "abc.json"), "older");
+        const trash = await trashWithSaveDuringCopy(async () => {
+          const [aside] = (await readdir(sessions)).filter((name) => name.startsWith(".abc.json."));
+          await writeFile(path.join(sessions, aside as string), "newer, finished during the copy"); // the CLI's open file, now set aside
+        });
+        expect(await trash.takeIn("abc.json", "abc.1.json")).toBe(true);
+        expect(await readFile(path.join(trashDir, "abc.1.json"), "utf8")).toBe("newer, finished during the copy");
+        expect(await readdir(sessions)).toEqual([]);
+      },
+    );
+
+    it.skipIf(real && !realOtherFilesystem)(
+      "recovers files a crash left set aside: back under their name, or into the trash when the CLI made the session again",
+      async () => {
+        if (real) trashDir = path.join(await tempRoot(SHM), "trash");
+        const trash = new FsTrash(sessions, trashDir, real ? {} : acrossDevices);
+        await writeFile(path.join(sessions, ".abc.json.0123456789ab.deleting"), "interrupted abc");
+        await writeFile(path.join(sessions, ".xyz.json.0123456789ab.deleting"), "interrupted xyz");
+        await writeFile(path.join(sessions, "xyz.json"), "xyz made again");
+        await writeFile(path.join(sessions, ".notours.deleting"), "left alone");
+        expect(await trash.recover((name) => `${name.replace(/\.json$/, "")}.7.json`)).toBe(2);
+        expect((await readdir(sessions)).sort()).toEqual([".notours.deleting", "abc.json", "xyz.json"]);
+        expect(await readFile(path.join(sessions, "abc.json"), "utf8")).toBe("interrupted abc");
+        expect(await readFile(path.join(sessions, "xyz.json"), "utf8")).toBe("xyz made again");
+        expect(await readFile(path.join(trashDir, "xyz.7.json"), "utf8")).toBe("interrupted xyz");
+      },
+    );
+
     it.skipIf(real && !realOtherFilesystem)("copies, flushes, then removes; restores by a flushed copy and a no-clobber link", async () => {
       if (real) trashDir = path.join(await tempRoot(SHM), "trash");
       const trash = new FsTrash(sessions, trashDir, real ? {} : acrossDevices);
