@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, realpathSync } from "node:fs";
 import path from "node:path";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { z } from "zod";
@@ -109,8 +109,15 @@ export function parseConfig(argv: readonly string[], { env, homedir, platform }:
   const upstream = flags.upstream ?? (env.OPTA_UPSTREAM_URL || undefined);
   const dir = sessionsDirOf(flags.dir, { env, homedir, platform });
   const dataDir = path.resolve(flags["data-dir"] || env.OPTA_DATA_DIR || defaultDataDir(env, homedir, platform));
-  if (isInside(dataDir, dir)) {
-    throw new ConfigError(`${flags["data-dir"] ? "--data-dir" : "OPTA_DATA_DIR"}: ${JSON.stringify(dataDir)} must not be inside the sessions directory`);
+  const demo = flags.demo ?? false;
+  // --demo uses data and cache folders of its own (src/cli.ts), so only a real run can misplace them.
+  if (!demo) {
+    const dataSource = flags["data-dir"] ? "--data-dir" : env.OPTA_DATA_DIR ? "OPTA_DATA_DIR" : "the default data directory";
+    if (isInside(dataDir, dir) || isInside(dir, path.join(dataDir, "trash"))) {
+      throw new ConfigError(
+        `${dataSource}: ${JSON.stringify(dataDir)} must not be inside the sessions directory ${JSON.stringify(dir)}, nor hold it in its trash (links followed): choose another with --data-dir`,
+      );
+    }
   }
   const number = (flag: keyof typeof OPTIONS, variable: string, fallback: string, schema: z.ZodType<number, string>) => {
     const flagged = flags[flag];
@@ -132,7 +139,7 @@ export function parseConfig(argv: readonly string[], { env, homedir, platform }:
         flags["log-format"] ?? (env.OPTA_LOG_FORMAT || "text"),
         flags["log-format"] !== undefined ? "--log-format" : "OPTA_LOG_FORMAT",
       ),
-      demo: flags.demo ?? false,
+      demo,
       dataDir,
       trashDays: number("trash-days", "OPTA_TRASH_DAYS", "30", positive("a number of days", 36_500)),
       maxSessionMb: number("max-session-mb", "OPTA_MAX_SESSION_MB", "256", positive("a number of MiB", 1024 * 1024)),
@@ -240,8 +247,24 @@ function cacheDirOf(flag: string | undefined, { env, homedir, platform }: Enviro
   return path.resolve(flag || env.OPTA_CACHE_DIR || defaultCacheDir(env, homedir, platform));
 }
 
+/** Whether `child` is `parent` or below it, once symbolic links are followed (either may be reached through one). */
 function isInside(child: string, parent: string): boolean {
-  return child === parent || child.startsWith(`${parent}${path.sep}`);
+  const relative = path.relative(realPathOf(parent), realPathOf(child));
+  return relative === "" || (relative !== ".." && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative));
+}
+
+/** The absolute path with the links of its existing part resolved; a part not made yet is kept as written. */
+function realPathOf(target: string): string {
+  const absolute = path.resolve(target);
+  const rest: string[] = [];
+  for (let existing = absolute; ; existing = path.dirname(existing)) {
+    try {
+      return path.join(realpathSync.native(existing), ...rest);
+    } catch {
+      if (path.dirname(existing) === existing) return absolute;
+      rest.unshift(path.basename(existing));
+    }
+  }
 }
 
 /** Where the Opta CLI keeps its sessions on this platform. */

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -119,6 +119,36 @@ describe("configuration of the trash, limits and key", () => {
     expect(config(["--data-dir", "/flag-data"], { OPTA_DATA_DIR: "/env-data" }).dataDir).toBe("/flag-data");
     expect(() => config(["--dir", "/s", "--data-dir", "/s/trash"])).toThrow(/--data-dir: "\/s\/trash" must not be inside the sessions directory/);
     expect(() => config(["--dir", "/s"], { OPTA_DATA_DIR: "/s" })).toThrow(/OPTA_DATA_DIR/);
+  });
+
+  it("refuses a data directory inside the sessions directory however it is reached: links, relative paths, /, the default", () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), "opta-datadir-"));
+    try {
+      const sessions = path.join(root, "sessions");
+      mkdirSync(path.join(sessions, "inner"), { recursive: true });
+      symlinkSync(path.join(sessions, "inner"), path.join(root, "link-into-sessions"));
+      symlinkSync(sessions, path.join(root, "sessions-link"));
+      const refused = /must not be inside the sessions directory/;
+      // A link that leads into the sessions directory, and a data directory not made yet below it.
+      expect(() => config(["--dir", sessions, "--data-dir", path.join(root, "link-into-sessions", "data")])).toThrow(refused);
+      // The sessions directory named through a link, the data directory through its real path.
+      expect(() => config(["--dir", path.join(root, "sessions-link")], { OPTA_DATA_DIR: path.join(sessions, "data") })).toThrow(
+        /OPTA_DATA_DIR: .*must not be inside/,
+      );
+      // A relative path, from the directory the command runs in.
+      expect(() => config(["--dir", sessions, "--data-dir", path.relative(process.cwd(), path.join(sessions, "x"))])).toThrow(refused);
+      // The platform's default data folder, named as such (not as OPTA_DATA_DIR).
+      expect(() => config(["--dir", sessions], { XDG_DATA_HOME: path.join(sessions, "xdg") })).toThrow(/^the default data directory: .*must not be inside/);
+      // Everything is inside /.
+      expect(() => config(["--dir", "/", "--data-dir", path.join(root, "data")])).toThrow(refused);
+      // Nor the sessions directory inside the trash.
+      expect(() => config(["--dir", path.join(root, "data", "trash", "s"), "--data-dir", path.join(root, "data")])).toThrow(/nor hold it in its trash/);
+      // Beside it is fine, and --demo uses folders of its own whatever these say.
+      expect(config(["--dir", sessions, "--data-dir", path.join(root, "sessions-data")]).dataDir).toBe(path.join(root, "sessions-data"));
+      expect(config(["--demo", "--dir", sessions, "--data-dir", path.join(sessions, "data")]).demo).toBe(true);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it("reads --trash-days, --max-session-mb and --request-timeout, or their variables", () => {
