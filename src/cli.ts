@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { realpathSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -31,13 +31,16 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
 
   const logger = createLogger(config.logFormat);
-  const demoDir = config.demo ? await writeDemoCorpus() : null;
-  if (demoDir) {
-    logger.info(`demo: serving generated sample sessions from ${demoDir} (removed at exit)`);
-    config = { ...config, dir: demoDir };
+  // The demo's sessions, trash and cache all live in one temporary folder: nothing it does reaches the user's own.
+  const demoRoot = config.demo ? await mkdtemp(path.join(os.tmpdir(), "opta-sessions-demo-")) : null;
+  if (demoRoot) {
+    const dir = path.join(demoRoot, "sessions");
+    await writeDemoCorpus(dir);
+    logger.info(`demo: serving generated sample sessions from ${dir} (removed at exit, with the demo's own trash and cache)`);
+    config = { ...config, dir, dataDir: path.join(demoRoot, "data"), cacheDir: path.join(demoRoot, "cache") };
   }
   const removeDemo = async () => {
-    if (demoDir) await rm(demoDir, { recursive: true, force: true });
+    if (demoRoot) await rm(demoRoot, { recursive: true, force: true });
   };
 
   let server: RunningServer;
@@ -67,10 +70,9 @@ export async function main(argv: readonly string[]): Promise<void> {
   process.on("SIGTERM", () => stop("SIGTERM"));
 }
 
-async function writeDemoCorpus(): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "opta-sessions-demo-"));
+async function writeDemoCorpus(dir: string): Promise<void> {
+  await mkdir(dir);
   for (const [name, text] of Object.entries(demoCorpus(Date.now()))) await writeFile(path.join(dir, name), text);
-  return dir;
 }
 
 // Run when started as a program (`node dist/cli.js`, or the npm bin, which is a symlink to this file).

@@ -64,7 +64,8 @@ Options (each overrides its environment variable):
                                                       OPTA_REQUEST_TIMEOUT (default: 30)
   --allow-writes         accept sessions from 'opta-sessions sync' (PUT /admin/sessions/:id),
                          written into the sessions directory   OPTA_ALLOW_WRITES=1 (default: off)
-  --demo                 serve a generated sample corpus from a temporary directory
+  --demo                 serve a generated sample corpus from a temporary directory, with a trash
+                         and cache of its own (all removed at exit)
   --version              print the version
   --help                 show this help
 

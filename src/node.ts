@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { access, constants, mkdir, stat } from "node:fs/promises";
+import { access, constants, mkdir, readdir, stat } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
@@ -30,12 +30,16 @@ export async function startServer(config: Config, logger: Logger, announce = toT
   await checkSessionsDir(config.dir, logger);
   const adminKey = config.adminKey ?? generatedKey(announce);
   const upstream = config.upstream ?? undefined;
-  const trashDir = path.join(config.dataDir, "trash");
+  const store = new FsStore(config.dir, { warn: (line) => logger.warn(line) });
+  // Named after the sessions directory, like the cache file: one trash each, never listed, restored into or purged by another.
+  const directoryKey = createHash("sha256").update(store.directory).digest("hex").slice(0, 16);
+  const trashRoot = path.join(config.dataDir, "trash");
+  const trashDir = path.join(trashRoot, directoryKey);
   // Made now, so a data directory we cannot write stops the start instead of failing the first delete.
   await mkdir(trashDir, { recursive: true, mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
     throw new StartupError(`cannot create the trash in the data directory ${config.dataDir}: ${error.code ?? error.message} (set --data-dir)`);
   });
-  const store = new FsStore(config.dir, { warn: (line) => logger.warn(line) });
+  await warnOfSharedTrash(trashRoot, logger);
   const sessions = new SessionService(store, {
     warn: (line) => logger.warn(line),
     trash: new FsTrash(store.directory, trashDir),
@@ -43,8 +47,10 @@ export async function startServer(config: Config, logger: Logger, announce = toT
     maxSessionBytes: Math.floor(config.maxSessionMb * 1024 * 1024),
     loader: new WorkerLoader(store.directory),
     // One cache file per sessions directory, so --dir elsewhere never reuses another's summaries.
-    cache: new FsCache(config.cacheDir, `catalog-${createHash("sha256").update(store.directory).digest("hex").slice(0, 16)}.json`),
+    cache: new FsCache(config.cacheDir, `catalog-${directoryKey}.json`),
   });
+  // Before the first scan: a delete a stop interrupted across filesystems is finished (nothing left set aside).
+  await sessions.trash.recoverInterrupted().catch((error: unknown) => logger.error("could not finish the deletes interrupted by the last stop", error));
   // Scan first, then load the HTTP stack: the loader's workers read files while this thread loads Hono.
   sessions.warmUp().catch((error: unknown) => logger.error("the first scan of the sessions directory failed", error));
   const stopPurging = sessions.trash.startPurging();
@@ -121,6 +127,21 @@ export async function startServer(config: Config, logger: Logger, announce = toT
 }
 
 export class StartupError extends Error {}
+
+/**
+ * Items left directly in <data-dir>/trash by versions that shared one trash among all sessions
+ * directories: which directory each came from was never recorded, so none is listed, restored or
+ * purged (it could land in the wrong directory); they stay as they are, and this says so once.
+ */
+async function warnOfSharedTrash(trashRoot: string, logger: Logger): Promise<void> {
+  const items = (await readdir(trashRoot).catch(() => [])).filter((name) => SHARED_TRASH_ITEM.test(name));
+  if (items.length === 0) return;
+  logger.warn(
+    `${items.length} deleted session(s) in ${trashRoot} are from before each sessions directory had its own trash: kept, but not listed, restored or purged, since where they came from is not recorded; to restore one, copy <id>.<time>.json into its sessions directory as <id>.json`,
+  );
+}
+
+const SHARED_TRASH_ITEM = /^[A-Za-z0-9_-]{1,128}\.[0-9]{1,15}\.json$/;
 
 async function checkSessionsDir(dir: string, logger: Logger): Promise<void> {
   const stats = await stat(dir).catch((error: NodeJS.ErrnoException) => {

@@ -1,5 +1,8 @@
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
@@ -10,12 +13,15 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 const version = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version as string;
 let server: ServerProcess | undefined;
 
+const temporary: string[] = [];
+
 afterEach(async () => {
   if (server && server.child.exitCode === null) {
     server.child.kill("SIGKILL");
     await server.exited;
   }
   server = undefined;
+  for (const folder of temporary.splice(0)) await rm(folder, { recursive: true, force: true });
 });
 
 describe("the opta-sessions command", () => {
@@ -47,20 +53,38 @@ describe("the opta-sessions command", () => {
     expect(server.output()).toContain(accepted);
   });
 
-  it("--demo serves a generated corpus from a temporary directory and removes it at exit", async () => {
-    server = startProcess(["--demo", "--port", "0"], { OPTA_ADMIN_KEY: ADMIN_KEY });
+  it("--demo serves a generated corpus from a temporary directory, with a trash and cache of its own, and removes it all at exit", async () => {
+    const home = await mkdtemp(path.join(os.tmpdir(), "opta-demo-home-"));
+    temporary.push(home);
+    const [tmp, data, cache] = ["tmp", "data", "cache"].map((name) => path.join(home, name)) as [string, string, string];
+    for (const folder of [tmp, data, cache]) await mkdir(folder);
+    // The user's own data and cache folders (as the platform names them), and where temporary folders go.
+    server = startProcess(["--demo", "--port", "0"], { OPTA_ADMIN_KEY: ADMIN_KEY, XDG_DATA_HOME: data, XDG_CACHE_HOME: cache, TMPDIR: tmp });
     const [, dir] = await waitForOutput(server, /demo: serving generated sample sessions from (\S+)/);
     const [, url] = await waitForOutput(server, /listening on (http:\/\/\S+)/);
     const page = (await (await fetch(`${url}/admin/sessions?limit=5`, { headers: { "X-Admin-Key": ADMIN_KEY } })).json()) as {
       total: number;
-      sessions: { title: string | null; first_user_message: string | null }[];
+      sessions: { id: string; title: string | null; first_user_message: string | null }[];
     };
     expect(page.total).toBeGreaterThanOrEqual(20);
     expect(page.sessions.every((s) => s.first_user_message)).toBe(true);
     expect(existsSync(dir as string)).toBe(true);
+    expect(dir?.startsWith(`${tmp}${path.sep}`)).toBe(true);
+
+    const id = page.sessions[0]?.id as string;
+    const deleted = await fetch(`${url}/admin/sessions/${id}`, { method: "DELETE", headers: { "X-Admin-Key": ADMIN_KEY } });
+    expect(deleted.status).toBe(200);
+    const trash = (await (await fetch(`${url}/admin/trash`, { headers: { "X-Admin-Key": ADMIN_KEY } })).json()) as { items: { session_id: string }[] };
+    expect(trash.items.map((item) => item.session_id)).toEqual([id]);
+    // Nothing of the demo's reaches the user's data or cache folders.
+    expect(await readdir(data)).toEqual([]);
+    expect(await readdir(cache)).toEqual([]);
+
     server.child.kill("SIGTERM");
     expect(await server.exited).toBe(0);
-    expect(existsSync(dir as string)).toBe(false);
+    expect(await readdir(tmp)).toEqual([]);
+    expect(await readdir(data)).toEqual([]);
+    expect(await readdir(cache)).toEqual([]);
   });
 
   it("--log-format json writes one JSON object per line, with the request id and no query string", async () => {

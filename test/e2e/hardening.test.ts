@@ -63,17 +63,76 @@ describe("the real server, hardened", () => {
     expect(existsSync(path.join(dir, "aaaaaaaaaaaa.json"))).toBe(false);
     expect(JSON.parse(await readFile(path.join(dir, "index.json"), "utf8")).entries).toEqual({});
     const [item] = ((await (await call("GET", "/admin/trash")).json()) as { items: { id: string }[] }).items;
-    expect(await readFile(path.join(dataDir, "trash", `${item?.id}.json`), "utf8")).toBe(text);
+    const [own, ...others] = await readdir(path.join(dataDir, "trash")); // this sessions directory's own trash
+    expect(others).toEqual([]);
+    const trashDir = path.join(dataDir, "trash", own as string);
+    expect(await readFile(path.join(trashDir, `${item?.id}.json`), "utf8")).toBe(text);
 
     expect(await (await call("POST", `/admin/trash/${item?.id}/restore`)).json()).toEqual({ restored: true, id: "aaaaaaaaaaaa" });
     expect(await readFile(path.join(dir, "aaaaaaaaaaaa.json"), "utf8")).toBe(text);
     expect(JSON.parse(await readFile(path.join(dir, "index.json"), "utf8")).entries).toEqual({ aaaaaaaaaaaa: { title: "t" } });
-    expect(await readdir(path.join(dataDir, "trash"))).toEqual([]);
+    expect(await readdir(trashDir)).toEqual([]);
 
     await call("DELETE", "/admin/sessions/aaaaaaaaaaaa");
     const [again] = ((await (await call("GET", "/admin/trash")).json()) as { items: { id: string }[] }).items;
     expect(await (await call("DELETE", `/admin/trash/${again?.id}`)).json()).toEqual({ purged: true });
-    expect(await readdir(path.join(dataDir, "trash"))).toEqual([]);
+    expect(await readdir(trashDir)).toEqual([]);
+  });
+
+  it("keeps one trash per sessions directory: another directory's server never lists, restores or purges its items, nor old shared ones", async () => {
+    const otherDir = path.join(root, "other-sessions");
+    await mkdir(otherDir);
+    await writeFile(path.join(dir, "mine00000001.json"), cliFile(cliSession("mine00000001")));
+    await writeFile(path.join(otherDir, "theirs000001.json"), cliFile(cliSession("theirs000001")));
+    // An item from a version with one trash for every directory: where it came from is unknown.
+    await mkdir(path.join(dataDir, "trash"), { recursive: true });
+    await writeFile(path.join(dataDir, "trash", "shared000001.1000.json"), "shared: never lost, never restored anywhere");
+    const other = startProcess(["--dir", otherDir, "--data-dir", dataDir, "--host", "127.0.0.1", "--port", "0"], { OPTA_ADMIN_KEY: ADMIN_KEY });
+    try {
+      const [, otherUrl] = await waitForOutput(other, /listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      expect((await fetch(`${otherUrl}/admin/sessions/theirs000001`, { method: "DELETE", headers: AUTH })).status).toBe(200);
+      const theirTrash = await readdir(path.join(dataDir, "trash"));
+
+      const url = await start(["--trash-days", "1"]);
+      expect(server?.output()).toMatch(/1 deleted session\(s\) in .*trash are from before each sessions directory had its own trash/);
+      const call = (method: string, route: string) => fetch(`${url}${route}`, { method, headers: AUTH });
+      const deleted = (await (await call("DELETE", "/admin/sessions/mine00000001")).json()) as { trash_id: string };
+      const ids = async (base: string) =>
+        ((await (await fetch(`${base}/admin/trash`, { headers: AUTH })).json()) as { items: { id: string }[] }).items.map((i) => i.id);
+      expect(await ids(url)).toEqual([deleted.trash_id]);
+      expect(await ids(otherUrl as string)).toEqual([expect.stringMatching(/^theirs000001\.[0-9]+$/)]);
+      expect((await call("POST", "/admin/trash/theirs000001/restore")).status).toBe(404);
+      expect((await call("DELETE", "/admin/trash/theirs000001")).status).toBe(404);
+      expect((await call("POST", "/admin/trash/shared000001/restore")).status).toBe(404);
+      expect((await fetch(`${otherUrl}/admin/trash/mine00000001/restore`, { method: "POST", headers: AUTH })).status).toBe(404);
+      expect(existsSync(path.join(otherDir, "mine00000001.json"))).toBe(false);
+
+      // This server's purge (anything deleted over a day ago) reaches only its own trash: an ancient item planted in each.
+      const mine = (await readdir(path.join(dataDir, "trash"))).find((name) => !theirTrash.includes(name)) as string;
+      const theirs = theirTrash.find((name) => name !== "shared000001.1000.json") as string;
+      await writeFile(path.join(dataDir, "trash", mine, "ancient00001.1000.json"), "old");
+      await writeFile(path.join(dataDir, "trash", theirs, "ancient00002.1000.json"), "old");
+      server?.child.kill("SIGTERM");
+      await server?.exited;
+      await start(["--trash-days", "1"]);
+      await waitForOutput(server as ServerProcess, /purged 1 deleted session\(s\) from the trash/);
+      expect(existsSync(path.join(dataDir, "trash", mine, "ancient00001.1000.json"))).toBe(false);
+      expect(existsSync(path.join(dataDir, "trash", theirs, "ancient00002.1000.json"))).toBe(true);
+      expect(await readFile(path.join(dataDir, "trash", "shared000001.1000.json"), "utf8")).toBe("shared: never lost, never restored anywhere");
+    } finally {
+      other.child.kill("SIGKILL");
+      await other.exited;
+    }
+  });
+
+  it("finishes at start a delete that a stop interrupted across filesystems: the set-aside session is listed again", async () => {
+    const text = cliFile(cliSession("aside0000001"));
+    await writeFile(path.join(dir, ".aside0000001.json.0123456789ab.deleting"), text);
+    const url = await start();
+    expect(await listedIds(url, (ids) => ids.length > 0)).toEqual(["aside0000001"]);
+    expect(await readdir(dir)).toEqual(["aside0000001.json"]);
+    expect(await readFile(path.join(dir, "aside0000001.json"), "utf8")).toBe(text);
+    expect(server?.output()).toMatch(/finished 1 delete\(s\) interrupted by a stop/);
   });
 
   it("refuses to start when the trash cannot be made in --data-dir", async () => {
