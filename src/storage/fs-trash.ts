@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { constants, type Stats } from "node:fs";
-import { copyFile, cp, link, lstat, mkdir, open, readdir, readlink, rename, rm, stat, symlink, unlink } from "node:fs/promises";
+import type { Stats } from "node:fs";
+import { cp, link, lstat, mkdir, open, readdir, readlink, rename, rm, stat, symlink, unlink } from "node:fs/promises";
 import path from "node:path";
 import { hasCode, pathIn } from "./fs-paths.js";
 import { FsStore } from "./fs-store.js";
@@ -221,13 +221,27 @@ function sameVersion(a: Stats, b: Stats): boolean {
   return a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
 }
 
-/** Copies a regular file (the caller has checked it is one, so no link is followed), and flushes the copy to disk before returning. */
+/**
+ * Copies a regular file (the caller has checked it is one, so no link is followed) with its mode, and
+ * flushes the copy to disk before returning. Streamed, not fs.copyFile: across filesystems that never
+ * returns (100% CPU) when the source shrinks during the copy, as a CLI save truncating it would.
+ */
 async function copyFlushed(source: string, target: string): Promise<void> {
-  await copyFile(source, target, constants.COPYFILE_EXCL);
-  const handle = await open(target, "r+");
+  const input = await open(source, "r");
   try {
-    await handle.sync();
+    const mode = (await input.stat()).mode & 0o777;
+    const output = await open(target, "wx", mode);
+    try {
+      const buffer = Buffer.allocUnsafe(1024 * 1024);
+      for (let read = await input.read(buffer, 0, buffer.length); read.bytesRead > 0; read = await input.read(buffer, 0, buffer.length)) {
+        for (let written = 0; written < read.bytesRead; ) written += (await output.write(buffer, written, read.bytesRead - written)).bytesWritten;
+      }
+      await output.chmod(mode); // as copyFile does, whatever the umask
+      await output.sync();
+    } finally {
+      await output.close();
+    }
   } finally {
-    await handle.close();
+    await input.close();
   }
 }
