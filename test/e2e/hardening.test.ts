@@ -204,6 +204,21 @@ describe("the real server, hardened", () => {
     expect(server?.output()).not.toMatch(/ERROR|internal/);
   });
 
+  it("lists a trash of 200 items under an open-file limit of 128, at once and page by page", async () => {
+    const ids = Array.from({ length: 200 }, (_, n) => `t${String(n).padStart(11, "0")}`);
+    await Promise.all(ids.map((id) => writeFile(path.join(dir, `${id}.json`), cliFile(cliSession(id, { title: `number ${id}` })))));
+    const url = await start([], undefined, { openFiles: 128 });
+    for (const id of ids) expect((await fetch(`${url}/admin/sessions/${id}`, { method: "DELETE", headers: AUTH })).status).toBe(200);
+    const res = await get(`${url}/admin/trash?limit=200`);
+    expect(res.status).toBe(200);
+    const { items } = (await res.json()) as { items: { session_id: string; session: { title: string } | null }[] };
+    expect(items.map((item) => item.session_id)).toEqual([...ids].reverse());
+    expect(items.every((item) => item.session?.title === `number ${item.session_id}`)).toBe(true);
+    const page = (await (await get(`${url}/admin/trash?limit=2&offset=198`)).json()) as { items: { session_id: string }[] };
+    expect(page.items.map((item) => item.session_id)).toEqual([ids[1], ids[0]]);
+    expect(server?.output()).not.toMatch(/EMFILE|ERROR/);
+  });
+
   it("serves thousands of files under a low open-file limit (macOS shells default to 256; here 128)", async () => {
     const ids = Array.from({ length: 3000 }, (_, n) => `s${String(n).padStart(11, "0")}`);
     await Promise.all(ids.map((id) => writeFile(path.join(dir, `${id}.json`), cliFile(cliSession(id, { title: `number ${id}` })))));
