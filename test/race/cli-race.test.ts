@@ -117,9 +117,16 @@ describe("racing the CLI", () => {
       const index = JSON.parse(await readFile(path.join(dir, "index.json"), "utf8")) as { entries: Record<string, unknown> };
       const live = Object.keys(stats.versions).filter((id) => existsSync(path.join(dir, `${id}.json`)));
       const lost = live.filter((id) => !Object.hasOwn(index.entries, id));
-      const trash = TrashListSchema.parse(await (await fetch(`${url}/admin/trash`, { headers: AUTH })).json()).items;
-      for (const name of (await readdir(path.join(dataDir, "trash"))).filter((file) => !file.endsWith(".meta.json"))) {
-        const session = JSON.parse(await readFile(path.join(dataDir, "trash", name), "utf8")) as { id: string; messages: unknown[] };
+      const trash: unknown[] = [];
+      for (;;) {
+        const page = TrashListSchema.parse(await (await fetch(`${url}/admin/trash?limit=200&offset=${trash.length}`, { headers: AUTH })).json()).items;
+        trash.push(...page);
+        if (page.length < 200) break;
+      }
+      const [own] = await readdir(path.join(dataDir, "trash")); // this sessions directory's own trash
+      const trashDir = path.join(dataDir, "trash", own ?? "none");
+      for (const name of (await readdir(trashDir)).filter((file) => !file.endsWith(".meta.json"))) {
+        const session = JSON.parse(await readFile(path.join(trashDir, name), "utf8")) as { id: string; messages: unknown[] };
         if (JSON.stringify(session) !== JSON.stringify(cli.sessionVersion(session.id, session.messages.length)))
           problems.push(`trashed ${name} is no version written`);
       }
