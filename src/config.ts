@@ -110,6 +110,7 @@ export function parseConfig(argv: readonly string[], { env, homedir, platform }:
   const upstream = flags.upstream ?? (env.OPTA_UPSTREAM_URL || undefined);
   const dir = sessionsDirOf(flags.dir, { env, homedir, platform });
   const dataDir = path.resolve(flags["data-dir"] || env.OPTA_DATA_DIR || defaultDataDir(env, homedir, platform));
+  const cacheDir = cacheDirOf(flags["cache-dir"], { env, homedir, platform });
   const demo = flags.demo ?? false;
   // --demo uses data and cache folders of its own (src/cli.ts), so only a real run can misplace them.
   if (!demo) {
@@ -118,6 +119,11 @@ export function parseConfig(argv: readonly string[], { env, homedir, platform }:
       throw new ConfigError(
         `${dataSource}: ${JSON.stringify(dataDir)} must not be inside the sessions directory ${JSON.stringify(dir)}, nor hold it in its trash (links followed): choose another with --data-dir`,
       );
+    }
+    // The cache file is named like a session (catalog-<digest>.json): inside, it would be listed as one.
+    if (isInside(cacheDir, dir)) {
+      const cacheSource = flags["cache-dir"] ? "--cache-dir" : env.OPTA_CACHE_DIR ? "OPTA_CACHE_DIR" : "the default cache directory";
+      throw new ConfigError(`${cacheSource}: ${JSON.stringify(cacheDir)} must not be inside the sessions directory ${JSON.stringify(dir)} (links followed)`);
     }
   }
   const number = (flag: keyof typeof OPTIONS, variable: string, fallback: string, schema: z.ZodType<number, string>) => {
@@ -132,7 +138,7 @@ export function parseConfig(argv: readonly string[], { env, homedir, platform }:
       host: check(HostSchema, flags.host ?? env.HOST ?? "127.0.0.1", flags.host !== undefined ? "--host" : "HOST"),
       port: check(PortSchema, flags.port ?? env.PORT ?? "1235", flags.port !== undefined ? "--port" : "PORT"),
       corsOrigins: originList.values.map((origin) => check(OriginSchema, origin, originList.source)),
-      cacheDir: cacheDirOf(flags["cache-dir"], { env, homedir, platform }),
+      cacheDir,
       adminKey: adminKeyOf(env),
       upstream: upstream === undefined ? null : check(UpstreamSchema, upstream, flags.upstream !== undefined ? "--upstream" : "OPTA_UPSTREAM_URL"),
       logFormat: check(

@@ -143,6 +143,10 @@ describe("configuration of the trash, limits and key", () => {
       expect(() => config(["--dir", "/", "--data-dir", path.join(root, "data")])).toThrow(refused);
       // Nor the sessions directory inside the trash.
       expect(() => config(["--dir", path.join(root, "data", "trash", "s"), "--data-dir", path.join(root, "data")])).toThrow(/nor hold it in its trash/);
+      // Nor the cache, whose file is named like a session.
+      expect(() => config(["--dir", sessions, "--cache-dir", path.join(root, "link-into-sessions")])).toThrow(
+        /^--cache-dir: .*must not be inside the sessions directory/,
+      );
       // Beside it is fine, and --demo uses folders of its own whatever these say.
       expect(config(["--dir", sessions, "--data-dir", path.join(root, "sessions-data")]).dataDir).toBe(path.join(root, "sessions-data"));
       expect(config(["--demo", "--dir", sessions, "--data-dir", path.join(sessions, "data")]).demo).toBe(true);
