@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { access, constants, mkdir, readdir, stat } from "node:fs/promises";
+import { access, constants, mkdir, readdir, realpath, stat } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
@@ -31,8 +31,10 @@ export async function startServer(config: Config, logger: Logger, announce = toT
   const adminKey = config.adminKey ?? generatedKey(announce);
   const upstream = config.upstream ?? undefined;
   const store = new FsStore(config.dir, { warn: (line) => logger.warn(line) });
-  // Named after the sessions directory, like the cache file: one trash each, never listed, restored into or purged by another.
-  const directoryKey = createHash("sha256").update(store.directory).digest("hex").slice(0, 16);
+  // Named after the sessions directory (links followed: one directory, however it is spelled), for the trash and the
+  // cache file alike: one trash each, never listed, restored into or purged by another.
+  const realDirectory = await realpath(store.directory).catch(() => store.directory);
+  const directoryKey = createHash("sha256").update(realDirectory).digest("hex").slice(0, 16);
   const trashRoot = path.join(config.dataDir, "trash");
   const trashDir = path.join(trashRoot, directoryKey);
   // Made now, so a data directory we cannot write stops the start instead of failing the first delete.

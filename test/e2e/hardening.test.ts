@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -114,7 +114,9 @@ describe("the real server, hardened", () => {
       await writeFile(path.join(dataDir, "trash", theirs, "ancient00002.1000.json"), "old");
       server?.child.kill("SIGTERM");
       await server?.exited;
-      await start(["--trash-days", "1"]);
+      // Started again through a link to the same sessions directory: the same trash.
+      await symlink(dir, path.join(root, "sessions-link"));
+      await start(["--dir", path.join(root, "sessions-link"), "--trash-days", "1"]);
       await waitForOutput(server as ServerProcess, /purged 1 deleted session\(s\) from the trash/);
       expect(existsSync(path.join(dataDir, "trash", mine, "ancient00001.1000.json"))).toBe(false);
       expect(existsSync(path.join(dataDir, "trash", theirs, "ancient00002.1000.json"))).toBe(true);
