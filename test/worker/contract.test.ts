@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { beforeEach, expect, it, vi } from "vitest";
+import { expect, it } from "vitest";
 import type { WorkerEnv } from "../../src/worker.js";
 import { contractSuite } from "../contract/cases.js";
 import { cliFile } from "../fixtures/sessions.js";
