@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { buildOnce } from "./helpers.js";
@@ -12,6 +12,7 @@ import { buildOnce } from "./helpers.js";
 export default function setup(): () => void {
   buildOnce();
   const runTemp = mkdtempSync(path.join(os.tmpdir(), "opta-sessions-test-"));
+  chmodSync(runTemp, 0o755); // as open as the system's temp folder to read through: permission tests run a server as another user
   process.env.TMPDIR = runTemp;
   return () => rmSync(runTemp, { recursive: true, force: true });
 }
