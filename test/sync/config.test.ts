@@ -85,6 +85,7 @@ describe("sync configuration", () => {
     expect(() => syncConfig(["--to", "http://x"], {})).toThrow("no admin key: set OPTA_ADMIN_KEY (or OPTA_ADMIN_KEY_FILE)");
     expect(() => syncConfig(["--to", "http://x"], { OPTA_ADMIN_KEY: "short-secret" })).toThrow(/the key has 12 characters/);
     expect(() => syncConfig(["--to", "http://x"], { OPTA_ADMIN_KEY: "short-secret" })).not.toThrow(/short-secret/);
+    expect(() => syncConfig(["--to", "http://x"], { OPTA_ADMIN_KEY: "REPLACE-WITH-THE-WORKER-ADMIN-KEY" })).toThrow(/placeholder, not a key; set a real key/);
     const dir = mkdtempSync(path.join(os.tmpdir(), "opta-sync-key-"));
     try {
       const file = path.join(dir, "key");
