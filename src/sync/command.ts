@@ -4,6 +4,7 @@ import { ConfigError, parseSyncConfig, SYNC_USAGE, type SyncConfig } from "../co
 import { FsCache } from "../storage/fs-cache.js";
 import { FsStore } from "../storage/fs-store.js";
 import { LocalDirectory } from "./local.js";
+import { printable } from "./printable.js";
 import { ProgressBar, type ProgressOutput } from "./progress.js";
 import { Remote } from "./remote.js";
 import { describeRound, type RoundResult, roundStarted, roundSucceeded, syncRound } from "./sync.js";
@@ -30,21 +31,23 @@ export interface SyncIo {
 
 /** Runs the command; resolves with its exit code: 0 in sync, 1 something failed, 2 bad arguments. */
 export async function runSync(argv: readonly string[], io: SyncIo): Promise<number> {
+  // Every line goes through printable: paths, names and the deployment's words may hold control or bidi characters.
+  const print = (out: { write(text: string): unknown }, lines: string[]) => out.write(lines.map((line) => `${printable(line)}\n`).join(""));
   let config: SyncConfig;
   try {
     const parsed = parseSyncConfig(argv, io);
     if (parsed.action === "help") {
-      io.stdout.write(`${SYNC_USAGE}\n`);
+      print(io.stdout, SYNC_USAGE.split("\n"));
       return 0;
     }
     config = parsed.config;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    io.stderr.write(`error: ${error.message}\n`);
+    print(io.stderr, [`error: ${error.message}`]);
     return 2;
   }
 
-  const warn = (line: string) => io.stderr.write(`warning: ${line}\n`);
+  const warn = (line: string) => print(io.stderr, [`warning: ${line}`]);
   const store = new FsStore(config.dir, { warn });
   // One state file per sessions directory; its name is not a session's (the dot), wherever it ends up.
   const state = new FsCache(config.cacheDir, `sync.${createHash("sha256").update(store.directory).digest("hex").slice(0, 16)}.json`);
@@ -74,15 +77,15 @@ export async function runSync(argv: readonly string[], io: SyncIo): Promise<numb
     const succeeded = roundSucceeded(result);
     // In --watch, quiet rounds say nothing; the first round, any change or failure, and a recovery do.
     const news = result.uploaded.length + result.deleted.length > 0 || !succeeded || previous === null || !roundSucceeded(previous);
-    if (news && roundStarted(result)) io.stdout.write(`${describeRound(result).join("\n")}\n`);
-    if (interrupted) io.stderr.write("interrupted: the sessions sent so far are in place; the next run continues from there\n");
-    else if (result.stopped !== null) io.stderr.write(`error: ${result.stopped}\n`);
+    if (news && roundStarted(result)) print(io.stdout, describeRound(result));
+    if (interrupted) print(io.stderr, ["interrupted: the sessions sent so far are in place; the next run continues from there"]);
+    else if (result.stopped !== null) print(io.stderr, [`error: ${result.stopped}`]);
     previous = result;
     return interrupted ? null : succeeded;
   };
 
   if (!config.watch) return (await round()) ? 0 : 1;
-  io.stderr.write(`watching ${store.directory}: syncing every change to ${remote.display} (Ctrl-C to stop)\n`);
+  print(io.stderr, [`watching ${store.directory}: syncing every change to ${remote.display} (Ctrl-C to stop)`]);
   const inSync = await watchRounds(round, { watch: (onChange) => store.watch(onChange), stop: io.stop, ...io.watchTimings });
   return inSync ? 0 : 1;
 }

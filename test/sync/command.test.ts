@@ -294,6 +294,22 @@ describe("opta-sessions sync, against the real app", () => {
     );
   });
 
+  it("prints no control or bidi character from the deployment's answers or a path: each is shown as its escape", async () => {
+    deployment = await startDeployment();
+    await writeSession("a");
+    deployment.fault = (request) =>
+      request.method === "PUT" ? Response.json({ error: { message: "bad \u202egnp.exe\u202c \u001b[2J\u009b31m done" } }, { status: 400 }) : null;
+
+    const refused = await syncTo(deployment);
+    const typo = await sync(["--dir", path.join(root, "typo\u2067\u001b]0;x\u0007"), "--to", deployment.url]);
+
+    expect(refused.stdout).toContain("failed a: refused by the deployment (400: bad \\u202egnp.exe\\u202c  [2J 31m done)");
+    expect(typo.stderr).toContain("typo\\u2067\\u001b]0;x\\u0007 does not exist");
+    for (const out of [refused.stdout, refused.stderr, typo.stdout, typo.stderr]) {
+      expect(out.replace(/\n/g, "")).not.toMatch(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u);
+    }
+  });
+
   it("refuses bad arguments and a missing key before any request, exit 2", async () => {
     deployment = await startDeployment();
     for (const [args, env, message] of [
