@@ -31,7 +31,8 @@ export interface RemoteSessions {
   readonly display: string;
   /** id -> SHA-256 of the bytes the deployment holds. */
   manifest(): Promise<Map<string, string>>;
-  put(id: string, bytes: Uint8Array, sha256: string): Promise<void>;
+  /** `mtimeMs`: the file's modification time, which the deployment may keep as the session's time of last change. */
+  put(id: string, bytes: Uint8Array, sha256: string, mtimeMs: number): Promise<void>;
   /** Already gone counts as deleted. */
   remove(id: string): Promise<void>;
 }
@@ -108,7 +109,7 @@ export async function syncRound(local: LocalSessions, remote: RemoteSessions, op
       result.unchanged++;
       return;
     }
-    await remote.put(entry.id, file.bytes, file.sha256);
+    await remote.put(entry.id, file.bytes, file.sha256, entry.mtimeMs);
     result.uploaded.push(entry.id);
   }
 

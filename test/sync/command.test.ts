@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, unlink, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, unlink, utimes, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -308,6 +308,31 @@ describe("opta-sessions sync, against the real app", () => {
     for (const out of [refused.stdout, refused.stderr, typo.stdout, typo.stderr]) {
       expect(out.replace(/\n/g, "")).not.toMatch(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u);
     }
+  });
+
+  it("sends each file's modification time with its PUT as X-Session-Mtime", async () => {
+    deployment = await startDeployment();
+    await writeSession("a");
+    const sent: (string | null)[] = [];
+    deployment.fault = (request) => {
+      if (request.method === "PUT") sent.push(request.headers.get("x-session-mtime"));
+      return null;
+    };
+    expect((await syncTo(deployment)).code).toBe(0);
+    expect(sent).toEqual([(await stat(path.join(dir, "a.json"))).mtime.toISOString()]);
+  });
+
+  it("stops before any PUT or DELETE when the manifest lists more sessions than sync takes, naming the limit, exit 1", async () => {
+    deployment = await startDeployment();
+    await writeSession("a");
+    const sessions = Object.fromEntries(Array.from({ length: 200_001 }, (_, i) => [`s${i}`, "a".repeat(64)]));
+    deployment.fault = (request) => (request.method === "GET" ? Response.json({ sessions }) : null);
+
+    const run = await syncTo(deployment);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("lists 200,001 sessions, more than 200,000, the most sync takes: nothing synced");
+    expect(deployment.requests).toEqual(["GET /admin/sync/manifest"]);
   });
 
   it("refuses bad arguments and a missing key before any request, exit 2", async () => {
