@@ -4,6 +4,7 @@ import { ConfigError, parseSyncConfig, SYNC_USAGE, type SyncConfig } from "../co
 import { FsCache } from "../storage/fs-cache.js";
 import { FsStore } from "../storage/fs-store.js";
 import { LocalDirectory } from "./local.js";
+import { DeploymentState } from "./memory.js";
 import { printable } from "./printable.js";
 import { ProgressBar, type ProgressOutput } from "./progress.js";
 import { Remote } from "./remote.js";
@@ -49,10 +50,13 @@ export async function runSync(argv: readonly string[], io: SyncIo): Promise<numb
 
   const warn = (line: string) => print(io.stderr, [`warning: ${line}`]);
   const store = new FsStore(config.dir, { warn });
-  // One state file per sessions directory; its name is not a session's (the dot), wherever it ends up.
-  const state = new FsCache(config.cacheDir, `sync.${createHash("sha256").update(store.directory).digest("hex").slice(0, 16)}.json`);
+  // One state file per sessions directory, and one per directory and deployment; names not a session's (the dots).
+  const hash = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 16);
+  const state = new FsCache(config.cacheDir, `sync.${hash(store.directory)}.json`);
   const local = new LocalDirectory(store, { state });
   const remote = new Remote({ baseUrl: config.to, adminKey: config.adminKey, fetch: io.fetch, retryDelayMs: io.retryDelayMs, signal: io.stop });
+  const memoryFile = new FsCache(config.cacheDir, `sync.${hash(store.directory)}.to.${hash(config.to.href)}.json`);
+  const memory = await DeploymentState.open(memoryFile);
   let warned = new Set<string>();
   let previous: RoundResult | null = null;
 
@@ -61,22 +65,41 @@ export async function runSync(argv: readonly string[], io: SyncIo): Promise<numb
     const bar = new ProgressBar(io.stderr);
     let result: RoundResult;
     try {
-      result = await syncRound(local, remote, { concurrency: config.concurrency, onProgress: (done, total) => bar.update(done, total) });
+      result = await syncRound(local, remote, {
+        concurrency: config.concurrency,
+        onProgress: (done, total) => bar.update(done, total),
+        memory,
+        allowMassDelete: config.allowMassDelete,
+      });
     } finally {
       bar.clear();
       await local.save().catch((error: unknown) => warn(`cannot remember what was hashed in ${state.file} (${String(error)}): the next run hashes again`));
+      await memory
+        .save()
+        .catch((error: unknown) =>
+          warn(`cannot remember what the deployment holds in ${memoryFile.file} (${String(error)}): the next run may send again what it refused or deleted`),
+        );
     }
-    // Once per damaged entry while it stays damaged (--watch would repeat it every round).
-    const damaged = new Set<string>();
+    // Once per damaged entry while it stays damaged, once per refusal while the file stays as it was (--watch would repeat them every round).
+    const now = new Set<string>();
     for (const { name, reason } of [...result.skipped].sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      damaged.add(`${name}:${reason}`);
+      now.add(`${name}:${reason}`);
       if (!warned.has(`${name}:${reason}`)) warn(`skipped ${name}: ${reason}, so not a session (its copy on the deployment, if any, is kept)`);
     }
-    warned = damaged;
+    for (const { id, reason } of [...result.failed, ...result.refusedBefore]) now.add(`${id}:${reason}`);
+    for (const { id, reason } of result.refusedBefore) {
+      if (!warned.has(`${id}:${reason}`))
+        warn(`not sending ${id}: the deployment refused it before as it is now (${reason}); it is sent again once the file changes`);
+    }
+    warned = now;
     const interrupted = io.stop.aborted && result.stopped !== null;
     const succeeded = roundSucceeded(result);
-    // In --watch, quiet rounds say nothing; the first round, any change or failure, and a recovery do.
-    const news = result.uploaded.length + result.deleted.length > 0 || !succeeded || previous === null || !roundSucceeded(previous);
+    // In --watch, quiet rounds say nothing (a refusal already told stays quiet); the first round, any change or failure, and a recovery do.
+    const news =
+      result.uploaded.length + result.deleted.length + result.failed.length > 0 ||
+      result.stopped !== null ||
+      previous === null ||
+      (succeeded && !roundSucceeded(previous));
     if (news && roundStarted(result)) print(io.stdout, describeRound(result));
     if (interrupted) print(io.stderr, ["interrupted: the sessions sent so far are in place; the next run continues from there"]);
     else if (result.stopped !== null) print(io.stderr, [`error: ${result.stopped}`]);

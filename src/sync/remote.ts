@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { isReservedId, SESSION_ID_PATTERN } from "../sessions/files.js";
-import { type RemoteSessions, SyncError } from "./sync.js";
+import { RefusedContent, type RemoteSessions, SyncError } from "./sync.js";
 
 /** The deployment sync pushes to, over its admin API (Web-standard: fetch, URL, AbortSignal). */
 
@@ -92,7 +92,7 @@ export class Remote implements RemoteSessions {
 
   /** Stores the session's exact bytes under its id, with the file's modification time; checks the deployment kept exactly those bytes. */
   async put(id: string, bytes: Uint8Array, sha256: string, mtimeMs: number): Promise<void> {
-    const mtime = new Date(mtimeMs);
+    const mtime = new Date(Math.round(mtimeMs)); // rounded as Node's Stats.mtime is, so both runtimes date it alike
     // A deployment without files dates a session that has no parseable times by this (contract: "Rules").
     const headers: Record<string, string> = Number.isNaN(mtime.getTime()) ? {} : { "X-Session-Mtime": mtime.toISOString() };
     const { status, text } = await this.#request("PUT", sessionPath(id), { body: bytes, headers });
@@ -104,7 +104,7 @@ export class Remote implements RemoteSessions {
       return;
     }
     if (status === 404) throw new SyncError(`${this.display} does not accept writes (PUT answered 404)`, true);
-    if (status === 413) throw new SyncError(`too large for the deployment (413: ${messageOf(text, status)})`, false);
+    if (status === 413) throw new RefusedContent(`too large for the deployment (413: ${messageOf(text, status)})`);
     throw refused(status, text);
   }
 
@@ -159,9 +159,10 @@ export class Remote implements RemoteSessions {
   }
 }
 
-/** An answer that retrying cannot change (400, 403, ...): this session failed, the others go on. */
+/** A 4xx answer: this session failed, the others go on; for good unless it is a timeout or "too early" (408, 425). */
 function refused(status: number, text: string): SyncError {
-  return new SyncError(`refused by the deployment (${status}: ${messageOf(text, status)})`, false);
+  const message = `refused by the deployment (${status}: ${messageOf(text, status)})`;
+  return status === 408 || status === 425 ? new SyncError(message, false) : new RefusedContent(message);
 }
 
 function sessionPath(id: string): string {

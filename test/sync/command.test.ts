@@ -191,10 +191,13 @@ describe("opta-sessions sync, against the real app", () => {
     deployment = await startDeployment();
     await writeSession("a");
     await syncTo(deployment);
-    const cacheFiles = await readdir(path.join(root, "cache", "opta-sessions"));
-    expect(cacheFiles).toEqual([expect.stringMatching(/^sync\.[0-9a-f]{16}\.json$/)]);
+    const cacheFiles = (await readdir(path.join(root, "cache", "opta-sessions"))).sort();
+    // What was hashed (per directory), and what the deployment holds (per directory and deployment).
+    expect(cacheFiles).toEqual([expect.stringMatching(/^sync\.[0-9a-f]{16}\.json$/), expect.stringMatching(/^sync\.[0-9a-f]{16}\.to\.[0-9a-f]{16}\.json$/)]);
     const state = JSON.parse(await readFile(path.join(root, "cache", "opta-sessions", cacheFiles[0] as string), "utf8"));
     expect(Object.keys(state.files)).toEqual(["a.json"]);
+    const held = JSON.parse(await readFile(path.join(root, "cache", "opta-sessions", cacheFiles[1] as string), "utf8"));
+    expect(Object.keys(held.held)).toEqual(["a"]);
   });
 
   it("keeps the deployment's copy of a session whose local file is damaged", async () => {
@@ -263,7 +266,9 @@ describe("opta-sessions sync, against the real app", () => {
     const run = await syncTo(deployment);
 
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/1 uploaded, 0 deleted, 0 unchanged, 0 skipped, 1 failed\nfailed huge: too large for the deployment \(413: .+\)\n$/);
+    expect(run.stdout).toMatch(
+      /1 uploaded, 0 deleted, 0 unchanged, 0 skipped, 1 failed\nfailed huge: too large for the deployment \(413: .+\); not sent again until the file changes\n$/,
+    );
     expect(deployment.store.get("small.json")).toBeDefined();
     expect(deployment.store.get("huge.json")).toBeUndefined();
   });
@@ -333,6 +338,72 @@ describe("opta-sessions sync, against the real app", () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("lists 200,001 sessions, more than 200,000, the most sync takes: nothing synced");
     expect(deployment.requests).toEqual(["GET /admin/sync/manifest"]);
+  });
+
+  it("keeps deleted a session deleted through the deployment's API, on every next run, until its file changes", async () => {
+    deployment = await startDeployment();
+    await writeSession("a");
+    await writeSession("b");
+    expect((await syncTo(deployment)).code).toBe(0);
+    const res = await fetch(`${deployment.url}/admin/sessions/a`, { method: "DELETE", headers: AUTH });
+    expect(res.status).toBe(200);
+
+    for (let run = 0; run < 2; run++) {
+      deployment.requests.length = 0;
+      const again = await syncTo(deployment);
+      expect(again.code).toBe(0);
+      expect(again.stdout).toBe(`synced to ${deployment.url}: 0 uploaded, 0 deleted, 1 unchanged, 1 deleted there (kept deleted), 0 skipped, 0 failed\n`);
+      expect(deployment.requests).toEqual(["GET /admin/sync/manifest"]);
+      expect(deployment.store.get("a.json")).toBeUndefined();
+    }
+
+    const edited = await writeSession("a", { title: "continued after the delete" });
+    const changed = await syncTo(deployment);
+    expect(changed.stdout).toContain("1 uploaded, 0 deleted, 1 unchanged, 0 skipped");
+    expect(deployment.store.get("a.json")).toBe(edited);
+  });
+
+  it("does not send again a session the deployment refused for good (413) until its file changes, and says so once", async () => {
+    deployment = await startDeployment({ maxSessionBytes: 2000 });
+    await writeSession("small");
+    await writeSession("huge", { messages: [{ role: "user", content: "x".repeat(5000) }] });
+    const stop = new AbortController();
+    let stdout = "";
+    let stderr = "";
+    const watching = runSync(["--dir", dir, "--to", deployment.url, "--watch"], {
+      env: { XDG_CACHE_HOME: path.join(root, "cache"), OPTA_ADMIN_KEY: ADMIN_KEY },
+      homedir: root,
+      platform: "linux",
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: (text: string) => (stderr += text) },
+      stop: stop.signal,
+      retryDelayMs: 1,
+      watchTimings: { debounceMs: 10, periodMs: 20 },
+    });
+    const rounds = () => deployment?.requests.filter((request) => request === "GET /admin/sync/manifest").length ?? 0;
+    for (const deadline = Date.now() + 10_000; rounds() < 4 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 5));
+    stop.abort();
+    expect(await watching).toBe(1);
+
+    expect(rounds()).toBeGreaterThanOrEqual(4);
+    expect(deployment.requests.filter((request) => request === "PUT /admin/sessions/huge")).toHaveLength(1);
+    expect(stdout.match(/failed huge: too large for the deployment \(413: .+\); not sent again until the file changes\n/g)).toHaveLength(1);
+    expect(stderr).not.toContain("huge"); // the failure line was the one mention
+
+    // A new run (a new process) says it again, once, and still sends nothing.
+    deployment.requests.length = 0;
+    const again = await syncTo(deployment);
+    expect(again.code).toBe(1);
+    expect(again.stdout).toContain("1 unchanged, 1 refused before (not sent again until changed), 0 skipped, 0 failed");
+    expect(again.stderr).toMatch(
+      /warning: not sending huge: the deployment refused it before as it is now \(too large for the deployment \(413: .+\)\); it is sent again once the file changes\n/,
+    );
+    expect(deployment.requests).toEqual(["GET /admin/sync/manifest"]);
+
+    await writeSession("huge", { messages: [{ role: "user", content: "now small" }] });
+    const fixed = await syncTo(deployment);
+    expect(fixed.code).toBe(0);
+    expect(deployment.store.get("huge.json")).toContain("now small");
   });
 
   it("refuses bad arguments and a missing key before any request, exit 2", async () => {

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { MANIFEST_LIMITS, Remote } from "../../src/sync/remote.js";
-import { SyncError } from "../../src/sync/sync.js";
+import { RefusedContent, SyncError } from "../../src/sync/sync.js";
 
 const KEY = "sync-test-key-0123456789";
 const DIGEST = "a".repeat(64);
@@ -233,5 +233,14 @@ describe("the deployment's manifest, bounded", () => {
     expect((await failure(remote.put("a", new Uint8Array(), DIGEST, 0))).message).toMatch(/^refused by the deployment \(400: \{"sessions":\{"s0":/);
     expect(stream.cancelled).toBe(true);
     expect(stream.pulled).toBeLessThanOrEqual(2 * 1024 * 1024);
+  });
+});
+
+describe("the deployment's refusals", () => {
+  it("marks a 413 or another 4xx as refused for good, but not 408 or 425", async () => {
+    const { remote } = remoteWith([envelope(413, "big"), envelope(400, "bad"), envelope(422, "odd"), envelope(408, "slow"), envelope(425, "early")]);
+    const answers = [];
+    for (let i = 0; i < 5; i++) answers.push((await failure(remote.put("a", new Uint8Array(), DIGEST, 0))) instanceof RefusedContent);
+    expect(answers).toEqual([true, true, true, false, false]);
   });
 });
