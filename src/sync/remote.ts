@@ -190,27 +190,20 @@ async function readCapped(response: Response, limit: number): Promise<{ text: st
   }
   const reader = response.body?.getReader();
   if (!reader) return { text: "", complete: true };
-  const chunks: Uint8Array[] = [];
+  // Decoded as it arrives: no second copy of the bytes.
+  const decoder = new TextDecoder();
+  let text = "";
   let size = 0;
-  let complete = true;
   for (;;) {
     const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
+    if (done) return { text: text + decoder.decode(), complete: true };
+    text += decoder.decode(value.subarray(0, Math.max(limit - size, 0)), { stream: true });
     size += value.byteLength;
     if (size > limit) {
-      complete = false;
       await reader.cancel();
-      break;
+      return { text: text + decoder.decode(), complete: false };
     }
   }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return { text: new TextDecoder().decode(bytes.subarray(0, limit)), complete };
 }
 
 function parseJson(text: string): unknown {
