@@ -172,6 +172,8 @@ export interface SyncConfig {
   concurrency: number;
   /** Keep running: sync again after every change and every minute. */
   watch: boolean;
+  /** Lets a round delete more sessions on the deployment than the directory holds (at least 100 always may be). */
+  allowMassDelete: boolean;
 }
 
 export type ParsedSyncArgs = { action: "help" } | { action: "sync"; config: SyncConfig };
@@ -190,6 +192,8 @@ Options (each overrides its environment variable):
                                                       OPTA_CACHE_DIR (default: the platform's cache folder)
   --concurrency <n>      requests at once, 1 to 32    (default: 4)
   --watch                keep running: sync again after every change, and every minute
+  --allow-mass-delete    let a round delete more sessions on the deployment than the directory
+                         holds (at most that many, or 100, otherwise: a guard against a wrong --dir)
   --help                 show this help
 
 The deployment's admin key comes only from OPTA_ADMIN_KEY, or from the file OPTA_ADMIN_KEY_FILE names.
@@ -201,6 +205,7 @@ const SYNC_OPTIONS = {
   "cache-dir": { type: "string" },
   concurrency: { type: "string" },
   watch: { type: "boolean" },
+  "allow-mass-delete": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -228,6 +233,7 @@ export function parseSyncConfig(argv: readonly string[], environment: Environmen
       adminKey,
       concurrency: check(ConcurrencySchema, flags.concurrency ?? "4", "--concurrency"),
       watch: flags.watch ?? false,
+      allowMassDelete: flags["allow-mass-delete"] ?? false,
     },
   };
 }

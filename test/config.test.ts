@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -146,5 +146,19 @@ describe("configuration of the trash, limits and key", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("refuses the LaunchAgent examples' placeholder keys, and others of their family, saying to set a real key", () => {
+    const plists = ["dev.opta.sessions.plist", "dev.opta.sessions-sync.plist"].map((name) =>
+      readFileSync(new URL(`../launchd/${name}`, import.meta.url), "utf8"),
+    );
+    const shipped = plists.map((plist) => /<key>OPTA_ADMIN_KEY<\/key>\s*<string>([^<]*)<\/string>/.exec(plist)?.[1]);
+    expect(shipped).toEqual(["REPLACE-WITH-THE-ADMIN-KEY", "REPLACE-WITH-THE-WORKER-ADMIN-KEY"]);
+    const family = ["replace_with_your_admin_key", "YOUR-ADMIN-KEY-HERE", "change-me-change-me", "<the deployment's admin key>", "x".repeat(24)];
+    for (const key of [...shipped, ...family]) {
+      expect(() => config([], { OPTA_ADMIN_KEY: String(key) })).toThrow(/^OPTA_ADMIN_KEY: that is an example's placeholder, not a key; set a real key/);
+    }
+    // A real key that merely contains such words is a key.
+    expect(config([], { OPTA_ADMIN_KEY: "replace-with-the-admin-key-7f3a9c" }).adminKey).toBe("replace-with-the-admin-key-7f3a9c");
   });
 });
