@@ -27,6 +27,7 @@ describe("configuration", () => {
       dataDir: "/home/dev/.local/share/opta-sessions",
       trashDays: 30,
       allowWrites: false,
+      contentAsText: false,
       maxSessionMb: 256,
       requestTimeoutSeconds: 30,
     });
@@ -90,7 +91,7 @@ describe("configuration", () => {
     [
       ["--prot", "1"],
       {},
-      /unknown option --prot\nAccepted options: --dir, --host, --port, --cors-origin, --cache-dir, --upstream, --log-format, --data-dir, --trash-days, --max-session-mb, --request-timeout, --allow-writes, --demo, --version, --help/,
+      /unknown option --prot\nAccepted options: --dir, --host, --port, --cors-origin, --cache-dir, --upstream, --log-format, --data-dir, --trash-days, --max-session-mb, --request-timeout, --allow-writes, --content-as-text, --demo, --version, --help/,
     ],
     [["--port"], {}, /--port/],
     [["--log-format", "xml"], {}, /--log-format: "xml" must be one of: text, json/],

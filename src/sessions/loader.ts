@@ -8,13 +8,16 @@ import { parseInstant } from "./time.js";
 /** What the catalog keeps of one session file: small enough to hold thousands in memory. */
 export interface LoadedSession {
   summary: SessionSummary;
-  /** `updated` if it is an instant, else `created` if it is; null sorts last and never matches `since`. */
+  /** `updated` if it is an instant, else `created` if it is; null sorts last and never matches `since` or `until`. */
   time: number | null;
+  /** The working directory, for the list's `cwd` filter. */
+  cwd: string;
   /** Only when asked for: indexing message text costs more than the rest together. */
   search?: LoadedSearchText;
 }
 
-export type LoadResult = { status: "ok"; session: LoadedSession } | { status: "missing" } | { status: "corrupt" };
+/** `trailing`: read from the leading object of a file with bytes after it (see parseSessionFile). */
+export type LoadResult = { status: "ok"; session: LoadedSession; trailing?: boolean } | { status: "missing" } | { status: "corrupt" };
 
 /**
  * Reads and digests session files for the catalog. The default runs in-process; the Node edge
@@ -50,7 +53,9 @@ export async function loadSession(store: Pick<SessionStore, "read">, name: strin
     session: {
       summary: summarize(session),
       time: parseInstant(session.updated) ?? parseInstant(session.created),
+      cwd: session.cwd,
       search: options.search ? searchTextOf(session) : undefined,
     },
+    trailing: read.trailing,
   };
 }

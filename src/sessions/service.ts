@@ -32,7 +32,7 @@ export interface SessionServiceOptions {
   trash?: TrashStore;
   /** Trash older than this is purged (default 30 days). */
   trashMaxAgeMs?: number;
-  /** GET of a file larger than this answers 413 instead of reading it. */
+  /** GET of a file larger than this answers 413 instead of reading it; listings leave it out unread. */
   maxSessionBytes?: number;
   /** At most this many GETs read session files at once; the rest queue (open files and memory stay bounded). */
   readConcurrency?: number;
@@ -61,14 +61,15 @@ export class SessionService {
     this.#warn = options.warn ?? (() => {});
     this.#loader = options.loader ?? inProcessLoader(store, this.#sleep);
     const watched = options.watch === false ? withoutWatch(store) : store;
+    this.#maxSessionBytes = options.maxSessionBytes ?? DEFAULT_MAX_SESSION_BYTES;
     this.#catalog = new SessionCatalog(watched, {
       loader: this.#loader,
       now: this.#now,
       warn: this.#warn,
+      maxSessionBytes: this.#maxSessionBytes,
       cache: options.cache,
       ...options.catalog,
     });
-    this.#maxSessionBytes = options.maxSessionBytes ?? DEFAULT_MAX_SESSION_BYTES;
     this.#reads = new Limiter(options.readConcurrency ?? DEFAULT_READ_CONCURRENCY);
     this.trash = new SessionTrash(store, options.trash ?? null, {
       now: this.#now,
@@ -96,17 +97,23 @@ export class SessionService {
    */
   #filtered(entries: readonly CatalogEntry[], query: ListQuery): readonly CatalogEntry[] {
     const model = query.model?.toLowerCase();
-    if (model === undefined && query.tag === undefined && query.since === undefined) return entries;
+    const cwd = query.cwd?.toLowerCase();
+    const { tag, since, until } = query;
+    if (model === undefined && tag === undefined && since === undefined && until === undefined && cwd === undefined) return entries;
     if (this.#filterCache.entries !== entries) this.#filterCache = { entries, matches: new Map() };
-    const key = JSON.stringify([model, query.tag, query.since]);
+    const key = JSON.stringify([model, tag, since, until, cwd]);
     let matches = this.#filterCache.matches.get(key);
     if (matches === undefined) {
+      // Each distinct model and directory is tested once, not once per session.
       const models = model === undefined ? null : Uint8Array.from(this.#catalog.models, (name) => (name.includes(model) ? 1 : 0));
+      const cwds = cwd === undefined ? null : Uint8Array.from(this.#catalog.cwds, (name) => (name.includes(cwd) ? 1 : 0));
       matches = entries.filter(
         (entry) =>
           (models === null || models[entry.modelId] === 1) &&
-          (query.tag === undefined || entry.summary.tags.includes(query.tag)) &&
-          (query.since === undefined || (entry.time !== null && entry.time >= query.since)),
+          (cwds === null || cwds[entry.cwdId] === 1) &&
+          (tag === undefined || entry.summary.tags.includes(tag)) &&
+          (since === undefined || (entry.time !== null && entry.time >= since)) &&
+          (until === undefined || (entry.time !== null && entry.time < until)),
       );
       if (this.#filterCache.matches.size >= FILTER_CACHE_SIZE) this.#filterCache.matches.clear();
       this.#filterCache.matches.set(key, matches);
@@ -151,18 +158,18 @@ export class SessionService {
   /**
    * Stores a session sent by a client, byte for byte (so its digest matches the sender's file). It
    * must be what the CLI would write: a JSON object (the rule that decides what is listed). The
-   * caller has checked the size.
+   * caller has checked the size. `mtimeMs`: the file's modification time where sync read it, kept.
    */
-  async put(id: string, bytes: Uint8Array): Promise<Stored> {
+  async put(id: string, bytes: Uint8Array, mtimeMs?: number): Promise<Stored> {
     if (!this.#store.write) throw new Error("this store takes no writes");
     if (isReservedId(id)) throw new ReservedSessionId();
-    const session = parseSession(id, new TextDecoder().decode(bytes));
+    const session = parseSession(id, new TextDecoder().decode(bytes), mtimeMs);
     if (session === null) throw new InvalidSessionBody();
     const name = sessionFileName(id);
     const existing = await this.#store.stat(name);
     if (existing !== null && existing.kind !== "file") throw new NotASessionFile();
     const sha256 = await sha256Hex(bytes);
-    const outcome = await this.#store.write(name, bytes, storedMetadata(session, sha256));
+    const outcome = await this.#store.write(name, bytes, storedMetadata(session, sha256, mtimeMs));
     this.#catalog.noteChanged(name);
     return { id, sha256, created: outcome === "created" };
   }

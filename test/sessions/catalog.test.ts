@@ -5,7 +5,7 @@ import { MemoryCache, MemoryStore } from "../../src/storage/memory-store.js";
 import { cliFile, cliSession } from "../fixtures/sessions.js";
 
 const noSleep = async () => {};
-const LIST = { limit: 200, offset: 0, model: undefined, tag: undefined, since: undefined };
+const LIST = { limit: 200, offset: 0, model: undefined, tag: undefined, since: undefined, until: undefined, cwd: undefined };
 
 /** The in-process loader, counting what it is asked to read. */
 function countingLoader(store: MemoryStore): SessionLoader & { loads: { name: string; options: LoadOptions }[] } {
