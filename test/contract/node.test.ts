@@ -37,6 +37,7 @@ contractSuite({
       version: packageJson.version,
       corsOrigins: [DASHBOARD_ORIGIN],
       allowWrites: options.allowWrites ?? true,
+      contentAsText: options.contentAsText,
       watch: false,
       catalog: { maxAgeMs: 0 },
       ...(options.maxSessionMb !== undefined && { maxSessionBytes: Math.floor(options.maxSessionMb * 1024 * 1024) }),

@@ -24,6 +24,8 @@ export interface StartOptions {
   maxSessionMb?: number;
   /** Whether PUT and the sync manifest exist (Node: allowWrites, default here true; the Worker: OPTA_ALLOW_WRITES, default on). */
   allowWrites?: boolean;
+  /** The compatibility switch: content sent as text (Node: contentAsText; the Worker: OPTA_CONTENT_AS_TEXT=1). */
+  contentAsText?: boolean;
 }
 
 export interface Target {

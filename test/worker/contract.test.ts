@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { beforeEach, expect, it, vi } from "vitest";
+import { expect, it } from "vitest";
 import type { WorkerEnv } from "../../src/worker.js";
 import { contractSuite } from "../contract/cases.js";
 import { SEED_MTIME } from "../contract/runtime.js";
@@ -29,6 +29,7 @@ contractSuite({
       ...env,
       ...(options.maxSessionMb !== undefined && { OPTA_MAX_SESSION_MB: String(options.maxSessionMb) }),
       ...(options.allowWrites === false && { OPTA_ALLOW_WRITES: "0" }),
+      ...(options.contentAsText && { OPTA_CONTENT_AS_TEXT: "1" }),
     };
     const fetch = (path: string, init?: RequestInit) => callWorker(workerEnv, path, init);
     // Other writers' files carry the modification time as sync records it, so every seeded file has SEED_MTIME.
