@@ -67,7 +67,10 @@ export function readingCases(runtime: ContractRuntime): void {
         if (!manifest.vintage.includes(id)) expect(session.message_count, id).toBe(cliCounts.get(id));
         expect(session.messages, id).toEqual(file.messages);
         expect([session.created_at, session.updated_at], id).toEqual([file.created, file.updated]);
-        expect(listed.sessions.find((summary) => summary.id === id), id).toEqual(Object.fromEntries(Object.keys(listed.sessions[0] ?? {}).map((key) => [key, session[key as keyof Summary]])));
+        expect(
+          listed.sessions.find((summary) => summary.id === id),
+          id,
+        ).toEqual(Object.fromEntries(Object.keys(listed.sessions[0] ?? {}).map((key) => [key, session[key as keyof Summary]])));
         expect(await searchIds(target, id), id).toContain(id);
       }
     });
@@ -142,7 +145,15 @@ export function readingCases(runtime: ContractRuntime): void {
     });
 
     it("removes control characters but whitespace from first_user_message, then makes whitespace runs one space", async () => {
-      const messages = [{ role: "user", content: [{ type: "text", text: "\u0000a\u0000b\u0007 c\u0085d\n\t" }, { type: "text", text: "\u001be\u007f" }] }];
+      const messages = [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "\u0000a\u0000b\u0007 c\u0085d\n\t" },
+            { type: "text", text: "\u001be\u007f" },
+          ],
+        },
+      ];
       const target = await runtime.start({ sessions: [cliSession("abc", { messages })] });
       expect((await listOf(target)).sessions[0]?.first_user_message).toBe("ab cd e");
     });
@@ -229,7 +240,9 @@ export function readingCases(runtime: ContractRuntime): void {
 
     it("is off by default: content passes through exactly as stored", async () => {
       const target = await runtime.start({ sessions: [cliSession("abc", { messages: MESSAGES_OF_EVERY_SHAPE })] });
-      expect(((await (await target.fetch("/admin/sessions/abc", { headers: KEY })).json()) as { messages: unknown[] }).messages).toEqual(MESSAGES_OF_EVERY_SHAPE);
+      expect(((await (await target.fetch("/admin/sessions/abc", { headers: KEY })).json()) as { messages: unknown[] }).messages).toEqual(
+        MESSAGES_OF_EVERY_SHAPE,
+      );
     });
 
     it("sends every parts array as text (text parts joined by a space, [image] for an image), null and strings as they are, on GET and the messages route", async () => {

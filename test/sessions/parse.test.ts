@@ -28,7 +28,14 @@ describe("first_user_message", () => {
   it.each<[string, unknown, string | null]>([
     ["removes control characters, keeps whitespace ones as spaces", "\u0000a\u0001b\tc\r\nd\u007f\u0085e", "ab c de"],
     ["makes a run of whitespace and control characters one space", "a \u0000\u0000 \n b", "a b"],
-    ["joins text parts with a space, even around control characters", [{ type: "text", text: "a\u0000" }, { type: "text", text: "\u0000b" }], "a b"],
+    [
+      "joins text parts with a space, even around control characters",
+      [
+        { type: "text", text: "a\u0000" },
+        { type: "text", text: "\u0000b" },
+      ],
+      "a b",
+    ],
     ["is null when only control characters and whitespace remain", "\u0000 \u0001\n", null],
     ["keeps U+FFFD and lone surrogates (not control characters)", "\ufffdx\ud83d", "\ufffdx\ud83d"],
     ["counts astral characters as one code point", `${"😀".repeat(201)}`, "😀".repeat(200)],
