@@ -5,14 +5,15 @@ import { RouteNotFound, SessionTooLarge } from "../errors.js";
 import {
   JsonContentTypeSchema,
   ListQuerySchema,
+  type MessagePage,
   MessagesQuerySchema,
   SearchQuerySchema,
+  type SessionFull,
   SessionIdParamSchema,
   type SessionList,
   SessionMtimeHeaderSchema,
   type SessionSummary,
 } from "../schemas.js";
-import { withContentAsText } from "../sessions/content-as-text.js";
 import { validate } from "../validate.js";
 import { jsonText, listJson, summariesJson } from "./json.js";
 
@@ -42,12 +43,11 @@ export const sessionRoutes = new Hono<AppEnv>()
     return jsonText<SessionSummary[]>(c, summariesJson(await c.var.sessions.search(c.req.valid("query"))));
   })
   .get("/:id", validate("param", SessionIdParamSchema), async (c) => {
-    const session = await c.var.sessions.get(c.req.valid("param").id);
-    return c.json(c.var.contentAsText ? { ...session, messages: session.messages.map(withContentAsText) } : session, 200);
+    return jsonText<SessionFull>(c, await c.var.sessions.answer(c.req.valid("param").id, { contentAsText: c.var.contentAsText }));
   })
   .get("/:id/messages", validate("param", SessionIdParamSchema), validate("query", MessagesQuerySchema), async (c) => {
-    const page = await c.var.sessions.messages(c.req.valid("param").id, c.req.valid("query"));
-    return c.json(c.var.contentAsText ? { ...page, messages: page.messages.map(withContentAsText) } : page, 200);
+    const page = c.req.valid("query");
+    return jsonText<MessagePage>(c, await c.var.sessions.answer(c.req.valid("param").id, { page, contentAsText: c.var.contentAsText }));
   })
   .put(
     "/:id",

@@ -1,5 +1,6 @@
 import type { SessionSummary } from "../schemas.js";
 import type { SessionStore } from "../storage/store.js";
+import type { ServeResult, SessionView } from "./answer.js";
 import { RETRY_DELAYS_MS, readSession, type Sleep, sessionIdOf } from "./files.js";
 import { summarize } from "./parse.js";
 import { type LoadedSearchText, searchTextOf } from "./search.js";
@@ -25,6 +26,8 @@ export type LoadResult = { status: "ok"; session: LoadedSession; trailing?: bool
  */
 export interface SessionLoader {
   load(name: string, options: LoadOptions): Promise<LoadResult>;
+  /** Optional: GET's answer, read and serialized where `load` runs (without it, the service does it in-process). */
+  serve?(name: string, view: SessionView): Promise<ServeResult>;
   /** How many loads to keep in flight during a scan. */
   readonly concurrency: number;
   close?(): Promise<void>;

@@ -1,8 +1,9 @@
 import { InvalidSessionBody, NotASessionFile, ReservedSessionId, SessionCorrupt, SessionNotFound, SessionTooLarge } from "../errors.js";
-import type { ListQuery, MessagePage, MessagesQuery, SearchQuery, SessionFull, SessionList, SessionSummary, Stored, SyncManifest } from "../schemas.js";
+import type { ListQuery, SearchQuery, SessionList, SessionSummary, Stored, SyncManifest } from "../schemas.js";
 import type { BytesReadResult, CacheStore, ReadResult, SessionStore, TrashStore } from "../storage/store.js";
+import { type SessionView, serveSession } from "./answer.js";
 import { type CatalogEntry, type CatalogOptions, SessionCatalog } from "./catalog.js";
-import { isReservedId, readSession, realSleep, type Sleep, sessionFileName, sessionIdOf } from "./files.js";
+import { isReservedId, realSleep, type Sleep, sessionFileName, sessionIdOf } from "./files.js";
 import { Limiter } from "./limiter.js";
 import { inProcessLoader, type SessionLoader } from "./loader.js";
 import { parseSession } from "./parse.js";
@@ -127,22 +128,21 @@ export class SessionService {
     return index.search(searchTerms(query.q), query.limit).map((entry) => entry.summary);
   }
 
-  async get(id: string): Promise<SessionFull> {
+  /**
+   * GET's answer for a session (or one page of its messages) as the JSON bytes to send, read and
+   * serialized by the loader where it can (worker threads on Node), else here.
+   */
+  async answer(id: string, view: SessionView): Promise<Uint8Array<ArrayBuffer>> {
     if (isReservedId(id)) throw new SessionNotFound();
-    const read = await this.#reads.run(async () => {
-      const entry = await this.#store.stat(sessionFileName(id));
+    const name = sessionFileName(id);
+    const served = await this.#reads.run(async () => {
+      const entry = await this.#store.stat(name);
       if (entry?.kind === "file" && entry.size > this.#maxSessionBytes) throw new SessionTooLarge(this.#maxSessionBytes);
-      return readSession(this.#store, id, this.#sleep);
+      return this.#loader.serve ? this.#loader.serve(name, view) : serveSession(this.#store, name, this.#sleep, view);
     });
-    if (read.status === "missing") throw new SessionNotFound();
-    if (read.status === "corrupt") throw new SessionCorrupt();
-    return read.session;
-  }
-
-  /** One page of a session's messages; only that page is serialized, however big the session. */
-  async messages(id: string, query: MessagesQuery): Promise<MessagePage> {
-    const { messages } = await this.get(id);
-    return { messages: messages.slice(query.offset, query.offset + query.limit), total: messages.length, offset: query.offset };
+    if (served.status === "missing") throw new SessionNotFound();
+    if (served.status === "corrupt") throw new SessionCorrupt();
+    return served.json;
   }
 
   /** The largest session (bytes) this service reads or accepts. */
