@@ -122,6 +122,14 @@ describe("configuration of the trash, limits and key", () => {
     expect(() => config(["--dir", "/s"], { OPTA_DATA_DIR: "/s" })).toThrow(/OPTA_DATA_DIR/);
   });
 
+  it("turns the content-as-text switch on with --content-as-text or OPTA_CONTENT_AS_TEXT=1, off by default", () => {
+    expect(config([]).contentAsText).toBe(false);
+    expect(config(["--content-as-text"]).contentAsText).toBe(true);
+    expect(config([], { OPTA_CONTENT_AS_TEXT: "1" }).contentAsText).toBe(true);
+    expect(config([], { OPTA_CONTENT_AS_TEXT: "0" }).contentAsText).toBe(false);
+    expect(() => config([], { OPTA_CONTENT_AS_TEXT: "yes please" })).toThrow(/OPTA_CONTENT_AS_TEXT/);
+  });
+
   it("reads --trash-days, --max-session-mb and --request-timeout, or their variables", () => {
     expect(config(["--trash-days", "7", "--max-session-mb=0.5"], { OPTA_REQUEST_TIMEOUT: "2.5" })).toMatchObject({
       trashDays: 7,
