@@ -33,6 +33,8 @@ export interface Config {
   requestTimeoutSeconds: number;
   /** Accept sessions from `opta-sessions sync` (PUT): writes into the sessions directory, so off by default. */
   allowWrites: boolean;
+  /** Send message content as text, for the existing dashboard (which cannot show a parts array). */
+  contentAsText: boolean;
 }
 
 export const LOG_FORMATS = ["text", "json"] as const;
@@ -64,6 +66,8 @@ Options (each overrides its environment variable):
                                                       OPTA_REQUEST_TIMEOUT (default: 30)
   --allow-writes         accept sessions from 'opta-sessions sync' (PUT /admin/sessions/:id),
                          written into the sessions directory   OPTA_ALLOW_WRITES=1 (default: off)
+  --content-as-text      send each message's content as text (for the existing dashboard)
+                                                      OPTA_CONTENT_AS_TEXT=1 (default: off)
   --demo                 serve a generated sample corpus from a temporary directory
   --version              print the version
   --help                 show this help
@@ -85,6 +89,7 @@ const OPTIONS = {
   "max-session-mb": { type: "string" },
   "request-timeout": { type: "string" },
   "allow-writes": { type: "boolean" },
+  "content-as-text": { type: "boolean" },
   demo: { type: "boolean" },
   version: { type: "boolean", short: "v" },
   help: { type: "boolean", short: "h" },
@@ -138,6 +143,7 @@ export function parseConfig(argv: readonly string[], { env, homedir, platform }:
       maxSessionMb: number("max-session-mb", "OPTA_MAX_SESSION_MB", "256", positive("a number of MiB", 1024 * 1024)),
       requestTimeoutSeconds: number("request-timeout", "OPTA_REQUEST_TIMEOUT", "30", positive("a number of seconds", 3600)),
       allowWrites: flags["allow-writes"] ?? check(SwitchSchema, env.OPTA_ALLOW_WRITES || "0", "OPTA_ALLOW_WRITES"),
+      contentAsText: flags["content-as-text"] ?? check(SwitchSchema, env.OPTA_CONTENT_AS_TEXT || "0", "OPTA_CONTENT_AS_TEXT"),
     },
   };
 }

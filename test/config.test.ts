@@ -27,6 +27,7 @@ describe("configuration", () => {
       dataDir: "/home/dev/.local/share/opta-sessions",
       trashDays: 30,
       allowWrites: false,
+      contentAsText: false,
       maxSessionMb: 256,
       requestTimeoutSeconds: 30,
     });
@@ -90,7 +91,7 @@ describe("configuration", () => {
     [
       ["--prot", "1"],
       {},
-      /unknown option --prot\nAccepted options: --dir, --host, --port, --cors-origin, --cache-dir, --upstream, --log-format, --data-dir, --trash-days, --max-session-mb, --request-timeout, --allow-writes, --demo, --version, --help/,
+      /unknown option --prot\nAccepted options: --dir, --host, --port, --cors-origin, --cache-dir, --upstream, --log-format, --data-dir, --trash-days, --max-session-mb, --request-timeout, --allow-writes, --content-as-text, --demo, --version, --help/,
     ],
     [["--port"], {}, /--port/],
     [["--log-format", "xml"], {}, /--log-format: "xml" must be one of: text, json/],
@@ -119,6 +120,14 @@ describe("configuration of the trash, limits and key", () => {
     expect(config(["--data-dir", "/flag-data"], { OPTA_DATA_DIR: "/env-data" }).dataDir).toBe("/flag-data");
     expect(() => config(["--dir", "/s", "--data-dir", "/s/trash"])).toThrow(/--data-dir: "\/s\/trash" must not be inside the sessions directory/);
     expect(() => config(["--dir", "/s"], { OPTA_DATA_DIR: "/s" })).toThrow(/OPTA_DATA_DIR/);
+  });
+
+  it("turns the content-as-text switch on with --content-as-text or OPTA_CONTENT_AS_TEXT=1, off by default", () => {
+    expect(config([]).contentAsText).toBe(false);
+    expect(config(["--content-as-text"]).contentAsText).toBe(true);
+    expect(config([], { OPTA_CONTENT_AS_TEXT: "1" }).contentAsText).toBe(true);
+    expect(config([], { OPTA_CONTENT_AS_TEXT: "0" }).contentAsText).toBe(false);
+    expect(() => config([], { OPTA_CONTENT_AS_TEXT: "yes please" })).toThrow(/OPTA_CONTENT_AS_TEXT/);
   });
 
   it("reads --trash-days, --max-session-mb and --request-timeout, or their variables", () => {
