@@ -176,7 +176,7 @@ function handWrittenSections() {
   return readdirSync(folder)
     .filter((name) => name.endsWith(".md"))
     .sort()
-    .map((name) => readFileSync(new URL(name, folder), "utf8").trimEnd() + "\n");
+    .map((name) => `${readFileSync(new URL(name, folder), "utf8").trimEnd()}\n`);
 }
 
 export function writeResults(results, settings) {

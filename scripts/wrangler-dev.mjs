@@ -42,7 +42,11 @@ export async function startWranglerDev({ state, vars, logLevel = "log" }) {
     await exited;
   };
   const until = Date.now() + START_TIMEOUT_MS;
+  // Only once wrangler says it is ready on our port is /healthz asked: until then another process that happened to
+  // take the port in between (it was free a moment ago, not reserved) could answer in its place.
+  const ready = `Ready on ${url}`;
   while (
+    !output.includes(ready) ||
     !(await fetch(`${url}/healthz`).then(
       (res) => res.ok,
       () => false,
@@ -50,7 +54,7 @@ export async function startWranglerDev({ state, vars, logLevel = "log" }) {
   ) {
     if (Date.now() > until || child.exitCode !== null) {
       await stop();
-      throw new Error(`wrangler dev did not start:\n${output}`);
+      throw new Error(`wrangler dev did not start on ${url}:\n${output}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }

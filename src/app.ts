@@ -36,6 +36,11 @@ interface CommonOptions {
    * `opta-sessions sync`. Off by default: the sessions directory belongs to the CLI.
    */
   allowWrites?: boolean;
+  /**
+   * Compatibility switch for the existing dashboard (off by default): GET of a session and of its
+   * messages send each message's `content` as text (see sessions/content-as-text.ts) instead of as stored.
+   */
+  contentAsText?: boolean;
   /** Failed-key throttling thresholds (defaults in throttle.ts). */
   throttle?: Omit<ThrottleOptions, "now">;
 }
@@ -52,7 +57,7 @@ export type AppOptions = CommonOptions &
       }
   );
 
-export type AppEnv = { Variables: { sessions: SessionService; allowWrites: boolean } & RequestIdVariables };
+export type AppEnv = { Variables: { sessions: SessionService; allowWrites: boolean; contentAsText: boolean } & RequestIdVariables };
 
 /** Builds the whole service as a Web-standard fetch handler: no Node APIs in here or below. */
 export function createApp(options: AppOptions) {
@@ -109,6 +114,7 @@ export function createApp(options: AppOptions) {
     .use(async (c, next) => {
       c.set("sessions", sessions);
       c.set("allowWrites", allowWrites);
+      c.set("contentAsText", options.contentAsText === true);
       await next();
     })
     .get("/healthz", (c) => c.json({ status: "ok" as const, version: options.version }, 200))

@@ -33,6 +33,8 @@ export interface Config {
   requestTimeoutSeconds: number;
   /** Accept sessions from `opta-sessions sync` (PUT): writes into the sessions directory, so off by default. */
   allowWrites: boolean;
+  /** Send message content as text, for the existing dashboard (which cannot show a parts array). */
+  contentAsText: boolean;
 }
 
 export const LOG_FORMATS = ["text", "json"] as const;
@@ -64,6 +66,8 @@ Options (each overrides its environment variable):
                                                       OPTA_REQUEST_TIMEOUT (default: 30)
   --allow-writes         accept sessions from 'opta-sessions sync' (PUT /admin/sessions/:id),
                          written into the sessions directory   OPTA_ALLOW_WRITES=1 (default: off)
+  --content-as-text      send each message's content as text (for the existing dashboard)
+                                                      OPTA_CONTENT_AS_TEXT=1 (default: off)
   --demo                 serve a generated sample corpus from a temporary directory, with a trash
                          and cache of its own (all removed at exit)
   --version              print the version
@@ -86,6 +90,7 @@ const OPTIONS = {
   "max-session-mb": { type: "string" },
   "request-timeout": { type: "string" },
   "allow-writes": { type: "boolean" },
+  "content-as-text": { type: "boolean" },
   demo: { type: "boolean" },
   version: { type: "boolean", short: "v" },
   help: { type: "boolean", short: "h" },
@@ -152,6 +157,7 @@ export function parseConfig(argv: readonly string[], { env, homedir, platform }:
       maxSessionMb: number("max-session-mb", "OPTA_MAX_SESSION_MB", "256", positive("a number of MiB", 1024 * 1024)),
       requestTimeoutSeconds: number("request-timeout", "OPTA_REQUEST_TIMEOUT", "30", positive("a number of seconds", 3600)),
       allowWrites: flags["allow-writes"] ?? check(SwitchSchema, env.OPTA_ALLOW_WRITES || "0", "OPTA_ALLOW_WRITES"),
+      contentAsText: flags["content-as-text"] ?? check(SwitchSchema, env.OPTA_CONTENT_AS_TEXT || "0", "OPTA_CONTENT_AS_TEXT"),
     },
   };
 }
@@ -186,6 +192,8 @@ export interface SyncConfig {
   concurrency: number;
   /** Keep running: sync again after every change and every minute. */
   watch: boolean;
+  /** Lets a round delete more sessions on the deployment than the directory holds (at least 100 always may be). */
+  allowMassDelete: boolean;
 }
 
 export type ParsedSyncArgs = { action: "help" } | { action: "sync"; config: SyncConfig };
@@ -204,6 +212,8 @@ Options (each overrides its environment variable):
                                                       OPTA_CACHE_DIR (default: the platform's cache folder)
   --concurrency <n>      requests at once, 1 to 32    (default: 4)
   --watch                keep running: sync again after every change, and every minute
+  --allow-mass-delete    let a round delete more sessions on the deployment than the directory
+                         holds (at most that many, or 100, otherwise: a guard against a wrong --dir)
   --help                 show this help
 
 The deployment's admin key comes only from OPTA_ADMIN_KEY, or from the file OPTA_ADMIN_KEY_FILE names.
@@ -215,6 +225,7 @@ const SYNC_OPTIONS = {
   "cache-dir": { type: "string" },
   concurrency: { type: "string" },
   watch: { type: "boolean" },
+  "allow-mass-delete": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -242,6 +253,7 @@ export function parseSyncConfig(argv: readonly string[], environment: Environmen
       adminKey,
       concurrency: check(ConcurrencySchema, flags.concurrency ?? "4", "--concurrency"),
       watch: flags.watch ?? false,
+      allowMassDelete: flags["allow-mass-delete"] ?? false,
     },
   };
 }

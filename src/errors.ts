@@ -139,9 +139,9 @@ export class UpstreamUnavailable extends ApiError {
 }
 
 /** The first problem zod found, named by the parameter it concerns. */
-export function invalidParameter(error: z.core.$ZodError): ApiError {
+export function invalidParameter(error: z.core.$ZodError, name?: string): ApiError {
   const issue = error.issues[0];
-  const param = typeof issue?.path[0] === "string" ? issue.path[0] : undefined;
+  const param = name ?? (typeof issue?.path[0] === "string" ? issue.path[0] : undefined);
   return new ApiError("invalid_request_error", "invalid_parameter", issue?.message ?? "invalid request", { param });
 }
 

@@ -70,6 +70,7 @@ export async function startServer(config: Config, logger: Logger, announce = toT
     logger,
     upstream,
     allowWrites: config.allowWrites,
+    contentAsText: config.contentAsText,
     limits: { requestTimeoutMs },
     // The socket's own address: a header like X-Forwarded-For is the client's to invent, so never trusted here.
     clientAddress: (c) => getConnInfo(c).remote.address ?? "unknown",

@@ -13,6 +13,7 @@ import {
   SessionIdParamSchema,
   SessionListSchema,
   SessionMessageSchema,
+  SessionMtimeHeaderSchema,
   SessionSummarySchema,
   StoredSchema,
   SyncManifestSchema,
@@ -29,6 +30,7 @@ interface Operation {
   summary: string;
   query?: z.ZodObject;
   params?: z.ZodObject;
+  headers?: z.ZodObject;
   /** The success answer (200 unless `statuses` says more), published under `name` in the document's components. */
   ok: { description: string; name: string; schema: z.ZodType; statuses?: readonly number[] };
   /** A JSON request body. */
@@ -103,6 +105,7 @@ const OPERATIONS: readonly Operation[] = [
     path: "/admin/sessions/:id",
     summary: "Store a whole session, exactly as sent (only where writes are enabled; elsewhere 404): used by opta-sessions sync",
     params: SessionIdParamSchema,
+    headers: SessionMtimeHeaderSchema,
     body: { description: "The session file's text: a JSON object as the Opta CLI writes it", schema: z.object({}).loose() },
     ok: { description: "Stored: 201 when new, 200 when it replaced one", name: "Stored", schema: StoredSchema, statuses: [200, 201] },
     admin: true,
@@ -240,6 +243,7 @@ function describe(operation: Operation) {
     parameters: [
       ...parametersOf(operation.params, "path"),
       ...parametersOf(operation.query, "query"),
+      ...parametersOf(operation.headers, "header"),
       ...(operation.conditional ? [{ name: "If-None-Match", in: "header", required: false, schema: { type: "string" } }] : []),
     ],
     ...(operation.body && {
@@ -254,7 +258,7 @@ function describe(operation: Operation) {
 }
 
 /** Each field of a parameter object, as the client sends it (strings), with its bounds and default. */
-function parametersOf(schema: z.ZodObject | undefined, location: "path" | "query") {
+function parametersOf(schema: z.ZodObject | undefined, location: "path" | "query" | "header") {
   if (!schema) return [];
   const json = z.toJSONSchema(schema, { io: "input" });
   const required = new Set(json.required ?? []);

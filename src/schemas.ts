@@ -129,26 +129,33 @@ function filterText(name: string, maxLength: number) {
 
 const MAX_OFFSET = Number.MAX_SAFE_INTEGER;
 
-export const ListQuerySchema = z.object({
-  limit: integer("limit", 1, 200, 50),
-  offset: integer("offset", 0, MAX_OFFSET, 0),
-  model: filterText("model", 200),
-  tag: filterText("tag", 200),
-  since: filterText("since", 64)
+/** An optional instant filter: an ISO 8601 date or date-time, no offset meaning UTC, compared as an instant. */
+function instantFilter(name: string, description: string) {
+  return filterText(name, 64)
     .transform((raw, ctx) => {
       if (raw === undefined) return undefined;
       const instant = parseInstant(raw);
       if (instant === null) {
         ctx.addIssue({
           code: "custom",
-          message: "since must be an ISO 8601 date or date-time, e.g. 2026-07-01 or 2026-07-01T12:00:00Z",
+          message: `${name} must be an ISO 8601 date or date-time, e.g. 2026-07-01 or 2026-07-01T12:00:00Z`,
           input: raw,
         });
         return z.NEVER;
       }
       return instant;
     })
-    .meta({ description: "ISO 8601 date or date-time (no offset means UTC): sessions updated at or after it", examples: ["2026-07-01"] }),
+    .meta({ description: `ISO 8601 date or date-time (no offset means UTC): ${description}`, examples: ["2026-07-01"] });
+}
+
+export const ListQuerySchema = z.object({
+  limit: integer("limit", 1, 200, 50),
+  offset: integer("offset", 0, MAX_OFFSET, 0),
+  model: filterText("model", 200),
+  tag: filterText("tag", 200),
+  since: instantFilter("since", "sessions updated at or after it"),
+  until: instantFilter("until", "sessions updated before it"),
+  cwd: filterText("cwd", 1000).meta({ description: "sessions whose working directory contains this text, ignoring case" }),
 });
 export type ListQuery = z.output<typeof ListQuerySchema>;
 
@@ -189,6 +196,23 @@ export const JsonContentTypeSchema = z.object({
   "content-type": z
     .string({ error: "send the session with Content-Type: application/json" })
     .regex(/^application\/json\s*(;|$)/i, "send the session with Content-Type: application/json"),
+});
+
+/** What PUT /admin/sessions/:id may say besides the body: the file's modification time where sync read it. */
+export const SessionMtimeHeaderSchema = z.object({
+  "x-session-mtime": z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined) return undefined;
+      const instant = parseInstant(raw);
+      if (instant === null) {
+        ctx.addIssue({ code: "custom", message: "X-Session-Mtime must be an ISO 8601 instant, e.g. 2026-07-01T08:00:00.000Z", input: raw });
+        return z.NEVER;
+      }
+      return instant;
+    })
+    .meta({ description: "the file's modification time (ISO 8601), kept as the session's: its times fall back to it", examples: ["2026-07-01T08:00:00.000Z"] }),
 });
 
 /** A trash item's id, or a session's id meaning that session's most recently deleted item. */

@@ -48,11 +48,25 @@ export const OriginSchema = z.string().transform((text, ctx) => {
   return origin.origin;
 });
 
-/** A configured admin key, trimmed; null when none is set; refused when short. */
+/** Words an example's stand-in for a key is made of (REPLACE-WITH-THE-ADMIN-KEY, your-key-here, changeme). */
+const PLACEHOLDER_WORDS =
+  /^(?:replace|change|insert|enter|paste|put|set|your|with|me|this|here|the|a|an|my|real|own|admin|worker|deployment|api|secret|token|key|s)+$/;
+
+/** An example's placeholder, not a key: made only of placeholder words, `<...>`, or one character repeated. */
+export function isPlaceholderKey(key: string): boolean {
+  const words = key.toLowerCase().replace(/[^a-z0-9]/g, "");
+  return /^<.*>$/s.test(key) || /^(.)\1*$/s.test(key) || PLACEHOLDER_WORDS.test(words);
+}
+
+/** A configured admin key, trimmed; null when none is set; refused when short or an example's placeholder. */
 export function checkedAdminKey(raw: string | undefined, source: string): string | null {
   // Header values arrive trimmed, so surrounding whitespace could never match: drop it.
   const key = raw?.trim();
   if (!key) return null;
+  // The LaunchAgent examples ship REPLACE-WITH-THE-ADMIN-KEY: left in, it would be a key anyone can read.
+  if (isPlaceholderKey(key)) {
+    throw new ConfigError(`${source}: that is an example's placeholder, not a key; set a real key, e.g. "$(openssl rand -base64 24)"`);
+  }
   if (key.length < MIN_ADMIN_KEY_LENGTH) {
     // Never echo the key, not even a short one: only its length.
     throw new ConfigError(`${source}: the key has ${key.length} characters; use at least ${MIN_ADMIN_KEY_LENGTH}, e.g. "$(openssl rand -base64 24)"`);

@@ -10,7 +10,7 @@ export function ownsPath(path: string): boolean {
 }
 
 /** Every route group of ours under /admin: each must be here, or with an upstream it would skip our key check. */
-const OWNED_PREFIXES = ["/admin/sessions", "/admin/trash", "/admin/sync"];
+export const OWNED_PREFIXES = ["/admin/sessions", "/admin/trash", "/admin/sync"];
 
 /** Where a request for `incoming` goes on the upstream: its path (after any base path) and query, unchanged. */
 export function upstreamUrl(upstream: URL, incoming: URL): URL {

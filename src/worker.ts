@@ -27,6 +27,8 @@ export interface WorkerEnv {
   OPTA_MAX_SESSION_MB?: string;
   /** Deleted sessions are purged after this many days by the scheduled handler (default 30). */
   OPTA_TRASH_DAYS?: string;
+  /** `1`: send each message's content as text, for the existing dashboard (default off; see README). */
+  OPTA_CONTENT_AS_TEXT?: string;
 }
 
 interface ExecutionContextLike {
@@ -83,6 +85,7 @@ function appFor(env: WorkerEnv): Built | { env: WorkerEnv; error: ConfigError } 
       adminKey,
       corsOrigins: splitList(env.OPTA_CORS_ORIGINS ?? "").map((origin) => check(OriginSchema, origin, "OPTA_CORS_ORIGINS")),
       allowWrites: check(SwitchSchema, env.OPTA_ALLOW_WRITES || "1", "OPTA_ALLOW_WRITES"),
+      contentAsText: check(SwitchSchema, env.OPTA_CONTENT_AS_TEXT || "0", "OPTA_CONTENT_AS_TEXT"),
       version: packageJson.version,
       logger: consoleLogger,
       // Cloudflare's edge sets this to the connecting address; a client cannot forge it past the edge.

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -27,6 +27,7 @@ describe("configuration", () => {
       dataDir: "/home/dev/.local/share/opta-sessions",
       trashDays: 30,
       allowWrites: false,
+      contentAsText: false,
       maxSessionMb: 256,
       requestTimeoutSeconds: 30,
     });
@@ -90,7 +91,7 @@ describe("configuration", () => {
     [
       ["--prot", "1"],
       {},
-      /unknown option --prot\nAccepted options: --dir, --host, --port, --cors-origin, --cache-dir, --upstream, --log-format, --data-dir, --trash-days, --max-session-mb, --request-timeout, --allow-writes, --demo, --version, --help/,
+      /unknown option --prot\nAccepted options: --dir, --host, --port, --cors-origin, --cache-dir, --upstream, --log-format, --data-dir, --trash-days, --max-session-mb, --request-timeout, --allow-writes, --content-as-text, --demo, --version, --help/,
     ],
     [["--port"], {}, /--port/],
     [["--log-format", "xml"], {}, /--log-format: "xml" must be one of: text, json/],
@@ -155,6 +156,14 @@ describe("configuration of the trash, limits and key", () => {
     }
   });
 
+  it("turns the content-as-text switch on with --content-as-text or OPTA_CONTENT_AS_TEXT=1, off by default", () => {
+    expect(config([]).contentAsText).toBe(false);
+    expect(config(["--content-as-text"]).contentAsText).toBe(true);
+    expect(config([], { OPTA_CONTENT_AS_TEXT: "1" }).contentAsText).toBe(true);
+    expect(config([], { OPTA_CONTENT_AS_TEXT: "0" }).contentAsText).toBe(false);
+    expect(() => config([], { OPTA_CONTENT_AS_TEXT: "yes please" })).toThrow(/OPTA_CONTENT_AS_TEXT/);
+  });
+
   it("reads --trash-days, --max-session-mb and --request-timeout, or their variables", () => {
     expect(config(["--trash-days", "7", "--max-session-mb=0.5"], { OPTA_REQUEST_TIMEOUT: "2.5" })).toMatchObject({
       trashDays: 7,
@@ -180,5 +189,19 @@ describe("configuration of the trash, limits and key", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("refuses the LaunchAgent examples' placeholder keys, and others of their family, saying to set a real key", () => {
+    const plists = ["dev.opta.sessions.plist", "dev.opta.sessions-sync.plist"].map((name) =>
+      readFileSync(new URL(`../launchd/${name}`, import.meta.url), "utf8"),
+    );
+    const shipped = plists.map((plist) => /<key>OPTA_ADMIN_KEY<\/key>\s*<string>([^<]*)<\/string>/.exec(plist)?.[1]);
+    expect(shipped).toEqual(["REPLACE-WITH-THE-ADMIN-KEY", "REPLACE-WITH-THE-WORKER-ADMIN-KEY"]);
+    const family = ["replace_with_your_admin_key", "YOUR-ADMIN-KEY-HERE", "change-me-change-me", "<the deployment's admin key>", "x".repeat(24)];
+    for (const key of [...shipped, ...family]) {
+      expect(() => config([], { OPTA_ADMIN_KEY: String(key) })).toThrow(/^OPTA_ADMIN_KEY: that is an example's placeholder, not a key; set a real key/);
+    }
+    // A real key that merely contains such words is a key.
+    expect(config([], { OPTA_ADMIN_KEY: "replace-with-the-admin-key-7f3a9c" }).adminKey).toBe("replace-with-the-admin-key-7f3a9c");
   });
 });

@@ -23,7 +23,7 @@ export function listJson(list: SessionList): string {
   return `{"sessions":${summariesJson(list.sessions)},"total":${list.total},"limit":${list.limit},"offset":${list.offset}}`;
 }
 
-/** A JSON text we serialized ourselves, typed as `T` for Hono's typed client like `c.json(T)` would be. */
-export function jsonText<T>(c: Context, text: string): Response & TypedResponse<JSONParsed<T>, 200, "json"> {
+/** A JSON text (or its UTF-8 bytes) we serialized ourselves, typed as `T` for Hono's typed client like `c.json(T)` would be. */
+export function jsonText<T>(c: Context, text: string | Uint8Array<ArrayBuffer>): Response & TypedResponse<JSONParsed<T>, 200, "json"> {
   return c.body(text, 200, { "Content-Type": "application/json" }) as unknown as Response & TypedResponse<JSONParsed<T>, 200, "json">;
 }

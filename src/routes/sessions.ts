@@ -5,10 +5,13 @@ import { RouteNotFound, SessionTooLarge } from "../errors.js";
 import {
   JsonContentTypeSchema,
   ListQuerySchema,
+  type MessagePage,
   MessagesQuerySchema,
   SearchQuerySchema,
+  type SessionFull,
   SessionIdParamSchema,
   type SessionList,
+  SessionMtimeHeaderSchema,
   type SessionSummary,
 } from "../schemas.js";
 import { validate } from "../validate.js";
@@ -40,15 +43,25 @@ export const sessionRoutes = new Hono<AppEnv>()
     return jsonText<SessionSummary[]>(c, summariesJson(await c.var.sessions.search(c.req.valid("query"))));
   })
   .get("/:id", validate("param", SessionIdParamSchema), async (c) => {
-    return c.json(await c.var.sessions.get(c.req.valid("param").id), 200);
+    return jsonText<SessionFull>(c, await c.var.sessions.answer(c.req.valid("param").id, { contentAsText: c.var.contentAsText }));
   })
   .get("/:id/messages", validate("param", SessionIdParamSchema), validate("query", MessagesQuerySchema), async (c) => {
-    return c.json(await c.var.sessions.messages(c.req.valid("param").id, c.req.valid("query")), 200);
+    const page = c.req.valid("query");
+    return jsonText<MessagePage>(c, await c.var.sessions.answer(c.req.valid("param").id, { page, contentAsText: c.var.contentAsText }));
   })
-  .put("/:id", writesEnabled, validate("param", SessionIdParamSchema), validate("header", JsonContentTypeSchema), sessionSizeLimit, async (c) => {
-    const stored = await c.var.sessions.put(c.req.valid("param").id, new Uint8Array(await c.req.arrayBuffer()));
-    return c.json(stored, stored.created ? 201 : 200);
-  })
+  .put(
+    "/:id",
+    writesEnabled,
+    validate("param", SessionIdParamSchema),
+    validate("header", JsonContentTypeSchema),
+    validate("header", SessionMtimeHeaderSchema, "X-Session-Mtime"),
+    sessionSizeLimit,
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const stored = await c.var.sessions.put(id, new Uint8Array(await c.req.arrayBuffer()), c.req.valid("header")["x-session-mtime"]);
+      return c.json(stored, stored.created ? 201 : 200);
+    },
+  )
   .delete("/:id", validate("param", SessionIdParamSchema), async (c) => {
     const trashId = await c.var.sessions.delete(c.req.valid("param").id);
     return c.json({ deleted: true as const, trash_id: trashId }, 200);

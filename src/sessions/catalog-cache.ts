@@ -49,7 +49,8 @@ export class SummaryCache {
 
 /** The catalog as persisted between runs: summaries and the stamps they were read at, no message text. */
 
-const FORMAT = "opta-sessions/catalog@1";
+// @2: summaries count messages without system ones, clean first_user_message, and keep the cwd: @1 caches are read again.
+const FORMAT = "opta-sessions/catalog@2";
 
 const PersistedFileSchema = z.object({
   name: z.string(),
@@ -59,6 +60,8 @@ const PersistedFileSchema = z.object({
   /** null: the file was not a readable session */
   summary: SessionSummarySchema.nullable(),
   time: z.number().nullable(),
+  /** lower-cased, for the list's cwd filter */
+  cwd: z.string(),
 });
 export type PersistedFile = z.infer<typeof PersistedFileSchema>;
 

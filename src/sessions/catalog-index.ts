@@ -12,6 +12,8 @@ export interface CatalogEntry {
   names: SearchNames;
   /** Index of this entry's lower-cased model in `models`: filters test each model once, not each entry. */
   modelId: number;
+  /** Index of this entry's lower-cased working directory in `cwds`, likewise. */
+  cwdId: number;
   /** null until the message text is indexed (after a first scan or a restart from the persisted cache) */
   search: SearchText | null;
   /** Its slot in the trigram buckets (names now, message text once indexed); -1 once released. */
@@ -31,27 +33,29 @@ export interface SearchBuckets {
  * trigram buckets, and the search index of the current listing.
  */
 export class CatalogIndex {
-  readonly #models: string[] = [];
-  readonly #modelIds = new Map<string, number>();
+  readonly #models = new Interned();
+  readonly #cwds = new Interned();
   readonly #slots = new Slots();
   readonly #buckets: SearchBuckets = { names: new TrigramBuckets(), text: new TrigramBuckets() };
   #search: { entries: readonly IndexedEntry[]; index: SearchIndex<IndexedEntry> } | null = null;
 
   /** Every lower-cased model seen (an entry's `modelId` points here); only grows. */
   get models(): readonly string[] {
-    return this.#models;
+    return this.#models.values;
   }
 
-  entryOf(session: Pick<LoadedSession, "summary" | "time" | "search">): CatalogEntry {
+  /** Every lower-cased working directory seen (an entry's `cwdId` points here); only grows. */
+  get cwds(): readonly string[] {
+    return this.#cwds.values;
+  }
+
+  entryOf(session: Pick<LoadedSession, "summary" | "time" | "cwd" | "search">): CatalogEntry {
     const names = searchNamesOf(session.summary);
-    let modelId = this.#modelIds.get(names.model);
-    if (modelId === undefined) {
-      modelId = this.#models.push(names.model) - 1;
-      this.#modelIds.set(names.model, modelId);
-    }
+    const modelId = this.#models.idOf(names.model);
+    const cwdId = this.#cwds.idOf(session.cwd.toLowerCase());
     const slot = this.#slots.take();
     this.#buckets.names.add(slot, signaturesOf(names.names).buckets);
-    const entry: CatalogEntry = { summary: session.summary, time: session.time, names, modelId, search: null, slot };
+    const entry: CatalogEntry = { summary: session.summary, time: session.time, names, modelId, cwdId, search: null, slot };
     if (session.search) this.index(entry, session.search);
     return entry;
   }
@@ -74,8 +78,23 @@ export class CatalogIndex {
   /** The search index of this listing, built once per listing. */
   searchIndexFor(entries: readonly IndexedEntry[]): SearchIndex<IndexedEntry> {
     if (this.#search?.entries !== entries) {
-      this.#search = { entries, index: new SearchIndex(entries, this.#models, this.#buckets, this.#slots.size) };
+      this.#search = { entries, index: new SearchIndex(entries, this.#models.values, this.#buckets, this.#slots.size) };
     }
     return this.#search.index;
+  }
+}
+
+/** Strings kept once each, by number: thousands of sessions share a few models and directories. */
+class Interned {
+  readonly values: string[] = [];
+  readonly #ids = new Map<string, number>();
+
+  idOf(value: string): number {
+    let id = this.#ids.get(value);
+    if (id === undefined) {
+      id = this.values.push(value) - 1;
+      this.#ids.set(value, id);
+    }
+    return id;
   }
 }

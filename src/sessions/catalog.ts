@@ -13,6 +13,8 @@ export interface CatalogOptions {
   loader: SessionLoader;
   now: () => number;
   warn: (message: string) => void;
+  /** A file larger than this (bytes) is left out unread, like a damaged one (GET answers 413 for it). */
+  maxSessionBytes: number;
   /** Where to persist summaries between runs, for a fast restart. */
   cache?: CacheStore;
   /** Without a working watch: a listing younger than this is served as is, older ones re-check the store. */
@@ -79,6 +81,7 @@ export class SessionCatalog {
             mtimeMs: file.mtimeMs,
             summary: file.entry?.summary ?? null,
             time: file.entry?.time ?? null,
+            cwd: file.entry ? (this.#index.cwds[file.entry.cwdId] ?? "") : "",
           })),
         )
       : null;
@@ -182,17 +185,26 @@ export class SessionCatalog {
 
   async #reload(file: StoreEntry, startedAt: number, search: boolean): Promise<void> {
     const retry = this.#options.now() - file.mtimeMs < RECENT_WRITE_MS;
+    const tooLarge = file.kind === "file" && file.size > this.#options.maxSessionBytes;
     // A summary stored with the file (R2) spares reading it; its text is indexed when a search needs it.
-    const stored = file.kind === "file" ? storedSummary(file) : null;
+    const stored = file.kind === "file" && !tooLarge ? storedSummary(file) : null;
     const loaded: LoadResult = stored
       ? { status: "ok", session: stored }
-      : file.kind === "file"
+      : file.kind === "file" && !tooLarge
         ? await this.#options.loader.load(file.name, { retry, search })
         : { status: "corrupt" };
     if (loaded.status === "missing") return this.#forget(file.name);
-    if (loaded.status === "corrupt" && this.#files.get(file.name)?.entry !== null) {
-      // Warn when a file turns bad, not on every scan that still finds it bad.
-      this.#options.warn(`skipping ${file.name}: not a readable session (not a JSON object, or not a regular file)`);
+    const before = this.#files.get(file.name);
+    // Warn when a file turns bad, not on every scan that still finds it bad.
+    if (loaded.status === "corrupt" && before?.entry !== null) {
+      this.#options.warn(
+        tooLarge
+          ? `skipping ${file.name}: larger than the limit of ${this.#options.maxSessionBytes} bytes (--max-session-mb, or OPTA_MAX_SESSION_MB)`
+          : `skipping ${file.name}: not a readable session (not a JSON object, nested too deep, or not a regular file)`,
+      );
+    }
+    if (loaded.status === "ok" && loaded.trailing && before?.key !== keyOf(file)) {
+      this.#options.warn(`${file.name} holds other bytes after its session (two overlapping CLI saves): served from the session before them`);
     }
     const entry = loaded.status === "ok" ? this.#index.entryOf(loaded.session) : null;
     if (entry && entry.search === null) this.#indexed = false;
@@ -203,6 +215,11 @@ export class SessionCatalog {
   /** Every lower-cased model seen (an entry's `modelId` points here); only grows. */
   get models(): readonly string[] {
     return this.#index.models;
+  }
+
+  /** Every lower-cased working directory seen (an entry's `cwdId` points here); only grows. */
+  get cwds(): readonly string[] {
+    return this.#index.cwds;
   }
 
   /** Every change of a file's entry goes through here, so a replaced entry always leaves the buckets. */
@@ -252,7 +269,7 @@ export class SessionCatalog {
   async #restore(): Promise<void> {
     this.#restored = true;
     for (const file of (await this.#summaries?.restore()) ?? []) {
-      const entry = file.summary ? this.#index.entryOf({ summary: file.summary, time: file.time }) : null;
+      const entry = file.summary ? this.#index.entryOf({ summary: file.summary, time: file.time, cwd: file.cwd }) : null;
       this.#setFile(file.name, { key: file.key, readAt: file.readAt, mtimeMs: file.mtimeMs, entry });
       this.#orderIsStale = true;
       this.#indexed = false;

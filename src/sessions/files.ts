@@ -1,6 +1,6 @@
 import type { SessionFull } from "../schemas.js";
 import type { SessionStore } from "../storage/store.js";
-import { parseSession } from "./parse.js";
+import { parseSessionFile } from "./parse.js";
 
 /** What a session id may be (the CLI's are nanoid(12)); kept free of zod so loader workers start fast. */
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
@@ -32,7 +32,8 @@ export function sessionIdOf(fileName: string): string | null {
   return id === undefined || isReservedId(id) ? null : id;
 }
 
-export type SessionRead = { status: "ok"; session: SessionFull } | { status: "missing" } | { status: "corrupt" };
+/** `trailing`: the file held bytes after its leading object (two overlapping CLI saves), left out. */
+export type SessionRead = { status: "ok"; session: SessionFull; trailing: boolean } | { status: "missing" } | { status: "corrupt" };
 
 export type Sleep = (ms: number) => Promise<void>;
 
@@ -55,8 +56,8 @@ export async function readSession(
     const file = await store.read(name);
     if (file.status === "missing") return { status: "missing" };
     if (file.status === "not-a-file") return { status: "corrupt" };
-    const session = parseSession(id, file.text);
-    if (session) return { status: "ok", session };
+    const parsed = parseSessionFile(id, file.text, file.mtimeMs);
+    if (parsed) return { status: "ok", ...parsed };
     const delay = retryDelaysMs[attempt];
     if (delay === undefined) return { status: "corrupt" };
     await sleep(delay);

@@ -1,5 +1,6 @@
 import type { SessionSummary } from "../schemas.js";
 import type { SessionStore } from "../storage/store.js";
+import type { ServeResult, SessionView } from "./answer.js";
 import { RETRY_DELAYS_MS, readSession, type Sleep, sessionIdOf } from "./files.js";
 import { summarize } from "./parse.js";
 import { type LoadedSearchText, searchTextOf } from "./search.js";
@@ -8,13 +9,16 @@ import { parseInstant } from "./time.js";
 /** What the catalog keeps of one session file: small enough to hold thousands in memory. */
 export interface LoadedSession {
   summary: SessionSummary;
-  /** `updated` if it is an instant, else `created` if it is; null sorts last and never matches `since`. */
+  /** `updated` if it is an instant, else `created` if it is; null sorts last and never matches `since` or `until`. */
   time: number | null;
+  /** The working directory, for the list's `cwd` filter. */
+  cwd: string;
   /** Only when asked for: indexing message text costs more than the rest together. */
   search?: LoadedSearchText;
 }
 
-export type LoadResult = { status: "ok"; session: LoadedSession } | { status: "missing" } | { status: "corrupt" };
+/** `trailing`: read from the leading object of a file with bytes after it (see parseSessionFile). */
+export type LoadResult = { status: "ok"; session: LoadedSession; trailing?: boolean } | { status: "missing" } | { status: "corrupt" };
 
 /**
  * Reads and digests session files for the catalog. The default runs in-process; the Node edge
@@ -22,6 +26,8 @@ export type LoadResult = { status: "ok"; session: LoadedSession } | { status: "m
  */
 export interface SessionLoader {
   load(name: string, options: LoadOptions): Promise<LoadResult>;
+  /** Optional: GET's answer, read and serialized where `load` runs (without it, the service does it in-process). */
+  serve?(name: string, view: SessionView): Promise<ServeResult>;
   /** How many loads to keep in flight during a scan. */
   readonly concurrency: number;
   close?(): Promise<void>;
@@ -50,7 +56,9 @@ export async function loadSession(store: Pick<SessionStore, "read">, name: strin
     session: {
       summary: summarize(session),
       time: parseInstant(session.updated) ?? parseInstant(session.created),
+      cwd: session.cwd,
       search: options.search ? searchTextOf(session) : undefined,
     },
+    trailing: read.trailing,
   };
 }

@@ -165,7 +165,7 @@ export class SearchIndex<T extends Searchable> {
 
 function and(bitmaps: Uint32Array[]): Uint32Array {
   const result = Uint32Array.from(bitmaps[0] ?? []);
-  for (const bitmap of bitmaps.slice(1)) for (let w = 0; w < result.length; w++) result[w]! &= bitmap[w] ?? 0;
+  for (const bitmap of bitmaps.slice(1)) for (let w = 0; w < result.length; w++) result[w] = (result[w] ?? 0) & (bitmap[w] ?? 0);
   return result;
 }
 

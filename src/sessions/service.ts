@@ -1,8 +1,9 @@
 import { InvalidSessionBody, NotASessionFile, ReservedSessionId, SessionCorrupt, SessionNotFound, SessionTooLarge } from "../errors.js";
-import type { ListQuery, MessagePage, MessagesQuery, SearchQuery, SessionFull, SessionList, SessionSummary, Stored, SyncManifest } from "../schemas.js";
+import type { ListQuery, SearchQuery, SessionList, SessionSummary, Stored, SyncManifest } from "../schemas.js";
 import type { BytesReadResult, CacheStore, ReadResult, SessionStore, TrashStore } from "../storage/store.js";
+import { type SessionView, serveSession } from "./answer.js";
 import { type CatalogEntry, type CatalogOptions, SessionCatalog } from "./catalog.js";
-import { isReservedId, readSession, realSleep, type Sleep, sessionFileName, sessionIdOf } from "./files.js";
+import { isReservedId, realSleep, type Sleep, sessionFileName, sessionIdOf } from "./files.js";
 import { Limiter } from "./limiter.js";
 import { inProcessLoader, type SessionLoader } from "./loader.js";
 import { parseSession } from "./parse.js";
@@ -32,7 +33,7 @@ export interface SessionServiceOptions {
   trash?: TrashStore;
   /** Trash older than this is purged (default 30 days). */
   trashMaxAgeMs?: number;
-  /** GET of a file larger than this answers 413 instead of reading it. */
+  /** GET of a file larger than this answers 413 instead of reading it; listings leave it out unread. */
   maxSessionBytes?: number;
   /** At most this many GETs read session files at once; the rest queue (open files and memory stay bounded). */
   readConcurrency?: number;
@@ -61,14 +62,15 @@ export class SessionService {
     this.#warn = options.warn ?? (() => {});
     this.#loader = options.loader ?? inProcessLoader(store, this.#sleep);
     const watched = options.watch === false ? withoutWatch(store) : store;
+    this.#maxSessionBytes = options.maxSessionBytes ?? DEFAULT_MAX_SESSION_BYTES;
     this.#catalog = new SessionCatalog(watched, {
       loader: this.#loader,
       now: this.#now,
       warn: this.#warn,
+      maxSessionBytes: this.#maxSessionBytes,
       cache: options.cache,
       ...options.catalog,
     });
-    this.#maxSessionBytes = options.maxSessionBytes ?? DEFAULT_MAX_SESSION_BYTES;
     this.#reads = new Limiter(options.readConcurrency ?? DEFAULT_READ_CONCURRENCY);
     this.trash = new SessionTrash(store, options.trash ?? null, {
       now: this.#now,
@@ -96,17 +98,23 @@ export class SessionService {
    */
   #filtered(entries: readonly CatalogEntry[], query: ListQuery): readonly CatalogEntry[] {
     const model = query.model?.toLowerCase();
-    if (model === undefined && query.tag === undefined && query.since === undefined) return entries;
+    const cwd = query.cwd?.toLowerCase();
+    const { tag, since, until } = query;
+    if (model === undefined && tag === undefined && since === undefined && until === undefined && cwd === undefined) return entries;
     if (this.#filterCache.entries !== entries) this.#filterCache = { entries, matches: new Map() };
-    const key = JSON.stringify([model, query.tag, query.since]);
+    const key = JSON.stringify([model, tag, since, until, cwd]);
     let matches = this.#filterCache.matches.get(key);
     if (matches === undefined) {
+      // Each distinct model and directory is tested once, not once per session.
       const models = model === undefined ? null : Uint8Array.from(this.#catalog.models, (name) => (name.includes(model) ? 1 : 0));
+      const cwds = cwd === undefined ? null : Uint8Array.from(this.#catalog.cwds, (name) => (name.includes(cwd) ? 1 : 0));
       matches = entries.filter(
         (entry) =>
           (models === null || models[entry.modelId] === 1) &&
-          (query.tag === undefined || entry.summary.tags.includes(query.tag)) &&
-          (query.since === undefined || (entry.time !== null && entry.time >= query.since)),
+          (cwds === null || cwds[entry.cwdId] === 1) &&
+          (tag === undefined || entry.summary.tags.includes(tag)) &&
+          (since === undefined || (entry.time !== null && entry.time >= since)) &&
+          (until === undefined || (entry.time !== null && entry.time < until)),
       );
       if (this.#filterCache.matches.size >= FILTER_CACHE_SIZE) this.#filterCache.matches.clear();
       this.#filterCache.matches.set(key, matches);
@@ -120,22 +128,21 @@ export class SessionService {
     return index.search(searchTerms(query.q), query.limit).map((entry) => entry.summary);
   }
 
-  async get(id: string): Promise<SessionFull> {
+  /**
+   * GET's answer for a session (or one page of its messages) as the JSON bytes to send, read and
+   * serialized by the loader where it can (worker threads on Node), else here.
+   */
+  async answer(id: string, view: SessionView): Promise<Uint8Array<ArrayBuffer>> {
     if (isReservedId(id)) throw new SessionNotFound();
-    const read = await this.#reads.run(async () => {
-      const entry = await this.#store.stat(sessionFileName(id));
+    const name = sessionFileName(id);
+    const served = await this.#reads.run(async () => {
+      const entry = await this.#store.stat(name);
       if (entry?.kind === "file" && entry.size > this.#maxSessionBytes) throw new SessionTooLarge(this.#maxSessionBytes);
-      return readSession(this.#store, id, this.#sleep);
+      return this.#loader.serve ? this.#loader.serve(name, view) : serveSession(this.#store, name, this.#sleep, view);
     });
-    if (read.status === "missing") throw new SessionNotFound();
-    if (read.status === "corrupt") throw new SessionCorrupt();
-    return read.session;
-  }
-
-  /** One page of a session's messages; only that page is serialized, however big the session. */
-  async messages(id: string, query: MessagesQuery): Promise<MessagePage> {
-    const { messages } = await this.get(id);
-    return { messages: messages.slice(query.offset, query.offset + query.limit), total: messages.length, offset: query.offset };
+    if (served.status === "missing") throw new SessionNotFound();
+    if (served.status === "corrupt") throw new SessionCorrupt();
+    return served.json;
   }
 
   /** The largest session (bytes) this service reads or accepts. */
@@ -151,18 +158,18 @@ export class SessionService {
   /**
    * Stores a session sent by a client, byte for byte (so its digest matches the sender's file). It
    * must be what the CLI would write: a JSON object (the rule that decides what is listed). The
-   * caller has checked the size.
+   * caller has checked the size. `mtimeMs`: the file's modification time where sync read it, kept.
    */
-  async put(id: string, bytes: Uint8Array): Promise<Stored> {
+  async put(id: string, bytes: Uint8Array, mtimeMs?: number): Promise<Stored> {
     if (!this.#store.write) throw new Error("this store takes no writes");
     if (isReservedId(id)) throw new ReservedSessionId();
-    const session = parseSession(id, new TextDecoder().decode(bytes));
+    const session = parseSession(id, new TextDecoder().decode(bytes), mtimeMs);
     if (session === null) throw new InvalidSessionBody();
     const name = sessionFileName(id);
     const existing = await this.#store.stat(name);
     if (existing !== null && existing.kind !== "file") throw new NotASessionFile();
     const sha256 = await sha256Hex(bytes);
-    const outcome = await this.#store.write(name, bytes, storedMetadata(session, sha256));
+    const outcome = await this.#store.write(name, bytes, storedMetadata(session, sha256, mtimeMs));
     this.#catalog.noteChanged(name);
     return { id, sha256, created: outcome === "created" };
   }

@@ -1,9 +1,9 @@
 import { type SessionFull, SessionSummarySchema } from "../schemas.js";
-import type { StoreEntry, StoreMetadata } from "../storage/store.js";
+import { MTIME_METADATA_KEY, type StoreEntry, type StoreMetadata } from "../storage/store.js";
 import { sessionIdOf } from "./files.js";
 import type { LoadedSession } from "./loader.js";
 import { summarize } from "./parse.js";
-import { parseInstant } from "./time.js";
+import { browserInstant, parseInstant } from "./time.js";
 
 /**
  * What we keep beside a session written through PUT (R2 custom metadata): its digest, for sync,
@@ -13,7 +13,8 @@ import { parseInstant } from "./time.js";
  */
 const METADATA_BUDGET_BYTES = 2048;
 const DIGEST_KEY = "sha256";
-const SUMMARY_KEY = "summary";
+// Versioned: a summary stored by an older version (other counts, no cwd) is not trusted, and the object is read instead.
+const SUMMARY_KEY = "summary-v2";
 
 /** The lowercase hex SHA-256 of bytes (a text's UTF-8): what sync compares. Web Crypto, so it runs in both runtimes. */
 export async function sha256Hex(data: Uint8Array | string): Promise<string> {
@@ -21,12 +22,15 @@ export async function sha256Hex(data: Uint8Array | string): Promise<string> {
   return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
-export function storedMetadata(session: SessionFull, sha256: string): StoreMetadata {
+/** `mtimeMs`: the modification time sync recorded for the file (X-Session-Mtime), kept so times fall back to it. */
+export function storedMetadata(session: SessionFull, sha256: string, mtimeMs?: number): StoreMetadata {
   const { id: _id, created_at: _created, updated_at: _updated, ...rest } = summarize(session);
   // ASCII only: metadata travels as HTTP headers through R2's S3 API.
-  const summary = JSON.stringify(rest).replace(/[\u007f-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
-  const size = DIGEST_KEY.length + sha256.length + SUMMARY_KEY.length + summary.length;
-  return size <= METADATA_BUDGET_BYTES ? { [DIGEST_KEY]: sha256, [SUMMARY_KEY]: summary } : { [DIGEST_KEY]: sha256 };
+  const summary = JSON.stringify({ ...rest, cwd: session.cwd }).replace(/[\u007f-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  const facts: Record<string, string> = { [DIGEST_KEY]: sha256 };
+  if (mtimeMs !== undefined) facts[MTIME_METADATA_KEY] = new Date(mtimeMs).toISOString();
+  const size = Object.entries(facts).reduce((total, [key, value]) => total + key.length + value.length, SUMMARY_KEY.length + summary.length);
+  return size <= METADATA_BUDGET_BYTES ? { ...facts, [SUMMARY_KEY]: summary } : facts;
 }
 
 /** The digest a store kept for this entry, if any. */
@@ -47,8 +51,10 @@ export function storedSummary(entry: StoreEntry): LoadedSession | null {
   }
   if (typeof stored !== "object" || stored === null) return null;
   const fields = stored as Record<string, unknown>;
-  const parsed = SessionSummarySchema.safeParse({ ...fields, id, created_at: fields.created, updated_at: fields.updated });
-  if (!parsed.success) return null;
-  const summary = parsed.data;
-  return { summary, time: parseInstant(summary.updated) ?? parseInstant(summary.created) };
+  const parsed = SessionSummarySchema.safeParse({ ...fields, id, created_at: "", updated_at: "" });
+  if (!parsed.success || typeof fields.cwd !== "string") return null;
+  const { created, updated } = parsed.data;
+  // Built in wire order, times filled in as a read of the object would (entry.mtimeMs: the recorded time, else the upload's).
+  const summary = { ...parsed.data, created_at: browserInstant(created, entry.mtimeMs), updated_at: browserInstant(updated, entry.mtimeMs) };
+  return { summary, time: parseInstant(updated) ?? parseInstant(created), cwd: fields.cwd };
 }

@@ -34,3 +34,17 @@ function offsetMinutes(offset: string | undefined): number | null {
   if (hours > 23 || minutes > 59) return null;
   return sign * (hours * 60 + minutes);
 }
+
+// The ECMAScript date-time string format with an explicit offset (or a bare date, which both read as UTC): every browser reads these alike.
+const BROWSER_INSTANT = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{3})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+
+/**
+ * What `created_at`/`updated_at` carry: `text` itself when it is an instant a browser reads as we
+ * do, the same instant as ISO 8601 UTC when only our parser reads it (`2026-07-01 12:00`, no
+ * offset), else the file's modification time. Never "" nor anything `new Date()` cannot read.
+ */
+export function browserInstant(text: string, mtimeMs: number): string {
+  const instant = parseInstant(text);
+  if (instant === null) return new Date(Math.round(mtimeMs)).toISOString(); // stat gives fractions of a ms
+  return BROWSER_INSTANT.test(text) ? text : new Date(instant).toISOString();
+}

@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, constants, fstatSync, watch as fsWatch, lstatSync, openSync, readSync, type Stats } from "node:fs";
-import { chmod, type FileHandle, lstat, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { chmod, type FileHandle, lstat, open, readdir, readFile, rename, rm, stat, unlink, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { hasCode, pathIn } from "./fs-paths.js";
 import { watchDirectory } from "./fs-watch.js";
-import type { ReadResult, SessionStore, StoreEntry, StoreWatch } from "./store.js";
+import { MTIME_METADATA_KEY, type ReadResult, type SessionStore, type StoreEntry, type StoreMetadata, type StoreWatch } from "./store.js";
 
 // O_NOFOLLOW: a symlink planted in the directory is never followed out of it.
 // O_NONBLOCK: a FIFO named like a session cannot hang the read.
@@ -82,7 +82,8 @@ export class FsStore implements SessionStore {
         const before = fstatSync(fd);
         if (!before.isFile()) return { status: "not-a-file" };
         const length = this.#readAll(fd, before.size);
-        if (unchangedWhileRead(before, fstatSync(fd), length)) return { status: "ok", text: this.#scratch.toString("utf8", 0, length) };
+        if (unchangedWhileRead(before, fstatSync(fd), length))
+          return { status: "ok", text: this.#scratch.toString("utf8", 0, length), mtimeMs: before.mtimeMs };
         if (attempt === READ_ATTEMPTS) return STILL_BEING_WRITTEN;
       } finally {
         closeSync(fd);
@@ -108,7 +109,7 @@ export class FsStore implements SessionStore {
 
   async read(name: string): Promise<ReadResult> {
     const file = await this.readBytes(name);
-    return file.status === "ok" ? { status: "ok", text: file.bytes.toString("utf8") } : file;
+    return file.status === "ok" ? { status: "ok", text: file.bytes.toString("utf8"), mtimeMs: file.mtimeMs } : file;
   }
 
   /** The same as read(), as the file's exact bytes (sync sends and hashes those, whatever their encoding). */
@@ -124,7 +125,7 @@ export class FsStore implements SessionStore {
         const before = await handle.stat();
         if (!before.isFile()) return { status: "not-a-file" };
         const bytes = await handle.readFile();
-        if (unchangedWhileRead(before, await handle.stat(), bytes.length)) return { status: "ok", bytes };
+        if (unchangedWhileRead(before, await handle.stat(), bytes.length)) return { status: "ok", bytes, mtimeMs: before.mtimeMs };
         if (attempt === READ_ATTEMPTS) return { status: "ok", bytes: Buffer.alloc(0) }; // see STILL_BEING_WRITTEN
       } finally {
         await handle.close();
@@ -175,13 +176,18 @@ export class FsStore implements SessionStore {
     }
   }
 
-  /** A session from a client (sync, with --allow-writes): temp file + rename, so the CLI and we never see half of it. */
-  async write(name: string, bytes: Uint8Array): Promise<"created" | "replaced"> {
+  /**
+   * A session from a client (sync, with --allow-writes): temp file + rename, so the CLI and we never
+   * see half of it; then the modification time sync recorded, if any, as the file's.
+   */
+  async write(name: string, bytes: Uint8Array, metadata: StoreMetadata = {}): Promise<"created" | "replaced"> {
     const existed = await lstat(this.#pathOf(name)).then(
       () => true,
       () => false,
     );
     await this.replace(name, bytes);
+    const mtime = metadata[MTIME_METADATA_KEY];
+    if (mtime !== undefined) await utimes(this.#pathOf(name), new Date(), new Date(mtime));
     return existed ? "replaced" : "created";
   }
 
@@ -193,7 +199,7 @@ export class FsStore implements SessionStore {
 const STAT_BATCH = 256;
 
 /** readBytes() here gives a Buffer (sync decodes it with toString). */
-export type BufferReadResult = { status: "ok"; bytes: Buffer } | Exclude<ReadResult, { status: "ok" }>;
+export type BufferReadResult = { status: "ok"; bytes: Buffer; mtimeMs?: number } | Exclude<ReadResult, { status: "ok" }>;
 
 // A symlink, a directory, a FIFO, or a file we may not read (permissions): not a session to us. It is
 // left out of lists with one warning and answers 422, and is read again once its mode changes (ctime moves).

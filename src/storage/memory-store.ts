@@ -1,6 +1,9 @@
-import type { CacheStore, ReadResult, SessionStore, StoreEntry, StoreMetadata, StoreWatch } from "./store.js";
+import { type CacheStore, MTIME_METADATA_KEY, type ReadResult, type SessionStore, type StoreEntry, type StoreMetadata, type StoreWatch } from "./store.js";
 
-type MemoryEntry = { kind: "file"; text: string; mtimeMs: number; metadata?: StoreMetadata } | { kind: "directory"; mtimeMs: number };
+/** `serial`: a new one on every write, for the stamp (a recorded mtime may repeat). */
+type MemoryEntry =
+  | { kind: "file"; text: string; mtimeMs: number; serial: number; metadata?: StoreMetadata }
+  | { kind: "directory"; mtimeMs: number; serial: number };
 
 /** An in-memory directory for tests and demos; behaves like the filesystem adapter, watch included. */
 export class MemoryStore implements SessionStore {
@@ -14,7 +17,8 @@ export class MemoryStore implements SessionStore {
 
   /** Writes a file, as the CLI would; each write gets a new modification time. `silent`: a change a watch misses. */
   put(name: string, text: string, { silent = false } = {}): this {
-    this.#entries.set(name, { kind: "file", text, mtimeMs: ++this.#clock });
+    const serial = ++this.#clock;
+    this.#entries.set(name, { kind: "file", text, mtimeMs: serial, serial });
     if (!silent) this.#notify(name);
     return this;
   }
@@ -22,13 +26,16 @@ export class MemoryStore implements SessionStore {
   /** Like a bucket, keeps the metadata it is given and returns it with the entry. */
   async write(name: string, bytes: Uint8Array, metadata: StoreMetadata): Promise<"created" | "replaced"> {
     const existed = this.#entries.has(name);
-    this.#entries.set(name, { kind: "file", text: new TextDecoder().decode(bytes), mtimeMs: ++this.#clock, metadata });
+    const serial = ++this.#clock;
+    const recorded = Date.parse(metadata[MTIME_METADATA_KEY] ?? "");
+    this.#entries.set(name, { kind: "file", text: new TextDecoder().decode(bytes), mtimeMs: Number.isFinite(recorded) ? recorded : serial, serial, metadata });
     this.#notify(name);
     return existed ? "replaced" : "created";
   }
 
   putDirectory(name: string): this {
-    this.#entries.set(name, { kind: "directory", mtimeMs: ++this.#clock });
+    const serial = ++this.#clock;
+    this.#entries.set(name, { kind: "directory", mtimeMs: serial, serial });
     this.#notify(name);
     return this;
   }
@@ -52,7 +59,7 @@ export class MemoryStore implements SessionStore {
     const entry = this.#entries.get(name);
     if (!entry) return { status: "missing" };
     if (entry.kind !== "file") return { status: "not-a-file" };
-    return { status: "ok", text: entry.text };
+    return { status: "ok", text: entry.text, mtimeMs: entry.mtimeMs };
   }
 
   async remove(name: string): Promise<boolean> {
@@ -80,7 +87,7 @@ export class MemoryStore implements SessionStore {
 function entryOf(name: string, entry: MemoryEntry): StoreEntry {
   const size = entry.kind === "file" ? new TextEncoder().encode(entry.text).length : 0;
   const metadata = entry.kind === "file" ? entry.metadata : undefined;
-  return { name, kind: entry.kind, size, mtimeMs: entry.mtimeMs, stamp: `${size}:${entry.mtimeMs}`, ...(metadata && { metadata }) };
+  return { name, kind: entry.kind, size, mtimeMs: entry.mtimeMs, stamp: `${size}:${entry.serial}`, ...(metadata && { metadata }) };
 }
 
 /** A CacheStore in memory, for tests. */

@@ -1,4 +1,4 @@
-import type { BytesReadResult, ReadResult, SessionStore, StoreEntry, StoreMetadata, TrashStore } from "./store.js";
+import { type BytesReadResult, MTIME_METADATA_KEY, type ReadResult, type SessionStore, type StoreEntry, type StoreMetadata, type TrashStore } from "./store.js";
 
 /**
  * The few calls of a Workers R2 bucket binding we use, typed here so the app needs no Workers
@@ -142,12 +142,12 @@ async function move(bucket: R2BucketLike, from: string, to: string): Promise<boo
 async function readObjectBytes(bucket: R2BucketLike, key: string): Promise<BytesReadResult> {
   const object = await bucket.get(key);
   if (!object || !("arrayBuffer" in object)) return { status: "missing" };
-  return { status: "ok", bytes: new Uint8Array(await object.arrayBuffer()) };
+  return { status: "ok", bytes: new Uint8Array(await object.arrayBuffer()), mtimeMs: mtimeOf(object) };
 }
 
 async function readObject(bucket: R2BucketLike, key: string): Promise<ReadResult> {
   const read = await readObjectBytes(bucket, key);
-  return read.status === "ok" ? { status: "ok", text: textOf(read.bytes) } : read;
+  return read.status === "ok" ? { status: "ok", text: textOf(read.bytes), mtimeMs: read.mtimeMs } : read;
 }
 
 /** An object's text exactly as the filesystem store reads a file's: a byte-order mark is kept (body.text() drops it; parsing skips it). */
@@ -175,8 +175,14 @@ function entryOf(name: string, object: R2ObjectLike): StoreEntry {
     name,
     kind: "file",
     size: object.size,
-    mtimeMs: object.uploaded.getTime(),
+    mtimeMs: mtimeOf(object),
     stamp: object.version,
     ...(metadata && Object.keys(metadata).length > 0 && { metadata }),
   };
+}
+
+/** An object's modification time: the file's, as sync recorded it, else the upload's. */
+function mtimeOf(object: R2ObjectLike): number {
+  const recorded = Date.parse(object.customMetadata?.[MTIME_METADATA_KEY] ?? "");
+  return Number.isFinite(recorded) ? recorded : object.uploaded.getTime();
 }

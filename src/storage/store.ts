@@ -23,7 +23,8 @@ export interface SessionStore {
   /**
    * Optional: stores a whole session written by a client (PUT, for sync), byte for byte and
    * atomically, with small facts about it (`metadata`) that a store able to keep them returns from
-   * list() and stat(). Only present where the deployment accepts writes.
+   * list() and stat(); `metadata[MTIME_METADATA_KEY]`, when there, is the modification time to keep
+   * (the filesystem sets the file's to it). Only present where the deployment accepts writes.
    */
   write?(name: string, bytes: Uint8Array, metadata: StoreMetadata): Promise<"created" | "replaced">;
   /**
@@ -54,12 +55,16 @@ export interface StoreEntry {
   metadata?: StoreMetadata;
 }
 
+/** The metadata key of the modification time sync recorded for a session (ISO 8601): a store without files reports it as mtimeMs. */
+export const MTIME_METADATA_KEY = "mtime";
+
 /** Short string facts kept with a stored session, e.g. its summary, so listing need not read it. */
 export type StoreMetadata = Readonly<Record<string, string>>;
 
-export type ReadResult = { status: "ok"; text: string } | { status: "missing" } | { status: "not-a-file" };
+/** `mtimeMs`: the file's modification time as read (what a session's unreadable times fall back to), where the store knows it. */
+export type ReadResult = { status: "ok"; text: string; mtimeMs?: number } | { status: "missing" } | { status: "not-a-file" };
 
-export type BytesReadResult = { status: "ok"; bytes: Uint8Array } | Exclude<ReadResult, { status: "ok" }>;
+export type BytesReadResult = { status: "ok"; bytes: Uint8Array; mtimeMs?: number } | Exclude<ReadResult, { status: "ok" }>;
 
 /**
  * The service's trash, beside a SessionStore: session files moved out of the sessions directory

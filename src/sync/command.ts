@@ -4,6 +4,8 @@ import { ConfigError, parseSyncConfig, SYNC_USAGE, type SyncConfig } from "../co
 import { FsCache } from "../storage/fs-cache.js";
 import { FsStore } from "../storage/fs-store.js";
 import { LocalDirectory } from "./local.js";
+import { DeploymentState } from "./memory.js";
+import { printable } from "./printable.js";
 import { ProgressBar, type ProgressOutput } from "./progress.js";
 import { Remote } from "./remote.js";
 import { describeRound, type RoundResult, roundStarted, roundSucceeded, syncRound } from "./sync.js";
@@ -30,26 +32,31 @@ export interface SyncIo {
 
 /** Runs the command; resolves with its exit code: 0 in sync, 1 something failed, 2 bad arguments. */
 export async function runSync(argv: readonly string[], io: SyncIo): Promise<number> {
+  // Every line goes through printable: paths, names and the deployment's words may hold control or bidi characters.
+  const print = (out: { write(text: string): unknown }, lines: string[]) => out.write(lines.map((line) => `${printable(line)}\n`).join(""));
   let config: SyncConfig;
   try {
     const parsed = parseSyncConfig(argv, io);
     if (parsed.action === "help") {
-      io.stdout.write(`${SYNC_USAGE}\n`);
+      print(io.stdout, SYNC_USAGE.split("\n"));
       return 0;
     }
     config = parsed.config;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    io.stderr.write(`error: ${error.message}\n`);
+    print(io.stderr, [`error: ${error.message}`]);
     return 2;
   }
 
-  const warn = (line: string) => io.stderr.write(`warning: ${line}\n`);
+  const warn = (line: string) => print(io.stderr, [`warning: ${line}`]);
   const store = new FsStore(config.dir, { warn });
-  // One state file per sessions directory; its name is not a session's (the dot), wherever it ends up.
-  const state = new FsCache(config.cacheDir, `sync.${createHash("sha256").update(store.directory).digest("hex").slice(0, 16)}.json`);
+  // One state file per sessions directory, and one per directory and deployment; names not a session's (the dots).
+  const hash = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 16);
+  const state = new FsCache(config.cacheDir, `sync.${hash(store.directory)}.json`);
   const local = new LocalDirectory(store, { state });
   const remote = new Remote({ baseUrl: config.to, adminKey: config.adminKey, fetch: io.fetch, retryDelayMs: io.retryDelayMs, signal: io.stop });
+  const memoryFile = new FsCache(config.cacheDir, `sync.${hash(store.directory)}.to.${hash(config.to.href)}.json`);
+  const memory = await DeploymentState.open(memoryFile);
   let warned = new Set<string>();
   let previous: RoundResult | null = null;
 
@@ -58,31 +65,50 @@ export async function runSync(argv: readonly string[], io: SyncIo): Promise<numb
     const bar = new ProgressBar(io.stderr);
     let result: RoundResult;
     try {
-      result = await syncRound(local, remote, { concurrency: config.concurrency, onProgress: (done, total) => bar.update(done, total) });
+      result = await syncRound(local, remote, {
+        concurrency: config.concurrency,
+        onProgress: (done, total) => bar.update(done, total),
+        memory,
+        allowMassDelete: config.allowMassDelete,
+      });
     } finally {
       bar.clear();
       await local.save().catch((error: unknown) => warn(`cannot remember what was hashed in ${state.file} (${String(error)}): the next run hashes again`));
+      await memory
+        .save()
+        .catch((error: unknown) =>
+          warn(`cannot remember what the deployment holds in ${memoryFile.file} (${String(error)}): the next run may send again what it refused or deleted`),
+        );
     }
-    // Once per damaged entry while it stays damaged (--watch would repeat it every round).
-    const damaged = new Set<string>();
+    // Once per damaged entry while it stays damaged, once per refusal while the file stays as it was (--watch would repeat them every round).
+    const now = new Set<string>();
     for (const { name, reason } of [...result.skipped].sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      damaged.add(`${name}:${reason}`);
+      now.add(`${name}:${reason}`);
       if (!warned.has(`${name}:${reason}`)) warn(`skipped ${name}: ${reason}, so not a session (its copy on the deployment, if any, is kept)`);
     }
-    warned = damaged;
+    for (const { id, reason } of [...result.failed, ...result.refusedBefore]) now.add(`${id}:${reason}`);
+    for (const { id, reason } of result.refusedBefore) {
+      if (!warned.has(`${id}:${reason}`))
+        warn(`not sending ${id}: the deployment refused it before as it is now (${reason}); it is sent again once the file changes`);
+    }
+    warned = now;
     const interrupted = io.stop.aborted && result.stopped !== null;
     const succeeded = roundSucceeded(result);
-    // In --watch, quiet rounds say nothing; the first round, any change or failure, and a recovery do.
-    const news = result.uploaded.length + result.deleted.length > 0 || !succeeded || previous === null || !roundSucceeded(previous);
-    if (news && roundStarted(result)) io.stdout.write(`${describeRound(result).join("\n")}\n`);
-    if (interrupted) io.stderr.write("interrupted: the sessions sent so far are in place; the next run continues from there\n");
-    else if (result.stopped !== null) io.stderr.write(`error: ${result.stopped}\n`);
+    // In --watch, quiet rounds say nothing (a refusal already told stays quiet); the first round, any change or failure, and a recovery do.
+    const news =
+      result.uploaded.length + result.deleted.length + result.failed.length > 0 ||
+      result.stopped !== null ||
+      previous === null ||
+      (succeeded && !roundSucceeded(previous));
+    if (news && roundStarted(result)) print(io.stdout, describeRound(result));
+    if (interrupted) print(io.stderr, ["interrupted: the sessions sent so far are in place; the next run continues from there"]);
+    else if (result.stopped !== null) print(io.stderr, [`error: ${result.stopped}`]);
     previous = result;
     return interrupted ? null : succeeded;
   };
 
   if (!config.watch) return (await round()) ? 0 : 1;
-  io.stderr.write(`watching ${store.directory}: syncing every change to ${remote.display} (Ctrl-C to stop)\n`);
+  print(io.stderr, [`watching ${store.directory}: syncing every change to ${remote.display} (Ctrl-C to stop)`]);
   const inSync = await watchRounds(round, { watch: (onChange) => store.watch(onChange), stop: io.stop, ...io.watchTimings });
   return inSync ? 0 : 1;
 }

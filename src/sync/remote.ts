@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { isReservedId, SESSION_ID_PATTERN } from "../sessions/files.js";
-import { type RemoteSessions, SyncError } from "./sync.js";
+import { RefusedContent, type RemoteSessions, SyncError } from "./sync.js";
 
 /** The deployment sync pushes to, over its admin API (Web-standard: fetch, URL, AbortSignal). */
 
@@ -17,7 +17,18 @@ export interface RemoteOptions {
   timeoutMs?: number;
   /** Aborts every request in flight (stopping a watch). */
   signal?: AbortSignal;
+  /** The largest manifest read, in bytes and in sessions (tests lower them). */
+  manifestLimits?: { bytes: number; entries: number };
 }
+
+/**
+ * The largest manifest sync reads: a deployment (hostile, or broken) could otherwise send gigabytes and then have
+ * sync DELETE every id it named. 200,000 sessions is 40x a heavy CLI user's directory; 64 MiB holds that many
+ * entries even with 128-character ids (about 200 bytes each).
+ */
+export const MANIFEST_LIMITS = { bytes: 64 * 1024 * 1024, entries: 200_000 };
+/** Of any other answer only the start is read: its message, or the digest of what was stored. */
+const ANSWER_BYTES = 64 * 1024;
 
 /** Retries after a network error, 429 or 5xx: a deployment restarting or briefly overloaded gets another chance. */
 export const RETRIES = 3;
@@ -37,6 +48,7 @@ export class Remote implements RemoteSessions {
   readonly #retryDelayMs: number;
   readonly #timeoutMs: number;
   readonly #signal: AbortSignal;
+  readonly #manifestLimits: { bytes: number; entries: number };
 
   constructor(options: RemoteOptions) {
     this.#base = options.baseUrl;
@@ -47,27 +59,43 @@ export class Remote implements RemoteSessions {
     this.#retryDelayMs = options.retryDelayMs ?? 250;
     this.#timeoutMs = options.timeoutMs ?? 120_000;
     this.#signal = options.signal ?? new AbortController().signal;
+    this.#manifestLimits = options.manifestLimits ?? MANIFEST_LIMITS;
   }
 
   /** Every session the deployment holds: id to the SHA-256 (hex) of its stored bytes. */
   async manifest(): Promise<Map<string, string>> {
-    const { status, text } = await this.#request("GET", "admin/sync/manifest");
+    const where = `${this.display}/admin/sync/manifest`;
+    const { bytes, entries } = this.#manifestLimits;
+    const { status, text, complete } = await this.#request("GET", "admin/sync/manifest", { limit: bytes });
     if (status === 404) {
       throw new SyncError(
         `${this.display} does not accept writes (no /admin/sync/manifest): start that server with --allow-writes (a Worker: OPTA_ALLOW_WRITES=1), or check the URL`,
         true,
       );
     }
-    if (status !== 200) throw new SyncError(`${this.display}/admin/sync/manifest answered ${status}: ${messageOf(text, status)}`, true);
+    if (status !== 200) throw new SyncError(`${where} answered ${status}: ${messageOf(text, status)}`, true);
+    // Out of bounds, nothing of it is used: no session is compared, sent or deleted on its word.
+    if (!complete)
+      throw new SyncError(`${where} is larger than ${bytes / 1024 / 1024} MiB, the most sync reads: nothing synced (is --to the right deployment?)`, true);
     const parsed = ManifestSchema.safeParse(parseJson(text));
-    if (!parsed.success) throw new SyncError(`${this.display}/admin/sync/manifest answered something that is not a sync manifest`, true);
+    if (!parsed.success) throw new SyncError(`${where} answered something that is not a sync manifest`, true);
+    const count = Object.keys(parsed.data.sessions).length;
+    if (count > entries) {
+      throw new SyncError(
+        `${where} lists ${count.toLocaleString("en")} sessions, more than ${entries.toLocaleString("en")}, the most sync takes: nothing synced (is --to the right deployment?)`,
+        true,
+      );
+    }
     // Ids we could never name as a local file can be neither compared nor deleted: leave them be.
     return new Map(Object.entries(parsed.data.sessions).filter(([id]) => SESSION_ID_PATTERN.test(id) && !isReservedId(id)));
   }
 
-  /** Stores the session's exact bytes under its id; checks the deployment kept exactly those bytes. */
-  async put(id: string, bytes: Uint8Array, sha256: string): Promise<void> {
-    const { status, text } = await this.#request("PUT", sessionPath(id), bytes);
+  /** Stores the session's exact bytes under its id, with the file's modification time; checks the deployment kept exactly those bytes. */
+  async put(id: string, bytes: Uint8Array, sha256: string, mtimeMs: number): Promise<void> {
+    const mtime = new Date(Math.round(mtimeMs)); // rounded as Node's Stats.mtime is, so both runtimes date it alike
+    // A deployment without files dates a session that has no parseable times by this (contract: "Rules").
+    const headers: Record<string, string> = Number.isNaN(mtime.getTime()) ? {} : { "X-Session-Mtime": mtime.toISOString() };
+    const { status, text } = await this.#request("PUT", sessionPath(id), { body: bytes, headers });
     if (status === 200 || status === 201) {
       const stored = StoredSchema.safeParse(parseJson(text));
       if (stored.success && stored.data.sha256 !== sha256) {
@@ -76,7 +104,7 @@ export class Remote implements RemoteSessions {
       return;
     }
     if (status === 404) throw new SyncError(`${this.display} does not accept writes (PUT answered 404)`, true);
-    if (status === 413) throw new SyncError(`too large for the deployment (413: ${messageOf(text, status)})`, false);
+    if (status === 413) throw new RefusedContent(`too large for the deployment (413: ${messageOf(text, status)})`);
     throw refused(status, text);
   }
 
@@ -87,7 +115,11 @@ export class Remote implements RemoteSessions {
   }
 
   /** Sends one request, retrying network errors, 429 and 5xx; answers 401 and redirects stop everything. */
-  async #request(method: string, path: string, body?: Uint8Array): Promise<{ status: number; text: string }> {
+  async #request(
+    method: string,
+    path: string,
+    { body, headers = {}, limit = ANSWER_BYTES }: { body?: Uint8Array; headers?: Record<string, string>; limit?: number } = {},
+  ): Promise<{ status: number; text: string; complete: boolean }> {
     const url = new URL(path, this.#base);
     for (let attempt = 0; ; attempt++) {
       let problem: string;
@@ -96,18 +128,18 @@ export class Remote implements RemoteSessions {
         const response = await this.#fetch(url, {
           method,
           // Authorization, never X-Admin-Key: fetch drops it on a cross-origin redirect (and we follow none anyway).
-          headers: { Authorization: `Bearer ${this.#key}`, ...(body ? { "Content-Type": "application/json" } : {}) },
+          headers: { Authorization: `Bearer ${this.#key}`, ...(body ? { "Content-Type": "application/json" } : {}), ...headers },
           body,
           redirect: "manual",
           signal: AbortSignal.any([this.#signal, AbortSignal.timeout(this.#timeoutMs)]),
         });
-        const text = await response.text();
+        const { text, complete } = await readCapped(response, limit);
         if (response.status === 401) throw new SyncError("the deployment refused the admin key (401): check OPTA_ADMIN_KEY", true);
         if (response.status >= 300 && response.status < 400) {
           const location = clean(response.headers.get("location") ?? "elsewhere");
           throw new SyncError(`${this.display} redirects to ${location} (${response.status}): pass the URL it redirects to with --to`, true);
         }
-        if (response.status !== 429 && response.status < 500) return { status: response.status, text };
+        if (response.status !== 429 && response.status < 500) return { status: response.status, text, complete };
         problem = `${response.status}: ${messageOf(text, response.status)}`;
         delay = retryAfterMs(response.headers.get("retry-after")) ?? delay;
       } catch (error) {
@@ -127,9 +159,10 @@ export class Remote implements RemoteSessions {
   }
 }
 
-/** An answer that retrying cannot change (400, 403, ...): this session failed, the others go on. */
+/** A 4xx answer: this session failed, the others go on; for good unless it is a timeout or "too early" (408, 425). */
 function refused(status: number, text: string): SyncError {
-  return new SyncError(`refused by the deployment (${status}: ${messageOf(text, status)})`, false);
+  const message = `refused by the deployment (${status}: ${messageOf(text, status)})`;
+  return status === 408 || status === 425 ? new SyncError(message, false) : new RefusedContent(message);
 }
 
 function sessionPath(id: string): string {
@@ -147,6 +180,30 @@ function messageOf(text: string, status: number): string {
 function clean(text: string): string {
   const flat = text.replace(/\p{Cc}+/gu, " ").trim();
   return flat.length > 200 ? `${flat.slice(0, 200)}...` : flat;
+}
+
+/** The answer's text, reading at most `limit` bytes of it; `complete` false when there was more (then left unread). */
+async function readCapped(response: Response, limit: number): Promise<{ text: string; complete: boolean }> {
+  if (Number(response.headers.get("content-length")) > limit) {
+    await response.body?.cancel();
+    return { text: "", complete: false };
+  }
+  const reader = response.body?.getReader();
+  if (!reader) return { text: "", complete: true };
+  // Decoded as it arrives: no second copy of the bytes.
+  const decoder = new TextDecoder();
+  let text = "";
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return { text: text + decoder.decode(), complete: true };
+    text += decoder.decode(value.subarray(0, Math.max(limit - size, 0)), { stream: true });
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return { text: text + decoder.decode(), complete: false };
+    }
+  }
 }
 
 function parseJson(text: string): unknown {

@@ -1,4 +1,5 @@
 import { parentPort, workerData } from "node:worker_threads";
+import { serveSession } from "../sessions/answer.js";
 import { realSleep } from "../sessions/files.js";
 import { loadSession } from "../sessions/loader.js";
 import { FsStore } from "../storage/fs-store.js";
@@ -14,11 +15,20 @@ const store = { read: async (name: string) => files.readBlocking(name) };
 parentPort?.on("message", async (job: LoadJob) => {
   let reply: LoadReply;
   try {
-    reply = { id: job.id, result: await loadSession(store, job.name, realSleep, job.options) };
+    reply = {
+      id: job.id,
+      result: job.view ? await serveSession(store, job.name, realSleep, job.view) : await loadSession(store, job.name, realSleep, job.options),
+    };
   } catch (error) {
     reply = { id: job.id, error: error instanceof Error ? error.message : String(error) };
   }
-  const search = reply.result?.status === "ok" ? reply.result.session.search : undefined;
-  // The signatures' bytes move to the main thread instead of being copied.
-  parentPort?.postMessage(reply, search ? [search.signature.buffer as ArrayBuffer, search.buckets.buffer as ArrayBuffer] : []);
+  const result = reply.result?.status === "ok" ? reply.result : undefined;
+  const search = result && "session" in result ? result.session.search : undefined;
+  // The signatures' and answers' bytes move to the main thread instead of being copied.
+  const moved = search
+    ? [search.signature.buffer as ArrayBuffer, search.buckets.buffer as ArrayBuffer]
+    : result && "json" in result
+      ? [result.json.buffer]
+      : [];
+  parentPort?.postMessage(reply, moved);
 });

@@ -1,16 +1,16 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
+import type { ServeResult, SessionView } from "../sessions/answer.js";
 import type { LoadOptions, LoadResult, SessionLoader } from "../sessions/loader.js";
 
-export interface LoadJob {
-  id: number;
-  name: string;
-  options: LoadOptions;
-}
-export type LoadReply = { id: number; result: LoadResult; error?: undefined } | { id: number; error: string; result?: undefined };
+/** A file to digest for the catalog (`options`), or GET's answer to serialize (`view`). */
+export type LoadJob =
+  | { id: number; name: string; options: LoadOptions; view?: undefined }
+  | { id: number; name: string; view: SessionView; options?: undefined };
+export type LoadReply = { id: number; result: LoadResult | ServeResult; error?: undefined } | { id: number; error: string; result?: undefined };
 
 interface Pending {
-  resolve: (result: LoadResult) => void;
+  resolve: (result: LoadResult | ServeResult) => void;
   reject: (error: Error) => void;
 }
 
@@ -44,6 +44,15 @@ export class WorkerLoader implements SessionLoader {
   }
 
   load(name: string, options: LoadOptions): Promise<LoadResult> {
+    return this.#run({ name, options }) as Promise<LoadResult>;
+  }
+
+  /** GET's answer, parsed and serialized in a worker: the main thread only sends the bytes. */
+  serve(name: string, view: SessionView): Promise<ServeResult> {
+    return this.#run({ name, view }) as Promise<ServeResult>;
+  }
+
+  #run(job: { name: string; options: LoadOptions } | { name: string; view: SessionView }): Promise<LoadResult | ServeResult> {
     if (this.#closed) return Promise.reject(new Error("the loader is closed"));
     if (this.#idleTimer) clearTimeout(this.#idleTimer);
     this.#idleTimer = null;
@@ -52,7 +61,7 @@ export class WorkerLoader implements SessionLoader {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       target.pending.set(id, { resolve, reject });
-      target.worker.postMessage({ id, name, options } satisfies LoadJob);
+      target.worker.postMessage({ id, ...job } satisfies LoadJob);
     });
   }
 

@@ -1,6 +1,7 @@
 import { describe } from "vitest";
 import { accessCases } from "./access.js";
 import { listCases } from "./list.js";
+import { readingCases } from "./reading.js";
 import type { ContractRuntime } from "./runtime.js";
 import { searchCases } from "./search.js";
 import { sessionCases } from "./session.js";
@@ -23,5 +24,6 @@ export function contractSuite(runtime: ContractRuntime): void {
     sessionCases(runtime);
     trashCases(runtime);
     syncCases(runtime);
+    readingCases(runtime);
   });
 }

@@ -1,4 +1,5 @@
 import { cliSession } from "../fixtures/sessions.js";
+import { SEED_MTIME } from "./runtime.js";
 
 /** What the wire carries, written out here from the contract (not derived from src), in the order the server sends the keys. */
 export interface Summary {
@@ -16,7 +17,7 @@ export interface Summary {
 
 export type Full = Summary & { cwd: string; messages: unknown[]; tool_call_count: number; compacted: boolean };
 
-/** The fields of a summary a test may set; `created_at` and `updated_at` always follow `created` and `updated`. */
+/** The fields of a summary a test may set; `created_at` and `updated_at` follow `created` and `updated` (see atOf). */
 export type SummaryFields = Partial<Omit<Summary, "id" | "created_at" | "updated_at">>;
 
 export const CLI_TIME = "2026-03-01T10:00:00.000Z";
@@ -32,11 +33,19 @@ export function summaryOf(id: string, fields: SummaryFields = {}): Summary {
     tags: fields.tags ?? [],
     created,
     updated,
-    created_at: created,
-    updated_at: updated,
-    message_count: fields.message_count ?? 3,
+    created_at: atOf(created),
+    updated_at: atOf(updated),
+    message_count: fields.message_count ?? 2, // system messages are not counted
     first_user_message: fields.first_user_message === undefined ? `question from ${id}` : fields.first_user_message,
   };
+}
+
+// The instants the sessions here are written with (ISO 8601 in the form every browser reads).
+const INSTANT = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{3})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+
+/** `created_at`/`updated_at`: the same string when it is an instant, else the file's modification time. */
+export function atOf(time: string, mtime = SEED_MTIME): string {
+  return INSTANT.test(time) ? time : mtime;
 }
 
 /** GET's answer for `cliSession(id)` with these fields changed. */

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, unlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, unlink, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { onTestFinished } from "vitest";
@@ -9,6 +9,7 @@ import { FsTrash } from "../../src/storage/fs-trash.js";
 import { cliFile } from "../fixtures/sessions.js";
 import { ADMIN_KEY, DASHBOARD_ORIGIN } from "../fixtures/settings.js";
 import { contractSuite } from "./cases.js";
+import { SEED_MTIME } from "./runtime.js";
 
 /**
  * The Node server's app over a real temp directory, sessions written as the CLI writes them, the
@@ -23,8 +24,12 @@ contractSuite({
     const directory = path.join(root, "sessions");
     await mkdir(directory);
     const file = (name: string) => path.join(directory, name);
-    for (const session of seed.sessions ?? []) await writeFile(file(`${String(session.id)}.json`), cliFile(session));
-    for (const [name, text] of Object.entries(seed.raw ?? {})) await writeFile(file(name), text);
+    const seedFile = async (name: string, text: string | Uint8Array) => {
+      await writeFile(file(name), text);
+      await utimes(file(name), new Date(SEED_MTIME), new Date(SEED_MTIME));
+    };
+    for (const session of seed.sessions ?? []) await seedFile(`${String(session.id)}.json`, cliFile(session));
+    for (const [name, text] of Object.entries(seed.raw ?? {})) await seedFile(name, text);
     const app = createApp({
       store: new FsStore(directory),
       trash: new FsTrash(directory, path.join(root, "trash")),
@@ -32,6 +37,7 @@ contractSuite({
       version: packageJson.version,
       corsOrigins: [DASHBOARD_ORIGIN],
       allowWrites: options.allowWrites ?? true,
+      contentAsText: options.contentAsText,
       watch: false,
       catalog: { maxAgeMs: 0 },
       ...(options.maxSessionMb !== undefined && { maxSessionBytes: Math.floor(options.maxSessionMb * 1024 * 1024) }),

@@ -24,6 +24,8 @@ export interface StartOptions {
   maxSessionMb?: number;
   /** Whether PUT and the sync manifest exist (Node: allowWrites, default here true; the Worker: OPTA_ALLOW_WRITES, default on). */
   allowWrites?: boolean;
+  /** The compatibility switch: content sent as text (Node: contentAsText; the Worker: OPTA_CONTENT_AS_TEXT=1). */
+  contentAsText?: boolean;
 }
 
 export interface Target {
@@ -36,6 +38,12 @@ export interface Target {
 }
 
 export const KEY = { "X-Admin-Key": ADMIN_KEY };
+
+/**
+ * The modification time every seeded file gets (Node: the file's mtime; the Worker: recorded as
+ * sync records it, X-Session-Mtime on PUT): what created_at/updated_at fall back to.
+ */
+export const SEED_MTIME = "2026-01-02T03:04:05.678Z";
 
 /**
  * The contract: what the CLI writes, renames or removes shows in every answer within 1 second.

@@ -40,7 +40,14 @@ export function startProcess(args: string[], env: Record<string, string>, limits
     uid: limits.uid,
     gid: limits.gid,
     // Cache and data (trash) folders of the test's own, never the user's.
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", XDG_CACHE_HOME: testCacheHome, XDG_DATA_HOME: testDataHome, ...env },
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      TMPDIR: os.tmpdir(), // the test run's own temp folder (build.global.ts): what the process leaves there is removed with it
+      XDG_CACHE_HOME: testCacheHome,
+      XDG_DATA_HOME: testDataHome,
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let text = "";

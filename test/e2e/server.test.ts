@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { connect, createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -8,11 +8,14 @@ import { type ServerProcess, startProcess, waitForOutput } from "./helpers.js";
 
 const DASHBOARD = "http://dashboard.test:3000";
 
+let root: string;
 let dir: string;
 let server: ServerProcess | undefined;
 
 beforeEach(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), "opta-e2e-"));
+  root = await mkdtemp(path.join(os.tmpdir(), "opta-e2e-"));
+  dir = path.join(root, "sessions");
+  await mkdir(dir);
 });
 afterEach(async () => {
   if (server && server.child.exitCode === null) {
@@ -20,7 +23,7 @@ afterEach(async () => {
     await server.exited;
   }
   server = undefined;
-  await rm(dir, { recursive: true, force: true });
+  await rm(root, { recursive: true, force: true });
 });
 
 async function start(args: string[], env: Record<string, string> = { OPTA_ADMIN_KEY: ADMIN_KEY }): Promise<string> {
@@ -173,7 +176,6 @@ describe("the real Node server on loopback", () => {
     const [, url] = await waitForOutput(server, /listening on (\S+)/);
     const list = async () => ((await (await fetch(`${url}/admin/sessions`, { headers: { "X-Admin-Key": ADMIN_KEY } })).json()) as { total: number }).total;
     expect(await list()).toBe(0);
-    const { mkdir } = await import("node:fs/promises");
     await mkdir(later);
     await writeFile(path.join(later, "appeared1234.json"), cliFile(cliSession("appeared1234")));
     const deadline = Date.now() + 1000;

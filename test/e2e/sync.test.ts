@@ -86,6 +86,25 @@ describe("opta-sessions sync (the real command against the real server)", () => 
     expect(again.output()).toContain("0 uploaded, 0 deleted, 3 unchanged");
   });
 
+  it("leaves a session deleted through the server's API deleted on the next sync, until its file changes", async () => {
+    const url = await startDeployment();
+    await writeSession("a");
+    await writeSession("b");
+    expect(await run(["sync", "--dir", local, "--to", url]).exited).toBe(0);
+    expect((await fetch(`${url}/admin/sessions/a`, { method: "DELETE", headers: AUTH })).status).toBe(200);
+
+    const again = run(["sync", "--dir", local, "--to", url]);
+    expect(await again.exited).toBe(0);
+    expect(again.output()).toContain("0 uploaded, 0 deleted, 1 unchanged, 1 deleted there (kept deleted), 0 skipped, 0 failed");
+    expect(Object.keys(await sessionFilesIn(remote))).toEqual(["b.json"]);
+
+    const changed = await writeSession("a", Buffer.from(cliFile(cliSession("a", { title: "continued" }))));
+    const third = run(["sync", "--dir", local, "--to", url]);
+    expect(await third.exited).toBe(0);
+    expect(third.output()).toContain("1 uploaded, 0 deleted, 1 unchanged, 0 skipped");
+    expect((await sessionFilesIn(remote))["a.json"]).toEqual(changed);
+  });
+
   it("--watch sends a session written after it started within seconds, and exits 0 on SIGTERM", async () => {
     const url = await startDeployment();
     await writeSession("first");
@@ -124,7 +143,7 @@ describe("opta-sessions sync (the real command against the real server)", () => 
 
     const syncHelp = run(["sync", "--help"], {});
     expect(await syncHelp.exited).toBe(0);
-    for (const option of ["--to", "--dir", "--cache-dir", "--concurrency", "--watch", "OPTA_SYNC_URL", "OPTA_ADMIN_KEY"])
+    for (const option of ["--to", "--dir", "--cache-dir", "--concurrency", "--watch", "--allow-mass-delete", "OPTA_SYNC_URL", "OPTA_ADMIN_KEY"])
       expect(syncHelp.output()).toContain(option);
   });
 });

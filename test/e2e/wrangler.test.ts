@@ -116,14 +116,14 @@ describe("on Cloudflare Workers (wrangler dev, local R2)", () => {
     await unlink(path.join(dir, "-older_12345.json"));
     const second = await sync();
     expect(second.code).toBe(0);
-    // gone12345678 is still in the directory: deleted on the Worker only, sync puts it back (the directory is the truth).
-    expect(second.output).toMatch(/3 uploaded, 1 deleted/);
+    // gone12345678 is still in the directory, unchanged: deleted through the Worker's API, it stays deleted there.
+    expect(second.output).toMatch(/2 uploaded, 1 deleted, 0 unchanged, 1 deleted there \(kept deleted\)/);
 
     // A listing reflects the bucket within a second.
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const after = await getJson("/admin/sessions");
     const sessions = (after.body as { sessions: { id: string; title: string | null }[] }).sessions;
-    expect(sessions.map((session) => session.id)).toEqual(["new123456789", "fresh1234567", "gone12345678"]);
+    expect(sessions.map((session) => session.id)).toEqual(["new123456789", "fresh1234567"]);
     expect(sessions[1]?.title).toBe("Deploy notes, done");
 
     const third = await sync();

@@ -31,7 +31,7 @@ async function titlesWithin(deadlineMs: number, until: (titles: Record<string, s
   const deadline = Date.now() + deadlineMs;
   let titles: Record<string, string | null> = {};
   do {
-    const list = await service!.list({ limit: 200, offset: 0, model: undefined, tag: undefined, since: undefined });
+    const list = await service!.list({ limit: 200, offset: 0, model: undefined, tag: undefined, since: undefined, until: undefined, cwd: undefined });
     titles = Object.fromEntries(list.sessions.map((s) => [s.id, s.title]));
     if (until(titles)) return titles;
     await new Promise((resolve) => setTimeout(resolve, 20));

@@ -62,7 +62,7 @@ describe("GET /admin/sessions: the summary of a session", () => {
       updated: "2026-03-02T08:00:00.000Z",
       created_at: "2026-03-01T10:22:31.123Z",
       updated_at: "2026-03-02T08:00:00.000Z",
-      message_count: 3,
+      message_count: 2,
       first_user_message: "question from abc123",
     });
   });
@@ -123,15 +123,19 @@ describe("GET /admin/sessions: the summary of a session", () => {
     expect(summary.updated_at).toBe("2026-03-01T10:00:00.000Z");
   });
 
-  it("sends an unparseable updated string as the file has it", async () => {
-    const summary = await summaryOf(cliSession("abc", { created: "2026-03-01T10:00:00.000Z", updated: "last tuesday" }));
+  it("sends an unparseable updated string as the file has it, and the file's modification time as updated_at", async () => {
+    const store = storeWith([cliSession("abc", { created: "2026-03-01T10:00:00.000Z", updated: "last tuesday" })]);
+    const summary = only((await list(appFor(store))).sessions);
     expect(summary.updated).toBe("last tuesday");
-    expect(summary.updated_at).toBe("last tuesday");
+    expect(summary.created_at).toBe("2026-03-01T10:00:00.000Z");
+    expect(summary.updated_at).toBe(new Date((await store.stat("abc.json"))?.mtimeMs ?? Number.NaN).toISOString());
   });
 
-  it("sends created, updated and both _at spellings as empty strings when the file has no usable strings", async () => {
-    const summary = await summaryOf(cliSession("abc", { created: 12, updated: false }));
-    expect(summary).toMatchObject({ created: "", updated: "", created_at: "", updated_at: "" });
+  it("sends created and updated as empty strings when the file has no usable strings, and both _at spellings as its modification time", async () => {
+    const store = storeWith([cliSession("abc", { created: 12, updated: false })]);
+    const summary = only((await list(appFor(store))).sessions);
+    const mtime = new Date((await store.stat("abc.json"))?.mtimeMs ?? Number.NaN).toISOString();
+    expect(summary).toMatchObject({ created: "", updated: "", created_at: mtime, updated_at: mtime });
   });
 
   it("keeps created_at and updated_at equal to created and updated", async () => {
@@ -142,9 +146,9 @@ describe("GET /admin/sessions: the summary of a session", () => {
     expect(summary.updated).toBe("2026-02-01");
   });
 
-  it("counts every entry of messages as message_count, whatever its shape", async () => {
-    const messages = [1, null, "stray", [], {}, { role: "system", content: "sys" }, { role: "tool", content: null }];
-    expect((await summaryOf(cliSession("abc", { messages }))).message_count).toBe(7);
+  it("counts every entry of messages but system ones as message_count, whatever its shape", async () => {
+    const messages = [1, null, "stray", [], {}, { role: "system", content: "sys" }, { role: "tool", content: null }, { role: "system", content: "more" }];
+    expect((await summaryOf(cliSession("abc", { messages }))).message_count).toBe(6);
   });
 
   it.each([

@@ -62,6 +62,14 @@ describe("GET /openapi.json", () => {
     expect(paths["/admin/sessions/search"]?.get?.parameters.find((p) => p.name === "q")).toMatchObject({ in: "query", required: true });
   });
 
+  it("names the list's until and cwd filters and PUT's X-Session-Mtime header", async () => {
+    const { paths } = await documentOf();
+    const parameter = (path: string, name: string, method = "get") => paths[path]?.[method]?.parameters.find((p) => p.name === name);
+    expect(parameter("/admin/sessions", "until")).toMatchObject({ in: "query", required: false, schema: { type: "string", maxLength: 64 } });
+    expect(parameter("/admin/sessions", "cwd")).toMatchObject({ in: "query", required: false, schema: { type: "string", maxLength: 1000 } });
+    expect(parameter("/admin/sessions/{id}", "x-session-mtime", "put")).toMatchObject({ in: "header", required: false, schema: { type: "string" } });
+  });
+
   it("gives every error the one envelope, with the wire types as components", async () => {
     const { paths, components } = await documentOf();
     expect(Object.keys(components.schemas)).toEqual(expect.arrayContaining(["SessionSummary", "SessionFull", "SessionList", "ErrorEnvelope"]));

@@ -48,7 +48,7 @@ describe("GET /admin/sessions/search: answer shape", () => {
     const items = body as Record<string, unknown>[];
     expect(items).toHaveLength(1);
     expect(Object.keys(items[0] ?? {}).sort()).toEqual(SUMMARY_KEYS);
-    expect(items[0]).toMatchObject({ id: "abc", title: "Parser work", message_count: 3 });
+    expect(items[0]).toMatchObject({ id: "abc", title: "Parser work", message_count: 2 });
   });
 
   it("answers an empty array when nothing matches", async () => {

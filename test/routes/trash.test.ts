@@ -42,7 +42,7 @@ describe("DELETE /admin/sessions/:id with a trash", () => {
         deleted_at: "2026-07-01T12:00:00.000Z",
         purge_at: "2026-07-31T12:00:00.000Z",
         size: cliFile(cliSession("abc")).length,
-        session: expect.objectContaining({ id: "abc", title: "Session abc", message_count: 3 }),
+        session: expect.objectContaining({ id: "abc", title: "Session abc", message_count: 2 }),
       },
     ]);
     expect((await call("GET", "/admin/sessions/abc")).status).toBe(404);

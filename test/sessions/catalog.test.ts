@@ -5,7 +5,7 @@ import { MemoryCache, MemoryStore } from "../../src/storage/memory-store.js";
 import { cliFile, cliSession } from "../fixtures/sessions.js";
 
 const noSleep = async () => {};
-const LIST = { limit: 200, offset: 0, model: undefined, tag: undefined, since: undefined };
+const LIST = { limit: 200, offset: 0, model: undefined, tag: undefined, since: undefined, until: undefined, cwd: undefined };
 
 /** The in-process loader, counting what it is asked to read. */
 function countingLoader(store: MemoryStore): SessionLoader & { loads: { name: string; options: LoadOptions }[] } {
@@ -152,5 +152,36 @@ describe("index.json", () => {
     expect(await service.list(LIST)).toEqual(before);
     store.put("index.json", "{ truncated");
     expect(await service.list(LIST)).toEqual(before);
+  });
+});
+
+describe("the catalog's files it leaves out or repairs", () => {
+  it("leaves a file over the size limit out of list, total and search without ever reading it, with one warning", async () => {
+    const store = sessions(2);
+    store.put("big.json", cliFile(cliSession("big", { messages: [{ role: "user", content: "x".repeat(2000) }] })));
+    const loader = countingLoader(store);
+    const warnings: string[] = [];
+    // No watch and no listing cache: every answer re-checks the store, as a Worker's would.
+    const service = new SessionService(store, { loader, sleep: noSleep, watch: false, maxSessionBytes: 1000, warn: (line) => warnings.push(line) });
+    for (let i = 0; i < 3; i++) {
+      expect((await service.list(LIST)).sessions.map((s) => s.id)).toEqual(["s001", "s000"]);
+      expect((await service.search({ q: "big", limit: 20 })).map((s) => s.id)).toEqual([]);
+    }
+    expect(loader.loads.map((load) => load.name)).not.toContain("big.json");
+    expect(warnings).toEqual(["skipping big.json: larger than the limit of 1000 bytes (--max-session-mb, or OPTA_MAX_SESSION_MB)"]);
+  });
+
+  it("serves a file with bytes after its session from that session, warning once per change of the file", async () => {
+    const store = sessions(1);
+    const tail = '\n  "toolCallCount": 0,\n  "compacted": false\n}';
+    store.put("twice.json", `${cliFile(cliSession("twice"))}${tail}`);
+    const warnings: string[] = [];
+    const service = new SessionService(store, { sleep: noSleep, watch: false, catalog: { maxAgeMs: 0 }, warn: (line) => warnings.push(line) });
+    for (let i = 0; i < 3; i++) expect((await service.list(LIST)).sessions.map((s) => s.id)).toEqual(["twice", "s000"]);
+    const warning = "twice.json holds other bytes after its session (two overlapping CLI saves): served from the session before them";
+    expect(warnings).toEqual([warning]);
+    store.put("twice.json", `${cliFile(cliSession("twice", { title: "again" }))}${tail}`);
+    expect((await service.list(LIST)).sessions.find((s) => s.id === "twice")?.title).toBe("again");
+    expect(warnings).toEqual([warning, warning]);
   });
 });

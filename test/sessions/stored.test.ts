@@ -7,7 +7,7 @@ import { cliFile, cliSession } from "../fixtures/sessions.js";
 const entry = (name: string, metadata?: StoreMetadata): StoreEntry => ({ name, kind: "file", size: 1, mtimeMs: 1, stamp: "s", metadata });
 
 function sessionOf(id: string, overrides: Record<string, unknown> = {}) {
-  const session = parseSession(id, cliFile(cliSession(id, overrides)));
+  const session = parseSession(id, cliFile(cliSession(id, overrides)), 1); // the entries' mtime below
   if (!session) throw new Error("fixture is not a session");
   return session;
 }

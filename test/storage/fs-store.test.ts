@@ -140,7 +140,7 @@ describe("FsStore.read", () => {
   it("gives the whole text of a regular file", async () => {
     const text = `{"title":"héllo 🌍","pad":"${"x".repeat(300_000)}"}`;
     await writeFile(path.join(dir, "a.json"), text);
-    expect(await store.read("a.json")).toEqual({ status: "ok", text });
+    expect(await store.read("a.json")).toEqual({ status: "ok", text, mtimeMs: (await stat(path.join(dir, "a.json"))).mtimeMs });
   });
 
   it("answers missing for a file that does not exist", async () => {

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, unlink, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, unlink, utimes, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -191,10 +191,13 @@ describe("opta-sessions sync, against the real app", () => {
     deployment = await startDeployment();
     await writeSession("a");
     await syncTo(deployment);
-    const cacheFiles = await readdir(path.join(root, "cache", "opta-sessions"));
-    expect(cacheFiles).toEqual([expect.stringMatching(/^sync\.[0-9a-f]{16}\.json$/)]);
+    const cacheFiles = (await readdir(path.join(root, "cache", "opta-sessions"))).sort();
+    // What was hashed (per directory), and what the deployment holds (per directory and deployment).
+    expect(cacheFiles).toEqual([expect.stringMatching(/^sync\.[0-9a-f]{16}\.json$/), expect.stringMatching(/^sync\.[0-9a-f]{16}\.to\.[0-9a-f]{16}\.json$/)]);
     const state = JSON.parse(await readFile(path.join(root, "cache", "opta-sessions", cacheFiles[0] as string), "utf8"));
     expect(Object.keys(state.files)).toEqual(["a.json"]);
+    const held = JSON.parse(await readFile(path.join(root, "cache", "opta-sessions", cacheFiles[1] as string), "utf8"));
+    expect(Object.keys(held.held)).toEqual(["a"]);
   });
 
   it("keeps the deployment's copy of a session whose local file is damaged", async () => {
@@ -263,7 +266,9 @@ describe("opta-sessions sync, against the real app", () => {
     const run = await syncTo(deployment);
 
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/1 uploaded, 0 deleted, 0 unchanged, 0 skipped, 1 failed\nfailed huge: too large for the deployment \(413: .+\)\n$/);
+    expect(run.stdout).toMatch(
+      /1 uploaded, 0 deleted, 0 unchanged, 0 skipped, 1 failed\nfailed huge: too large for the deployment \(413: .+\); not sent again until the file changes\n$/,
+    );
     expect(deployment.store.get("small.json")).toBeDefined();
     expect(deployment.store.get("huge.json")).toBeUndefined();
   });
@@ -292,6 +297,113 @@ describe("opta-sessions sync, against the real app", () => {
     expect(deployment.requests.filter((request) => request.startsWith("PUT")).sort()).toEqual(
       ["s1", "s3", "s5", "s7", "s9"].map((id) => `PUT /admin/sessions/${id}`),
     );
+  });
+
+  it("prints no control or bidi character from the deployment's answers or a path: each is shown as its escape", async () => {
+    deployment = await startDeployment();
+    await writeSession("a");
+    deployment.fault = (request) =>
+      request.method === "PUT" ? Response.json({ error: { message: "bad \u202egnp.exe\u202c \u001b[2J\u009b31m done" } }, { status: 400 }) : null;
+
+    const refused = await syncTo(deployment);
+    const typo = await sync(["--dir", path.join(root, "typo\u2067\u001b]0;x\u0007"), "--to", deployment.url]);
+
+    expect(refused.stdout).toContain("failed a: refused by the deployment (400: bad \\u202egnp.exe\\u202c  [2J 31m done)");
+    expect(typo.stderr).toContain("typo\\u2067\\u001b]0;x\\u0007 does not exist");
+    for (const out of [refused.stdout, refused.stderr, typo.stdout, typo.stderr]) {
+      expect(out.replace(/\n/g, "")).not.toMatch(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u);
+    }
+  });
+
+  it("sends each file's modification time with its PUT as X-Session-Mtime", async () => {
+    deployment = await startDeployment();
+    await writeSession("a");
+    const sent: (string | null)[] = [];
+    deployment.fault = (request) => {
+      if (request.method === "PUT") sent.push(request.headers.get("x-session-mtime"));
+      return null;
+    };
+    expect((await syncTo(deployment)).code).toBe(0);
+    expect(sent).toEqual([(await stat(path.join(dir, "a.json"))).mtime.toISOString()]);
+  });
+
+  it("stops before any PUT or DELETE when the manifest lists more sessions than sync takes, naming the limit, exit 1", async () => {
+    deployment = await startDeployment();
+    await writeSession("a");
+    const sessions = Object.fromEntries(Array.from({ length: 200_001 }, (_, i) => [`s${i}`, "a".repeat(64)]));
+    deployment.fault = (request) => (request.method === "GET" ? Response.json({ sessions }) : null);
+
+    const run = await syncTo(deployment);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("lists 200,001 sessions, more than 200,000, the most sync takes: nothing synced");
+    expect(deployment.requests).toEqual(["GET /admin/sync/manifest"]);
+  });
+
+  it("keeps deleted a session deleted through the deployment's API, on every next run, until its file changes", async () => {
+    deployment = await startDeployment();
+    await writeSession("a");
+    await writeSession("b");
+    expect((await syncTo(deployment)).code).toBe(0);
+    const res = await fetch(`${deployment.url}/admin/sessions/a`, { method: "DELETE", headers: AUTH });
+    expect(res.status).toBe(200);
+
+    for (let run = 0; run < 2; run++) {
+      deployment.requests.length = 0;
+      const again = await syncTo(deployment);
+      expect(again.code).toBe(0);
+      expect(again.stdout).toBe(`synced to ${deployment.url}: 0 uploaded, 0 deleted, 1 unchanged, 1 deleted there (kept deleted), 0 skipped, 0 failed\n`);
+      expect(deployment.requests).toEqual(["GET /admin/sync/manifest"]);
+      expect(deployment.store.get("a.json")).toBeUndefined();
+    }
+
+    const edited = await writeSession("a", { title: "continued after the delete" });
+    const changed = await syncTo(deployment);
+    expect(changed.stdout).toContain("1 uploaded, 0 deleted, 1 unchanged, 0 skipped");
+    expect(deployment.store.get("a.json")).toBe(edited);
+  });
+
+  it("does not send again a session the deployment refused for good (413) until its file changes, and says so once", async () => {
+    deployment = await startDeployment({ maxSessionBytes: 2000 });
+    await writeSession("small");
+    await writeSession("huge", { messages: [{ role: "user", content: "x".repeat(5000) }] });
+    const stop = new AbortController();
+    let stdout = "";
+    let stderr = "";
+    const watching = runSync(["--dir", dir, "--to", deployment.url, "--watch"], {
+      env: { XDG_CACHE_HOME: path.join(root, "cache"), OPTA_ADMIN_KEY: ADMIN_KEY },
+      homedir: root,
+      platform: "linux",
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: (text: string) => (stderr += text) },
+      stop: stop.signal,
+      retryDelayMs: 1,
+      watchTimings: { debounceMs: 10, periodMs: 20 },
+    });
+    const rounds = () => deployment?.requests.filter((request) => request === "GET /admin/sync/manifest").length ?? 0;
+    for (const deadline = Date.now() + 10_000; rounds() < 4 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 5));
+    stop.abort();
+    expect(await watching).toBe(1);
+
+    expect(rounds()).toBeGreaterThanOrEqual(4);
+    expect(deployment.requests.filter((request) => request === "PUT /admin/sessions/huge")).toHaveLength(1);
+    expect(stdout.match(/failed huge: too large for the deployment \(413: .+\); not sent again until the file changes\n/g)).toHaveLength(1);
+    expect(stderr).not.toContain("huge"); // the failure line was the one mention
+
+    // A new run (a new process) says it again, once, and still sends nothing.
+    deployment.requests.length = 0;
+    const again = await syncTo(deployment);
+    expect(again.code).toBe(1);
+    expect(again.stdout).toContain("1 unchanged, 1 refused before (not sent again until changed), 0 skipped, 0 failed");
+    expect(again.stderr).toMatch(
+      /warning: not sending huge: the deployment refused it before as it is now \(too large for the deployment \(413: .+\)\); it is sent again once the file changes\n/,
+    );
+    expect(deployment.requests).toEqual(["GET /admin/sync/manifest"]);
+
+    await writeSession("huge", { messages: [{ role: "user", content: "now small" }] });
+    const fixed = await syncTo(deployment);
+    expect(fixed.code).toBe(0);
+    expect(deployment.store.get("huge.json")).toContain("now small");
   });
 
   it("refuses bad arguments and a missing key before any request, exit 2", async () => {

@@ -30,6 +30,7 @@ describe("sync configuration", () => {
       adminKey: "sync-key-0123456789",
       concurrency: 4,
       watch: false,
+      allowMassDelete: false,
     });
   });
 
@@ -73,7 +74,10 @@ describe("sync configuration", () => {
     [["--to", "http://x", "--concurrency", "0"], '--concurrency: "0" must be a whole number from 1 to 32'],
     [["--to", "http://x", "--concurrency", "33"], "must be a whole number from 1 to 32"],
     [["--to", "http://x", "--concurrency", "2.5"], "must be a whole number from 1 to 32"],
-    [["--to", "http://x", "--port", "1"], "unknown option --port\nAccepted options: --to, --dir, --cache-dir, --concurrency, --watch, --help."],
+    [
+      ["--to", "http://x", "--port", "1"],
+      "unknown option --port\nAccepted options: --to, --dir, --cache-dir, --concurrency, --watch, --allow-mass-delete, --help.",
+    ],
     [["--to", "http://x", "now"], 'unexpected argument "now"'],
     [["--to", "http://x", "--dir", "/s", "--cache-dir", "/s/cache"], '--cache-dir: "/s/cache" must not be inside the sessions directory'],
   ])("refuses %j: %s", (argv, message) => {
@@ -81,10 +85,16 @@ describe("sync configuration", () => {
     expect(() => syncConfig(argv)).toThrow(message);
   });
 
+  it("lets a round delete more than the directory holds only with --allow-mass-delete", () => {
+    expect(syncConfig(["--to", "http://x", "--allow-mass-delete"]).allowMassDelete).toBe(true);
+    expect(syncConfig(["--to", "http://x"]).allowMassDelete).toBe(false);
+  });
+
   it("needs a key, from OPTA_ADMIN_KEY or OPTA_ADMIN_KEY_FILE, and never echoes it", () => {
     expect(() => syncConfig(["--to", "http://x"], {})).toThrow("no admin key: set OPTA_ADMIN_KEY (or OPTA_ADMIN_KEY_FILE)");
     expect(() => syncConfig(["--to", "http://x"], { OPTA_ADMIN_KEY: "short-secret" })).toThrow(/the key has 12 characters/);
     expect(() => syncConfig(["--to", "http://x"], { OPTA_ADMIN_KEY: "short-secret" })).not.toThrow(/short-secret/);
+    expect(() => syncConfig(["--to", "http://x"], { OPTA_ADMIN_KEY: "REPLACE-WITH-THE-WORKER-ADMIN-KEY" })).toThrow(/placeholder, not a key; set a real key/);
     const dir = mkdtempSync(path.join(os.tmpdir(), "opta-sync-key-"));
     try {
       const file = path.join(dir, "key");

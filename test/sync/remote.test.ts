@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { Remote } from "../../src/sync/remote.js";
-import { SyncError } from "../../src/sync/sync.js";
+import { MANIFEST_LIMITS, Remote } from "../../src/sync/remote.js";
+import { RefusedContent, SyncError } from "../../src/sync/sync.js";
 
 const KEY = "sync-test-key-0123456789";
 const DIGEST = "a".repeat(64);
@@ -79,11 +79,11 @@ describe("the deployment's admin API", () => {
     const sha256 = createHash("sha256").update(bytes).digest("hex");
     const { remote, sent } = remoteWith([json(201, { id: "abc", sha256, created: true }), json(200, { id: "abc", sha256: DIGEST, created: false })]);
 
-    await remote.put("abc", bytes, sha256);
+    await remote.put("abc", bytes, sha256, 0);
     expect(sent[0]).toMatchObject({ method: "PUT", url: "https://deploy.test/base/admin/sessions/abc", body: bytes });
     expect(sent[0]?.headers.get("content-type")).toBe("application/json");
 
-    expect(await failure(remote.put("abc", bytes, sha256))).toMatchObject({ fatal: false, message: expect.stringContaining("SHA-256 differs") });
+    expect(await failure(remote.put("abc", bytes, sha256, 0))).toMatchObject({ fatal: false, message: expect.stringContaining("SHA-256 differs") });
   });
 
   it("counts a DELETE of a session already gone as done", async () => {
@@ -98,7 +98,7 @@ describe("the deployment's admin API", () => {
 
   it("stops at once on a refused key, naming the variable and never the key", async () => {
     const { remote, sent } = remoteWith([envelope(401, "invalid admin key")]);
-    const error = await failure(remote.put("a", new Uint8Array(), DIGEST));
+    const error = await failure(remote.put("a", new Uint8Array(), DIGEST, 0));
     expect(error).toMatchObject({ fatal: true, message: "the deployment refused the admin key (401): check OPTA_ADMIN_KEY" });
     expect(sent).toHaveLength(1);
   });
@@ -112,7 +112,7 @@ describe("the deployment's admin API", () => {
 
   it("fails one file that is too large, without retrying, and lets the round go on", async () => {
     const { remote, sent } = remoteWith([envelope(413, "the session is larger than 1 MiB")]);
-    expect(await failure(remote.put("big", new Uint8Array(), DIGEST))).toMatchObject({
+    expect(await failure(remote.put("big", new Uint8Array(), DIGEST, 0))).toMatchObject({
       fatal: false,
       message: "too large for the deployment (413: the session is larger than 1 MiB)",
     });
@@ -121,7 +121,7 @@ describe("the deployment's admin API", () => {
 
   it("retries 5xx with doubling delays, then fails that file (not the round)", async () => {
     const { remote, sent, sleeps } = remoteWith([envelope(500, "a"), envelope(502, "b"), envelope(503, "c"), envelope(500, "disk full")]);
-    expect(await failure(remote.put("a", new Uint8Array(), DIGEST))).toMatchObject({
+    expect(await failure(remote.put("a", new Uint8Array(), DIGEST, 0))).toMatchObject({
       fatal: false,
       message: "the deployment answered 500: disk full (tried 4 times)",
     });
@@ -155,7 +155,7 @@ describe("the deployment's admin API", () => {
 
   it("gives up on an unreachable deployment after 3 retries, stopping the round", async () => {
     const { remote, sent } = remoteWith([refused(), refused(), refused(), refused()]);
-    const error = await failure(remote.put("a", new Uint8Array(), DIGEST));
+    const error = await failure(remote.put("a", new Uint8Array(), DIGEST, 0));
     expect(error).toMatchObject({ fatal: true, message: "cannot reach https://deploy.test/base: connect ECONNREFUSED 127.0.0.1:9 (tried 4 times)" });
     expect(sent).toHaveLength(4);
   });
@@ -170,8 +170,77 @@ describe("the deployment's admin API", () => {
 
   it("prints the deployment's words without control characters, cut to one line", async () => {
     const { remote } = remoteWith([envelope(400, `bad\u001b[2J\nbody ${"x".repeat(300)}`)]);
-    const { message } = await failure(remote.put("a", new Uint8Array(), DIGEST));
+    const { message } = await failure(remote.put("a", new Uint8Array(), DIGEST, 0));
     expect(message).toMatch(/^refused by the deployment \(400: bad \[2J body x+\.\.\.\)$/);
     expect(message.length).toBeLessThan(250);
+  });
+
+  it("sends the file's modification time with each PUT as X-Session-Mtime, ISO 8601 UTC with milliseconds", async () => {
+    const { remote, sent } = remoteWith([json(201, { id: "a", sha256: DIGEST, created: true })]);
+    await remote.put("a", new Uint8Array(), DIGEST, Date.UTC(2026, 6, 1, 8, 0, 0, 123));
+    expect(sent[0]?.headers.get("x-session-mtime")).toBe("2026-07-01T08:00:00.123Z");
+  });
+});
+
+/** An answer whose body never ends: `{"sessions":{` then the same 1 MiB of entries forever; counts what was pulled. */
+function endlessManifest() {
+  const chunk = new TextEncoder().encode(`"s0":"${DIGEST}",`.repeat(Math.floor((1024 * 1024) / 72)));
+  const stream = { pulled: 0, cancelled: false };
+  const body = new ReadableStream<Uint8Array>({
+    start: (controller) => controller.enqueue(new TextEncoder().encode('{"sessions":{')),
+    pull: (controller) => {
+      stream.pulled += chunk.byteLength;
+      controller.enqueue(chunk);
+    },
+    cancel: () => {
+      stream.cancelled = true;
+    },
+  });
+  return { response: new Response(body, { status: 200, headers: { "Content-Type": "application/json" } }), stream };
+}
+
+describe("the deployment's manifest, bounded", () => {
+  it("stops reading a manifest past 64 MiB and stops the round, naming the limit", async () => {
+    const { response, stream } = endlessManifest();
+    const { remote } = remoteWith([response]);
+    const error = await failure(remote.manifest());
+    expect(error).toMatchObject({
+      fatal: true,
+      message: "https://deploy.test/base/admin/sync/manifest is larger than 64 MiB, the most sync reads: nothing synced (is --to the right deployment?)",
+    });
+    expect(stream.cancelled).toBe(true);
+    expect(stream.pulled).toBeLessThanOrEqual(MANIFEST_LIMITS.bytes + 2 * 1024 * 1024);
+  });
+
+  it("reads none of a manifest whose Content-Length is past the limit", async () => {
+    const { remote } = remoteWith([new Response("{}", { status: 200, headers: { "Content-Length": String(4_000_000_000) } })]);
+    expect((await failure(remote.manifest())).message).toContain("larger than 64 MiB");
+  });
+
+  it("refuses a manifest of more than 200,000 sessions, naming the limit", async () => {
+    const sessions = Object.fromEntries(Array.from({ length: MANIFEST_LIMITS.entries + 1 }, (_, i) => [`s${i}`, DIGEST]));
+    const { remote } = remoteWith([json(200, { sessions })]);
+    expect(await failure(remote.manifest())).toMatchObject({
+      fatal: true,
+      message:
+        "https://deploy.test/base/admin/sync/manifest lists 200,001 sessions, more than 200,000, the most sync takes: nothing synced (is --to the right deployment?)",
+    });
+  });
+
+  it("reads only the start of any other answer", async () => {
+    const { response, stream } = endlessManifest();
+    const { remote } = remoteWith([new Response(response.body, { status: 400 })]);
+    expect((await failure(remote.put("a", new Uint8Array(), DIGEST, 0))).message).toMatch(/^refused by the deployment \(400: \{"sessions":\{"s0":/);
+    expect(stream.cancelled).toBe(true);
+    expect(stream.pulled).toBeLessThanOrEqual(2 * 1024 * 1024);
+  });
+});
+
+describe("the deployment's refusals", () => {
+  it("marks a 413 or another 4xx as refused for good, but not 408 or 425", async () => {
+    const { remote } = remoteWith([envelope(413, "big"), envelope(400, "bad"), envelope(422, "odd"), envelope(408, "slow"), envelope(425, "early")]);
+    const answers = [];
+    for (let i = 0; i < 5; i++) answers.push((await failure(remote.put("a", new Uint8Array(), DIGEST, 0))) instanceof RefusedContent);
+    expect(answers).toEqual([true, true, true, false, false]);
   });
 });

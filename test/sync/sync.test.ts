@@ -1,11 +1,14 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { DeploymentState } from "../../src/sync/memory.js";
 import {
   describeRound,
   type KnownDigest,
   type LocalEntry,
   type LocalFile,
   type LocalSessions,
+  MASS_DELETE_MIN,
+  RefusedContent,
   type RemoteSessions,
   roundSucceeded,
   SyncError,
@@ -212,6 +215,116 @@ describe("a sync round", () => {
   });
 });
 
+describe("what a round remembers of the deployment", () => {
+  const puts = (remote: FakeRemote) => remote.requests.filter((request) => request.startsWith("PUT"));
+
+  it("keeps deleted a session deleted on the deployment while its file is unchanged, and sends it once it changes", async () => {
+    const { local, remote } = setup();
+    const memory = await DeploymentState.open(null);
+    local.files.set("a", '{"v":1}').set("b", "{}");
+    await syncRound(local, remote, { concurrency: 1, memory });
+    remote.stored.delete("a"); // deleted through the deployment's API
+    remote.requests.length = 0;
+
+    const kept = await syncRound(local, remote, { concurrency: 1, memory });
+
+    expect(kept).toMatchObject({ uploaded: [], keptDeleted: ["a"], unchanged: 1, failed: [], stopped: null });
+    expect(roundSucceeded(kept)).toBe(true);
+    expect(puts(remote)).toEqual([]);
+    expect(describeRound(kept)[0]).toBe(
+      "synced to https://sessions.test: 0 uploaded, 0 deleted, 1 unchanged, 1 deleted there (kept deleted), 0 skipped, 0 failed",
+    );
+
+    local.files.set("a", '{"v":2}');
+    const changed = await syncRound(local, remote, { concurrency: 1, memory });
+    expect(changed).toMatchObject({ uploaded: ["a"], keptDeleted: [] });
+    expect(remote.stored.get("a")).toBe('{"v":2}');
+  });
+
+  it("counts a copy it only saw in the manifest (sent by an earlier run) as held there", async () => {
+    const { local, remote } = setup();
+    const memory = await DeploymentState.open(null);
+    local.files.set("a", "{}");
+    remote.stored.set("a", "{}");
+    await syncRound(local, remote, { concurrency: 1, memory });
+    remote.stored.delete("a");
+
+    expect(await syncRound(local, remote, { concurrency: 1, memory })).toMatchObject({ uploaded: [], keptDeleted: ["a"] });
+  });
+
+  it("forgets a session gone from both sides, so a file made again with the same content is sent", async () => {
+    const { local, remote } = setup();
+    const memory = await DeploymentState.open(null);
+    local.files.set("a", "{}");
+    await syncRound(local, remote, { concurrency: 1, memory });
+    remote.stored.delete("a");
+    local.files.delete("a");
+    await syncRound(local, remote, { concurrency: 1, memory });
+    local.files.set("a", "{}");
+
+    expect(await syncRound(local, remote, { concurrency: 1, memory })).toMatchObject({ uploaded: ["a"], keptDeleted: [] });
+  });
+
+  it("does not send again content the deployment refused for good, until it changes; a passing failure is tried again", async () => {
+    const { local, remote } = setup();
+    const memory = await DeploymentState.open(null);
+    local.files.set("big", '{"v":1}').set("flaky", "{}");
+    remote.refuse = (method, id) =>
+      method !== "PUT"
+        ? null
+        : id === "big"
+          ? new RefusedContent("too large for the deployment (413: too big)")
+          : new SyncError("the deployment answered 503: busy", false);
+
+    const first = await syncRound(local, remote, { concurrency: 1, memory });
+    expect(first.failed.sort((a, b) => a.id.localeCompare(b.id))).toEqual([
+      { id: "big", reason: "too large for the deployment (413: too big)", forGood: true },
+      { id: "flaky", reason: "the deployment answered 503: busy" },
+    ]);
+    expect(describeRound(first)).toContain("failed big: too large for the deployment (413: too big); not sent again until the file changes");
+    remote.requests.length = 0;
+
+    const second = await syncRound(local, remote, { concurrency: 1, memory });
+    expect(puts(remote)).toEqual(["PUT flaky"]);
+    expect(second.refusedBefore).toEqual([{ id: "big", reason: "too large for the deployment (413: too big)" }]);
+    expect(roundSucceeded(second)).toBe(false); // the deployment still lacks it
+    expect(describeRound(second)[0]).toContain("0 unchanged, 1 refused before (not sent again until changed), 0 skipped, 1 failed");
+
+    local.files.set("big", '{"v":2}');
+    remote.refuse = () => null;
+    remote.requests.length = 0;
+    expect(await syncRound(local, remote, { concurrency: 1, memory })).toMatchObject({ uploaded: ["big", "flaky"], refusedBefore: [], failed: [] });
+  });
+
+  it(`deletes nothing when more sessions would go than the directory holds (and more than ${MASS_DELETE_MIN}), unless allowed`, async () => {
+    const { local, remote } = setup();
+    local.files.set("kept", "{}");
+    for (let i = 0; i < MASS_DELETE_MIN + 1; i++) remote.stored.set(`old${i}`, "{}");
+
+    const refused = await syncRound(local, remote, { concurrency: 4 });
+
+    expect(refused.stopped).toBe(
+      `the deployment holds ${MASS_DELETE_MIN + 1} sessions that have no file here, more than one round deletes (${MASS_DELETE_MIN}: as many as the directory holds, at least ${MASS_DELETE_MIN}): nothing synced. Is --dir the right directory? If they were removed here on purpose, run once with --allow-mass-delete`,
+    );
+    expect(remote.requests).toEqual(["GET manifest"]);
+
+    const allowed = await syncRound(local, remote, { concurrency: 4, allowMassDelete: true });
+    expect(allowed.deleted).toHaveLength(MASS_DELETE_MIN + 1);
+    expect([...remote.stored.keys()]).toEqual(["kept"]);
+  });
+
+  it("deletes as many sessions as the directory holds, or 100, in one round", async () => {
+    const { local, remote } = setup();
+    for (let i = 0; i < 150; i++) local.files.set(`here${i}`, "{}");
+    for (let i = 0; i < 150; i++) remote.stored.set(`old${i}`, "{}");
+    expect((await syncRound(local, remote, { concurrency: 4 })).deleted).toHaveLength(150);
+
+    const small = setup();
+    for (let i = 0; i < MASS_DELETE_MIN; i++) small.remote.stored.set(`old${i}`, "{}");
+    expect((await syncRound(small.local, small.remote, { concurrency: 4 })).deleted).toHaveLength(MASS_DELETE_MIN);
+  });
+});
+
 describe("the round's summary", () => {
   it("counts everything in one line and names each failure on its own line", () => {
     expect(
@@ -220,6 +333,8 @@ describe("the round's summary", () => {
         uploaded: ["a", "b"],
         deleted: ["c"],
         unchanged: 480,
+        keptDeleted: [],
+        refusedBefore: [],
         skipped: [
           { name: "b.json", reason: "a directory" },
           { name: "a.json", reason: "not a JSON object" },
@@ -235,7 +350,17 @@ describe("the round's summary", () => {
 
   it("says a stopped round synced only part, and lists at most ten damaged names", () => {
     const skipped = Array.from({ length: 12 }, (_, i) => ({ name: `d${String(i).padStart(2, "0")}.json`, reason: "not a JSON object" }));
-    const [line] = describeRound({ target: "https://x", uploaded: [], deleted: [], unchanged: 0, skipped, failed: [], stopped: "stopped" });
+    const [line] = describeRound({
+      target: "https://x",
+      uploaded: [],
+      deleted: [],
+      unchanged: 0,
+      keptDeleted: [],
+      refusedBefore: [],
+      skipped,
+      failed: [],
+      stopped: "stopped",
+    });
     expect(line).toBe(
       "partly synced to https://x: 0 uploaded, 0 deleted, 0 unchanged, 12 skipped (damaged: d00.json, d01.json, d02.json, d03.json, d04.json, d05.json, d06.json, d07.json, d08.json, d09.json, and 2 more), 0 failed",
     );

@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
-import { beforeEach, expect, it, vi } from "vitest";
+import { expect, it } from "vitest";
 import type { WorkerEnv } from "../../src/worker.js";
 import { contractSuite } from "../contract/cases.js";
+import { SEED_MTIME } from "../contract/runtime.js";
 import { cliFile } from "../fixtures/sessions.js";
 import { ADMIN_KEY } from "../fixtures/settings.js";
 import { callWorker, emptyBucket, muteRequestLog } from "./harness.js";
@@ -28,14 +29,16 @@ contractSuite({
       ...env,
       ...(options.maxSessionMb !== undefined && { OPTA_MAX_SESSION_MB: String(options.maxSessionMb) }),
       ...(options.allowWrites === false && { OPTA_ALLOW_WRITES: "0" }),
+      ...(options.contentAsText && { OPTA_CONTENT_AS_TEXT: "1" }),
     };
     const fetch = (path: string, init?: RequestInit) => callWorker(workerEnv, path, init);
-    for (const [name, text] of Object.entries(seed.raw ?? {})) await env.SESSIONS.put(`sessions/${name}`, text);
+    // Other writers' files carry the modification time as sync records it, so every seeded file has SEED_MTIME.
+    for (const [name, text] of Object.entries(seed.raw ?? {})) await env.SESSIONS.put(`sessions/${name}`, text, { customMetadata: { mtime: SEED_MTIME } });
     for (const session of seed.sessions ?? []) {
       const id = String(session.id);
       const res = await fetch(`/admin/sessions/${id}`, {
         method: "PUT",
-        headers: { "X-Admin-Key": ADMIN_KEY, "Content-Type": "application/json" },
+        headers: { "X-Admin-Key": ADMIN_KEY, "Content-Type": "application/json", "X-Session-Mtime": SEED_MTIME },
         body: cliFile(session),
       });
       if (res.status !== 201) throw new Error(`seeding ${id}: ${res.status} ${await res.text()}`);

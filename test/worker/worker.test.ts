@@ -46,6 +46,14 @@ describe("the Worker entry", () => {
     expect(await res.json()).toMatchObject({ error: { type: "server_error", code: "not_configured", message: expect.stringContaining("OPTA_ADMIN_KEY") } });
   });
 
+  it("answers 503 saying to set a real key when OPTA_ADMIN_KEY is an example's placeholder", async () => {
+    const res = await call(freshEnv({ OPTA_ADMIN_KEY: "REPLACE-WITH-THE-WORKER-ADMIN-KEY" }), "/admin/sessions", {
+      headers: { Authorization: "Bearer REPLACE-WITH-THE-WORKER-ADMIN-KEY" },
+    });
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ error: { code: "not_configured", message: expect.stringContaining("set a real key") } });
+  });
+
   it("runs inside workerd and exports only the handler object (a Worker module may export nothing else)", () => {
     expect(navigator.userAgent).toBe("Cloudflare-Workers");
     expect(Object.keys(workerModule)).toEqual(["default"]);

@@ -1,0 +1,23 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { USAGE } from "../src/config.js";
+import { OWNED_PREFIXES } from "../src/upstream.js";
+
+const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+
+describe("README.md stays true", () => {
+  it("stands alone: no link to files outside the repository", () => {
+    expect(readme).not.toMatch(/\.\.\/shared/);
+  });
+
+  it("names every route group answered locally under --upstream", () => {
+    const answeredHere = readme.split("\n").find((line) => line.startsWith("- Answered here:"));
+    for (const prefix of OWNED_PREFIXES) expect(answeredHere).toContain(`\`${prefix}\``);
+  });
+
+  it("documents every option the server accepts", () => {
+    const flags = [...USAGE.matchAll(/^ {2}(--[a-z-]+)/gm)].map((match) => match[1]);
+    expect(flags.length).toBeGreaterThan(10);
+    for (const flag of flags) expect(readme, flag).toContain(flag);
+  });
+});
