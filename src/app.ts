@@ -99,7 +99,8 @@ export function createApp(options: AppOptions) {
       ours(
         cors({
           origin: (origin) => (allowedOrigins.has(origin) ? origin : null),
-          allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+          // PUT exists only with writes on: a preflight never offers a method the server would refuse.
+          allowMethods: allowWrites ? ["GET", "POST", "PUT", "DELETE", "OPTIONS"] : ["GET", "POST", "DELETE", "OPTIONS"],
           allowHeaders: ["X-Admin-Key", "Authorization", "Content-Type", "If-None-Match"],
           exposeHeaders: ["ETag", "X-Request-Id"],
           maxAge: 600,
