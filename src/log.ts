@@ -29,10 +29,36 @@ export function requestLog(logger: Logger, now: () => number): MiddlewareHandler
   };
 }
 
+/**
+ * What may not reach a log line as itself: C0 controls (a newline would start a forged line), DEL,
+ * C1 controls, the Unicode line and paragraph separators, and the bidi controls (which reorder what
+ * a terminal shows). A request's path, a file name or an error message can hold any of them.
+ */
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+
+/** The text with each such character written as a `\u00XX` escape: one event is always one line. */
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/** The error as it may be logged (same class, so loggers name it): its message, stack frames and string fields made printable. */
+export function printableError(error: unknown): unknown {
+  if (!(error instanceof Error)) return typeof error === "string" ? printable(error) : error;
+  const copy: Error = Object.create(Object.getPrototypeOf(error));
+  for (const [name, value] of Object.entries(error)) Object.assign(copy, { [name]: typeof value === "string" ? printable(value) : value });
+  const head = `${error.name}: ${error.message}`;
+  const frames = error.stack?.startsWith(head) ? error.stack.slice(head.length) : "";
+  copy.message = printable(error.message);
+  copy.stack = `${printable(error.name)}: ${copy.message}${frames.split("\n").map(printable).join("\n")}`;
+  return copy;
+}
+
 /** For the Worker: console lines, which `wrangler tail` and the dashboard's logs show (JSON, one object a line). */
 export const consoleLogger: Logger = {
-  info: (line, fields) => console.log(JSON.stringify({ level: "info", msg: line, ...fields })),
-  warn: (line, fields) => console.warn(JSON.stringify({ level: "warn", msg: line, ...fields })),
-  error: (line, error, fields) =>
-    console.error(JSON.stringify({ level: "error", msg: line, err: error instanceof Error ? `${error.name}: ${error.message}` : String(error), ...fields })),
+  info: (line, fields) => console.log(JSON.stringify({ level: "info", msg: printable(line), ...fields })),
+  warn: (line, fields) => console.warn(JSON.stringify({ level: "warn", msg: printable(line), ...fields })),
+  error: (line, error, fields) => {
+    const err = printable(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+    console.error(JSON.stringify({ level: "error", msg: printable(line), err, ...fields }));
+  },
 };

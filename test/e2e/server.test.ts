@@ -100,6 +100,18 @@ describe("the real Node server on loopback", () => {
     expect(output.match(/broken123456\.json/g)).toHaveLength(1);
   });
 
+  it("writes a path's control characters into the text log as escapes, so %0A cannot forge a line", async () => {
+    const url = await start([]);
+    const forged = "/x%0A2026-11-29 12:00:00.000 INFO: GET /admin/sessions 200 1ms%0D%1B[2K%7F%C2%85%E2%80%A8%E2%80%AE%E2%81%A6end";
+    expect((await fetch(`${url}/admin${forged}`, { headers: { "X-Request-Id": "forge-1" } })).status).toBe(401);
+    const [line = ""] = await waitForOutput(server!, /^.*\[forge-1\].*$/m);
+    expect(line).toContain(
+      "GET /admin/x\\u000a2026-11-29 12:00:00.000 INFO: GET /admin/sessions 200 1ms\\u000d\\u001b[2K\\u007f\\u0085\\u2028\\u202e\\u2066end 401",
+    );
+    expect(server!.output()).not.toMatch(/^2026-11-29 12:00:00\.000/m);
+    expect(server!.output()).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202e\u2066]/);
+  });
+
   it("with no key configured, generates one, prints it once, and requires it", async () => {
     const url = await start([], {});
     const key = /generated admin key[^\n]*\n\s*(\S+)/.exec(server!.output())?.[1];
