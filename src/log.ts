@@ -34,7 +34,7 @@ export function requestLog(logger: Logger, now: () => number): MiddlewareHandler
  * C1 controls, the Unicode line and paragraph separators, and the bidi controls (which reorder what
  * a terminal shows). A request's path, a file name or an error message can hold any of them.
  */
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+const UNPRINTABLE = /[\p{Cc}\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/gu;
 
 /** The text with each such character written as a `\u00XX` escape: one event is always one line. */
 export function printable(text: string): string {
