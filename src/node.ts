@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { access, constants, mkdir, stat } from "node:fs/promises";
-import { createServer } from "node:http";
+import { createServer, type RequestListener } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { compressJson } from "./compression.js";
@@ -45,6 +45,16 @@ export async function startServer(config: Config, logger: Logger, announce = toT
     // One cache file per sessions directory, so --dir elsewhere never reuses another's summaries.
     cache: new FsCache(config.cacheDir, `catalog-${createHash("sha256").update(store.directory).digest("hex").slice(0, 16)}.json`),
   });
+  // The port is taken before anything starts (scan, purge, loader workers): a failed start has nothing to stop and exits at once.
+  let ready: (listener: RequestListener) => void = () => {};
+  const app = new Promise<RequestListener>((resolve) => (ready = resolve));
+  // Checked every second, not every 30 s (Node's default), so the headers timeout below is kept to the second.
+  const server = createServer({ connectionsCheckingInterval: 1000 }, (request, response) => void app.then((listener) => listener(request, response)));
+  server.listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once("listening", resolve);
+    server.once("error", (error) => reject(listenError(error, config)));
+  });
   // Scan first, then load the HTTP stack: the loader's workers read files while this thread loads Hono.
   sessions.warmUp().catch((error: unknown) => logger.error("the first scan of the sessions directory failed", error));
   const stopPurging = sessions.trash.startPurging();
@@ -54,7 +64,7 @@ export async function startServer(config: Config, logger: Logger, announce = toT
     import("@hono/node-server/conninfo"),
   ]);
   const requestTimeoutMs = config.requestTimeoutSeconds * 1000;
-  const app = createApp({
+  const handler = createApp({
     sessions,
     adminKey,
     corsOrigins: config.corsOrigins,
@@ -67,36 +77,27 @@ export async function startServer(config: Config, logger: Logger, announce = toT
     clientAddress: (c) => getConnInfo(c).remote.address ?? "unknown",
   });
   // Our JSON is compressed here; LMX's answers pass through as LMX sent them.
-  const handler = compressJson(app.fetch, { applies: (request) => !upstream || ownsPath(new URL(request.url).pathname) });
+  const compressed = compressJson(handler.fetch, { applies: (request) => !upstream || ownsPath(new URL(request.url).pathname) });
 
-  const listener = getRequestListener(handler, {
-    // Requests Node cannot turn into a Request (a raw backslash in the path, a bad Host) still get the envelope.
-    errorHandler: (error) => {
-      const requestId = requestIdFor(undefined); // the request could not be read, nor its id
-      if (error instanceof RequestError) {
-        logger.info(`malformed request refused: ${error.message}`, { requestId });
-        return bareErrorResponse(new ApiError("invalid_request_error", "malformed_request", "malformed request: bad path or Host header"), requestId);
-      }
-      logger.error("request failed outside the app", error, { requestId });
-      return bareErrorResponse(internalError(), requestId);
-    },
-  });
-  // Checked every second, not every 30 s (Node's default), so the headers timeout below is kept to the second.
-  const server = createServer({ connectionsCheckingInterval: 1000 }, listener);
+  ready(
+    getRequestListener(compressed, {
+      // Requests Node cannot turn into a Request (a raw backslash in the path, a bad Host) still get the envelope.
+      errorHandler: (error) => {
+        const requestId = requestIdFor(undefined); // the request could not be read, nor its id
+        if (error instanceof RequestError) {
+          logger.info(`malformed request refused: ${error.message}`, { requestId });
+          return bareErrorResponse(new ApiError("invalid_request_error", "malformed_request", "malformed request: bad path or Host header"), requestId);
+        }
+        logger.error("request failed outside the app", error, { requestId });
+        return bareErrorResponse(internalError(), requestId);
+      },
+    }),
+  );
   // A client that dribbles its headers in (slowloris) is cut off; bodies (forwarded uploads) keep Node's own limit.
   server.headersTimeout = Math.min(requestTimeoutMs, 60_000);
   // ws is loaded only when there is an upstream to forward WebSockets to.
   const webSockets = upstream ? (await import("./websocket-proxy.js")).webSocketForwarder(upstream, logger) : null;
   if (webSockets) server.on("upgrade", (request, socket, head) => webSockets.handleUpgrade(request, socket, head));
-  server.listen(config.port, config.host);
-  await new Promise<void>((resolve, reject) => {
-    server.once("listening", resolve);
-    server.once("error", (error) => reject(listenError(error, config)));
-  }).catch(async (error: unknown) => {
-    stopPurging();
-    await sessions.close();
-    throw error;
-  });
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;

@@ -1,8 +1,9 @@
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_KEY } from "../fixtures/sessions.js";
 import { type ServerProcess, startProcess, waitForOutput } from "./helpers.js";
 
@@ -86,5 +87,30 @@ describe("the opta-sessions command", () => {
     const [, url] = await waitForOutput(server, /listening on (http:\/\/[\d.:]+)/);
     await fetch(`${url}/healthz`, { headers: { "X-Request-Id": "check-1" } });
     await waitForOutput(server, /^\[[\d-]+ [\d:.]+\] INFO: \[check-1\] GET \/healthz 200 \d+ms$/m);
+  });
+
+  describe("a failed start exits at once with one plain message and exit code 1", () => {
+    const blocker = createServer();
+    let port = 0;
+    beforeAll(async () => {
+      await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+      port = (blocker.address() as { port: number }).port;
+    });
+    afterAll(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
+
+    it.each<[string, () => string[], RegExp]>([
+      // --demo has sessions to scan: the scan and its loader workers must not outlive the failure.
+      ["a port in use", () => ["--demo", "--host", "127.0.0.1", "--port", String(port)], /^error: port \d+ on 127\.0\.0\.1 is already in use: /m],
+      ["an address not on this machine", () => ["--demo", "--host", "192.0.2.1", "--port", "0"], /^error: cannot listen on 192\.0\.2\.1:0: no such address/m],
+    ])("%s", async (_label, args, message) => {
+      const startedAt = Date.now();
+      server = startProcess(args(), { OPTA_ADMIN_KEY: ADMIN_KEY });
+      expect(await server.exited).toBe(1);
+      // Node itself takes ~0.3 s to start; the slack is for a loaded machine (it used to take 10 s).
+      expect(Date.now() - startedAt).toBeLessThan(3000);
+      expect(server.output()).toMatch(message);
+      expect(server.output().match(/error/gi)).toHaveLength(1);
+      expect(server.output()).not.toMatch(/loader worker|^\s+at /m);
+    });
   });
 });
