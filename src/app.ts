@@ -123,7 +123,7 @@ export function createApp(options: AppOptions) {
     .route("/admin/trash", trashRoutes)
     .route("/admin/sync", syncRoutes);
 
-  if (upstream) app.all("*", forwardTo(upstream, logger));
+  if (upstream) app.all("*", forwardTo(upstream, logger, options.clientAddress ?? (() => "unknown")));
   return routes;
 }
 
