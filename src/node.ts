@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { compressJson } from "./compression.js";
 import type { Config } from "./config.js";
+import { connectionCap, limitConnections, openFileLimit } from "./connections.js";
 import { ApiError, bareErrorResponse, internalError } from "./errors.js";
 import { type Logger, requestIdFor } from "./log.js";
 import { SessionService } from "./sessions/service.js";
@@ -50,6 +51,10 @@ export async function startServer(config: Config, logger: Logger, announce = toT
   const app = new Promise<RequestListener>((resolve) => (ready = resolve));
   // Checked every second, not every 30 s (Node's default), so the headers timeout below is kept to the second.
   const server = createServer({ connectionsCheckingInterval: 1000 }, (request, response) => void app.then((listener) => listener(request, response)));
+  const connectionLimits = { maxConnections: connectionCap(openFileLimit()), firstRequestMs: FIRST_REQUEST_MS };
+  const upgraded = limitConnections(server, connectionLimits);
+  // Between requests a connection is kept this long (Node's default, made explicit: the limits above count on it).
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
   server.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
@@ -97,11 +102,16 @@ export async function startServer(config: Config, logger: Logger, announce = toT
   server.headersTimeout = Math.min(requestTimeoutMs, 60_000);
   // ws is loaded only when there is an upstream to forward WebSockets to.
   const webSockets = upstream ? (await import("./websocket-proxy.js")).webSocketForwarder(upstream, logger) : null;
-  if (webSockets) server.on("upgrade", (request, socket, head) => webSockets.handleUpgrade(request, socket, head));
+  if (webSockets)
+    server.on("upgrade", (request, socket, head) => {
+      upgraded(request.socket);
+      webSockets.handleUpgrade(request, socket, head);
+    });
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
   logger.info(`listening on ${url}`);
+  logger.info(`at most ${connectionLimits.maxConnections} connections at once (from the open-file limit): the longest idle is closed for a new one`);
   if (config.allowWrites) logger.info("writes enabled: sessions sent by 'opta-sessions sync' are written into the sessions directory");
   if (upstream) logger.info(`forwarding every other request to ${upstream.origin}${upstream.pathname.replace(/\/$/, "")}`);
   if (config.corsOrigins.length === 0) {
@@ -120,6 +130,10 @@ export async function startServer(config: Config, logger: Logger, announce = toT
     },
   };
 }
+
+/** A connection that sends no request this long after connecting is closed (an idle-socket flood holds nothing for long). */
+const FIRST_REQUEST_MS = 10_000;
+const KEEP_ALIVE_MS = 5_000;
 
 export class StartupError extends Error {}
 
