@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { createServer } from "node:net";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -29,6 +30,18 @@ describe("the opta-sessions command", () => {
     for (const variable of ["OPTA_SESSIONS_DIR", "HOST", "PORT", "OPTA_CORS_ORIGINS", "OPTA_UPSTREAM_URL", "OPTA_LOG_FORMAT", "OPTA_ADMIN_KEY"]) {
       expect(stdout).toContain(variable);
     }
+  });
+
+  it("`npm start` runs the build made at install (prepare) and compiles nothing; `npm run dev` is the one that rebuilds", async () => {
+    const scripts = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")).scripts as Record<string, string>;
+    expect(scripts.prepare).toBe("npm run build");
+    expect(scripts.prestart).toBeUndefined();
+    expect(scripts.start).toBe("node dist/cli.js");
+    expect(scripts.dev).toMatch(/tsc .*--watch.*node --watch-path=dist dist\/cli\.js$/);
+    const builtAt = statSync(path.join(root, "dist", "cli.js")).mtimeMs;
+    const { stdout } = await promisify(execFile)("npm", ["start", "--silent", "--", "--version"], { cwd: root });
+    expect(stdout.trim()).toBe(version);
+    expect(statSync(path.join(root, "dist", "cli.js")).mtimeMs).toBe(builtAt);
   });
 
   it("prints its version", async () => {
