@@ -77,6 +77,22 @@ describe("the opta-sessions command", () => {
     expect(existsSync(dir as string)).toBe(false);
   });
 
+  it("stops cleanly on a SIGTERM that comes right after it says it is listening, removing the demo folder", async () => {
+    const started = startProcess(["--demo", "--port", "0"], { OPTA_ADMIN_KEY: ADMIN_KEY });
+    server = started;
+    // Sent the moment the line arrives, not at the next poll: the window this closes was that short.
+    const stopOnListening = () => {
+      if (!/listening on/.test(started.output())) return;
+      started.child.stdout?.off("data", stopOnListening);
+      started.child.kill("SIGTERM");
+    };
+    started.child.stdout?.on("data", stopOnListening);
+    const [, dir] = await waitForOutput(started, /demo: serving generated sample sessions from (\S+)/);
+    expect(await started.exited).toBe(0);
+    expect(started.output()).toContain("SIGTERM: stopping");
+    expect(existsSync(dir as string)).toBe(false);
+  });
+
   it("--log-format json writes one JSON object per line, with the request id and no query string", async () => {
     server = startProcess(["--demo", "--port", "0", "--log-format", "json"], { OPTA_ADMIN_KEY: ADMIN_KEY });
     const [, url] = await waitForOutput(server, /listening on (http:\/\/[\d.:]+)/);
