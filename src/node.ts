@@ -61,7 +61,8 @@ export async function startServer(config: Config, logger: Logger, announce = toT
     server.once("error", (error) => reject(listenError(error, config)));
   });
   // Scan first, then load the HTTP stack: the loader's workers read files while this thread loads Hono.
-  sessions.warmUp().catch((error: unknown) => logger.error("the first scan of the sessions directory failed", error));
+  let closing = false; // a scan cut short by a stop is no failure worth a line
+  sessions.warmUp().catch((error: unknown) => closing || logger.error("the first scan of the sessions directory failed", error));
   const stopPurging = sessions.trash.startPurging();
   const [{ createApp }, { getRequestListener, RequestError }, { getConnInfo }] = await Promise.all([
     import("./app.js"),
@@ -120,6 +121,7 @@ export async function startServer(config: Config, logger: Logger, announce = toT
   return {
     url,
     close: async () => {
+      closing = true;
       await new Promise<void>((resolve) => {
         webSockets?.closeAll();
         server.close(() => resolve());

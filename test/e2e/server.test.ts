@@ -130,6 +130,25 @@ describe("the real Node server on loopback", () => {
     }
   });
 
+  it("stops on SIGTERM in the middle of its first scan without logging the cut-short scan as an error", async () => {
+    await Promise.all(Array.from({ length: 2000 }, (_, n) => writeFile(path.join(dir, `s${String(n).padStart(11, "0")}.json`), cliFile(cliSession(`s${n}`)))));
+    // A few times: where in the scan the signal lands varies.
+    for (let round = 0; round < 3; round++) {
+      const started = startProcess(["--dir", dir, "--host", "127.0.0.1", "--port", "0", "--cache-dir", path.join(dir, `.cache-${round}`)], {
+        OPTA_ADMIN_KEY: ADMIN_KEY,
+      });
+      server = started;
+      const stopOnListening = () => {
+        if (!/listening on/.test(started.output())) return;
+        started.child.stdout?.off("data", stopOnListening);
+        started.child.kill("SIGTERM");
+      };
+      started.child.stdout?.on("data", stopOnListening);
+      expect(await started.exited).toBe(0);
+      expect(started.output()).not.toMatch(/ERROR|loader worker/);
+    }
+  });
+
   it("refuses to start on a port in use, saying so", async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
