@@ -12,16 +12,16 @@ export interface ConnectionLimits {
   firstRequestMs: number;
 }
 
-/** Room kept for what is not a client's connection: session files, loader workers, watchers, the cache, logs. */
+/** Room kept for what is not a client's connection: session files, loader workers (their event loops), watchers, the cache, logs, sockets to LMX. */
 const FILES_KEPT_FREE = 64;
 
 /**
- * Connections allowed with `openFiles` file descriptors: three quarters of what is left once
- * FILES_KEPT_FREE is set aside (the rest for sockets to LMX under --upstream, and headroom).
- * 256 (macOS's default `ulimit -n`) gives 144; Linux's usual 1,024 gives 720; never more than 10,000.
+ * Connections allowed with `openFiles` file descriptors: all but FILES_KEPT_FREE, at most 10,000.
+ * 256 (macOS's default `ulimit -n`) gives 192; Linux's usual 1,024 gives 960. A cap any lower makes
+ * busy clients' keep-alive connections the ones closed for room (a client reusing one just then sees a reset).
  */
 export function connectionCap(openFiles: number): number {
-  return Math.max(8, Math.min(10_000, Math.floor(((openFiles - FILES_KEPT_FREE) * 3) / 4)));
+  return Math.max(8, Math.min(10_000, openFiles - FILES_KEPT_FREE));
 }
 
 /** The process's soft limit on open files: /proc on Linux, the shell's `ulimit -n` elsewhere (macOS); 256 if neither says. */

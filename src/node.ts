@@ -111,8 +111,8 @@ export async function startServer(config: Config, logger: Logger, announce = toT
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
-  logger.info(`listening on ${url}`);
   logger.info(`at most ${connectionLimits.maxConnections} connections at once (from the open-file limit): the longest idle is closed for a new one`);
+  logger.info(`listening on ${url}`);
   if (config.allowWrites) logger.info("writes enabled: sessions sent by 'opta-sessions sync' are written into the sessions directory");
   if (upstream) logger.info(`forwarding every other request to ${upstream.origin}${upstream.pathname.replace(/\/$/, "")}`);
   if (config.corsOrigins.length === 0) {

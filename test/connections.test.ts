@@ -94,8 +94,8 @@ describe("connection limits", () => {
   });
 
   it("takes the cap from the open-file limit, leaving room for files and upstream sockets", () => {
-    expect(connectionCap(256)).toBe(144);
-    expect(connectionCap(1024)).toBe(720);
+    expect(connectionCap(256)).toBe(192);
+    expect(connectionCap(1024)).toBe(960);
     expect(connectionCap(70)).toBe(8);
     expect(connectionCap(10_000_000)).toBe(10_000);
     expect(openFileLimit()).toBeGreaterThan(0);
