@@ -104,7 +104,8 @@ export function createApp(options: AppOptions) {
       ours(
         cors({
           origin: (origin) => (allowedOrigins.has(origin) ? origin : null),
-          allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+          // PUT exists only with writes on: a preflight never offers a method the server would refuse.
+          allowMethods: allowWrites ? ["GET", "POST", "PUT", "DELETE", "OPTIONS"] : ["GET", "POST", "DELETE", "OPTIONS"],
           allowHeaders: ["X-Admin-Key", "Authorization", "Content-Type", "If-None-Match"],
           exposeHeaders: ["ETag", "X-Request-Id"],
           maxAge: 600,
@@ -128,7 +129,7 @@ export function createApp(options: AppOptions) {
     .route("/admin/trash", trashRoutes)
     .route("/admin/sync", syncRoutes);
 
-  if (upstream) app.all("*", forwardTo(upstream, logger));
+  if (upstream) app.all("*", forwardTo(upstream, logger, options.clientAddress ?? (() => "unknown")));
   return routes;
 }
 

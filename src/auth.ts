@@ -26,20 +26,27 @@ export function adminKeyAuth(options: AdminKeyOptions): MiddlewareHandler {
   const expected = encoder.encode(options.key);
   const { throttle, clientAddress = () => "unknown", warn = () => {} } = options;
   return async (c, next) => {
+    // Only keys offered count: a request with none (an EventSource, an <img>) is refused but never locks anyone out.
+    const offered = [...new Set([c.req.header("X-Admin-Key"), bearerToken(c.req.header("Authorization"))].filter((key): key is string => Boolean(key)))];
+    if (offered.length === 0) throw new AuthenticationFailed();
     const address = clientAddress(c);
     const wait = throttle?.retryAfter(address) ?? 0;
     if (wait > 0) throw new TooManyFailedAttempts(wait);
-    const offered = [c.req.header("X-Admin-Key"), bearerToken(c.req.header("Authorization"))];
     let accepted = false;
-    for (const candidate of offered) {
-      if (candidate) accepted = equalInConstantTime(encoder.encode(candidate), expected) || accepted;
+    for (const candidate of offered) accepted = equalInConstantTime(encoder.encode(candidate), expected) || accepted;
+    if (accepted) {
+      throttle?.succeed(address);
+      await next();
+      return;
     }
-    if (!accepted) {
-      if (throttle?.fail(address)) warn(`too many wrong admin keys from ${address}: refusing it for ${throttle.retryAfter(address)} s`);
-      throw new AuthenticationFailed();
-    }
-    throttle?.succeed(address);
-    await next();
+    if (!throttle) throw new AuthenticationFailed();
+    // Checked after the key: a spent global budget refuses wrong keys from everywhere, never the right one.
+    const globalWait = throttle.globalRetryAfter();
+    const started = throttle.fail(address, offered.length);
+    if (started === "address") warn(`too many wrong admin keys from ${address}: refusing it for ${throttle.retryAfter(address)} s`);
+    if (started === "global") warn(`too many wrong admin keys from all addresses: refusing wrong keys for ${throttle.globalRetryAfter()} s`);
+    if (globalWait > 0) throw new TooManyFailedAttempts(globalWait);
+    throw new AuthenticationFailed();
   };
 }
 
@@ -53,6 +60,6 @@ function bearerToken(header: string | undefined): string | undefined {
 /** Walks every byte of `expected` whatever `offered` is, so timing tells nothing about where they differ. */
 function equalInConstantTime(offered: Uint8Array, expected: Uint8Array): boolean {
   let difference = offered.length ^ expected.length;
-  for (let i = 0; i < expected.length; i++) difference |= (offered[i % Math.max(offered.length, 1)] ?? 0) ^ expected[i]!;
+  for (let i = 0; i < expected.length; i++) difference |= (offered[i % Math.max(offered.length, 1)] ?? 0) ^ (expected[i] ?? 0);
   return difference === 0;
 }

@@ -43,17 +43,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     if (demoRoot) await rm(demoRoot, { recursive: true, force: true });
   };
 
-  let server: RunningServer;
-  try {
-    server = await startServer(config, logger);
-  } catch (error) {
-    await removeDemo();
-    if (!(error instanceof StartupError)) throw error;
-    console.error(`error: ${error.message}`);
-    process.exitCode = 1;
-    return;
-  }
-
+  // Handled from before the start: a signal right after "listening on" still stops cleanly (demo folder removed).
+  let server: RunningServer | undefined;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) process.exit(1); // a second Ctrl-C: stop now
@@ -61,13 +52,20 @@ export async function main(argv: readonly string[]): Promise<void> {
     logger.info(`${signal}: stopping`);
     // Give open requests a moment, then go regardless (an idle keep-alive must not hold us up).
     setTimeout(() => void removeDemo().finally(() => process.exit(0)), 3000).unref();
-    void server
-      .close()
-      .then(removeDemo)
-      .then(() => process.exit(0));
+    void (server?.close() ?? Promise.resolve()).then(removeDemo).then(() => process.exit(0));
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+
+  try {
+    server = await startServer(config, logger);
+  } catch (error) {
+    await removeDemo();
+    if (!(error instanceof StartupError)) throw error;
+    console.error(`error: ${error.message}`);
+    process.exitCode = 1;
+    process.removeAllListeners("SIGINT").removeAllListeners("SIGTERM");
+  }
 }
 
 async function writeDemoCorpus(dir: string): Promise<void> {

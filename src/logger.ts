@@ -1,7 +1,7 @@
 import { pino } from "pino";
 import { PinoPretty } from "pino-pretty";
 import type { LogFormat } from "./config.js";
-import type { Logger } from "./log.js";
+import { type Logger, printable, printableError } from "./log.js";
 
 /**
  * Node edge: the app's Logger on pino. `text` is one readable line per event for a terminal or a
@@ -29,8 +29,9 @@ export function createLogger(format: LogFormat, destination: NodeJS.WritableStre
     stream,
   );
   return {
-    info: (line, fields) => log.info({ ...fields }, line),
-    warn: (line, fields) => log.warn({ ...fields }, line),
-    error: (line, error, fields) => log.error({ ...fields, err: error }, line),
+    // Every line goes through printable: a path or file name holding a newline cannot forge a line.
+    info: (line, fields) => log.info({ ...fields }, printable(line)),
+    warn: (line, fields) => log.warn({ ...fields }, printable(line)),
+    error: (line, error, fields) => log.error({ ...fields, err: printableError(error) }, printable(line)),
   };
 }

@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { access, constants, mkdir, readdir, realpath, stat } from "node:fs/promises";
-import { createServer } from "node:http";
+import { createServer, type RequestListener } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { compressJson } from "./compression.js";
 import type { Config } from "./config.js";
+import { connectionCap, limitConnections, openFileLimit } from "./connections.js";
 import { ApiError, bareErrorResponse, internalError } from "./errors.js";
 import { type Logger, requestIdFor } from "./log.js";
 import { SessionService } from "./sessions/service.js";
@@ -51,10 +52,25 @@ export async function startServer(config: Config, logger: Logger, announce = toT
     // One cache file per sessions directory, so --dir elsewhere never reuses another's summaries.
     cache: new FsCache(config.cacheDir, `catalog-${directoryKey}.json`),
   });
+  // The port is taken before anything starts (scan, purge, loader workers): a failed start has nothing to stop and exits at once.
+  let ready: (listener: RequestListener) => void = () => {};
+  const app = new Promise<RequestListener>((resolve) => (ready = resolve));
+  // Checked every second, not every 30 s (Node's default), so the headers timeout below is kept to the second.
+  const server = createServer({ connectionsCheckingInterval: 1000 }, (request, response) => void app.then((listener) => listener(request, response)));
+  const connectionLimits = { maxConnections: connectionCap(openFileLimit()), firstRequestMs: FIRST_REQUEST_MS };
+  const upgraded = limitConnections(server, connectionLimits);
+  // Between requests a connection is kept this long (Node's default, made explicit: the limits above count on it).
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
+  server.listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once("listening", resolve);
+    server.once("error", (error) => reject(listenError(error, config)));
+  });
   // Before the first scan: a delete a stop interrupted across filesystems is finished (nothing left set aside).
   await sessions.trash.recoverInterrupted().catch((error: unknown) => logger.error("could not finish the deletes interrupted by the last stop", error));
   // Scan first, then load the HTTP stack: the loader's workers read files while this thread loads Hono.
-  sessions.warmUp().catch((error: unknown) => logger.error("the first scan of the sessions directory failed", error));
+  let closing = false; // a scan cut short by a stop is no failure worth a line
+  sessions.warmUp().catch((error: unknown) => closing || logger.error("the first scan of the sessions directory failed", error));
   const stopPurging = sessions.trash.startPurging();
   const [{ createApp }, { getRequestListener, RequestError }, { getConnInfo }] = await Promise.all([
     import("./app.js"),
@@ -62,7 +78,7 @@ export async function startServer(config: Config, logger: Logger, announce = toT
     import("@hono/node-server/conninfo"),
   ]);
   const requestTimeoutMs = config.requestTimeoutSeconds * 1000;
-  const app = createApp({
+  const handler = createApp({
     sessions,
     adminKey,
     corsOrigins: config.corsOrigins,
@@ -76,39 +92,35 @@ export async function startServer(config: Config, logger: Logger, announce = toT
     clientAddress: (c) => getConnInfo(c).remote.address ?? "unknown",
   });
   // Our JSON is compressed here; LMX's answers pass through as LMX sent them.
-  const handler = compressJson(app.fetch, { applies: (request) => !upstream || ownsPath(new URL(request.url).pathname) });
+  const compressed = compressJson(handler.fetch, { applies: (request) => !upstream || ownsPath(new URL(request.url).pathname) });
 
-  const listener = getRequestListener(handler, {
-    // Requests Node cannot turn into a Request (a raw backslash in the path, a bad Host) still get the envelope.
-    errorHandler: (error) => {
-      const requestId = requestIdFor(undefined); // the request could not be read, nor its id
-      if (error instanceof RequestError) {
-        logger.info(`malformed request refused: ${error.message}`, { requestId });
-        return bareErrorResponse(new ApiError("invalid_request_error", "malformed_request", "malformed request: bad path or Host header"), requestId);
-      }
-      logger.error("request failed outside the app", error, { requestId });
-      return bareErrorResponse(internalError(), requestId);
-    },
-  });
-  // Checked every second, not every 30 s (Node's default), so the headers timeout below is kept to the second.
-  const server = createServer({ connectionsCheckingInterval: 1000 }, listener);
+  ready(
+    getRequestListener(compressed, {
+      // Requests Node cannot turn into a Request (a raw backslash in the path, a bad Host) still get the envelope.
+      errorHandler: (error) => {
+        const requestId = requestIdFor(undefined); // the request could not be read, nor its id
+        if (error instanceof RequestError) {
+          logger.info(`malformed request refused: ${error.message}`, { requestId });
+          return bareErrorResponse(new ApiError("invalid_request_error", "malformed_request", "malformed request: bad path or Host header"), requestId);
+        }
+        logger.error("request failed outside the app", error, { requestId });
+        return bareErrorResponse(internalError(), requestId);
+      },
+    }),
+  );
   // A client that dribbles its headers in (slowloris) is cut off; bodies (forwarded uploads) keep Node's own limit.
   server.headersTimeout = Math.min(requestTimeoutMs, 60_000);
   // ws is loaded only when there is an upstream to forward WebSockets to.
   const webSockets = upstream ? (await import("./websocket-proxy.js")).webSocketForwarder(upstream, logger) : null;
-  if (webSockets) server.on("upgrade", (request, socket, head) => webSockets.handleUpgrade(request, socket, head));
-  server.listen(config.port, config.host);
-  await new Promise<void>((resolve, reject) => {
-    server.once("listening", resolve);
-    server.once("error", (error) => reject(listenError(error, config)));
-  }).catch(async (error: unknown) => {
-    stopPurging();
-    await sessions.close();
-    throw error;
-  });
+  if (webSockets)
+    server.on("upgrade", (request, socket, head) => {
+      upgraded(request.socket);
+      webSockets.handleUpgrade(request, socket, head);
+    });
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
+  logger.info(`at most ${connectionLimits.maxConnections} connections at once (from the open-file limit): the longest idle is closed for a new one`);
   logger.info(`listening on ${url}`);
   if (config.allowWrites) logger.info("writes enabled: sessions sent by 'opta-sessions sync' are written into the sessions directory");
   if (upstream) logger.info(`forwarding every other request to ${upstream.origin}${upstream.pathname.replace(/\/$/, "")}`);
@@ -118,6 +130,7 @@ export async function startServer(config: Config, logger: Logger, announce = toT
   return {
     url,
     close: async () => {
+      closing = true;
       await new Promise<void>((resolve) => {
         webSockets?.closeAll();
         server.close(() => resolve());
@@ -128,6 +141,10 @@ export async function startServer(config: Config, logger: Logger, announce = toT
     },
   };
 }
+
+/** A connection that sends no request this long after connecting is closed (an idle-socket flood holds nothing for long). */
+const FIRST_REQUEST_MS = 10_000;
+const KEEP_ALIVE_MS = 5_000;
 
 export class StartupError extends Error {}
 

@@ -1,4 +1,4 @@
-import type { Handler } from "hono";
+import type { Context, Handler } from "hono";
 import { proxy } from "hono/proxy";
 import type { RequestIdVariables } from "hono/request-id";
 import { RouteNotFound, UpstreamUnavailable } from "./errors.js";
@@ -18,20 +18,38 @@ export function upstreamUrl(upstream: URL, incoming: URL): URL {
   return new URL(`${upstream.origin}${base}${incoming.pathname}${incoming.search}`);
 }
 
+/** What a proxy tells the upstream about the client: set from the connection, never taken from the client (who could say anything). */
+export const FORWARDING_HEADERS = ["forwarded", "x-forwarded-for", "x-real-ip", "x-forwarded-host", "x-forwarded-proto"] as const;
+
+/** The values of FORWARDING_HEADERS for a client at `address` that asked for `host` over `proto` (http or https). */
+export function forwardingHeaders(address: string, host: string, proto: string): Record<(typeof FORWARDING_HEADERS)[number], string> {
+  const quoted = (value: string) => `"${value.replace(/["\\]/g, "\\$&")}"`;
+  // RFC 7239: an IPv6 node is bracketed and quoted; "unknown" is a valid token.
+  const node = address.includes(":") ? quoted(`[${address}]`) : address;
+  return {
+    forwarded: `for=${node};host=${quoted(host)};proto=${proto}`,
+    "x-forwarded-for": address,
+    "x-real-ip": address,
+    "x-forwarded-host": host,
+    "x-forwarded-proto": proto,
+  };
+}
+
 /**
  * Forwards the request to LMX as a reverse proxy: method, path, query, headers and body as they
  * came (the body streamed), the answer streamed back with its status. Hono's proxy drops the
  * hop-by-hop headers both ways. `Host` becomes the upstream's (as nginx does), the original goes
- * in `X-Forwarded-Host`. LMX authenticates these requests, not us.
+ * in `X-Forwarded-Host`, and the client's address (the socket's) in `X-Forwarded-For`, `X-Real-IP` and
+ * `Forwarded`, replacing whatever the client sent there. LMX authenticates these requests, not us.
  */
-export function forwardTo(upstream: URL, logger: Logger): Handler<{ Variables: RequestIdVariables }> {
+export function forwardTo(upstream: URL, logger: Logger, clientAddress: (c: Context) => string): Handler<{ Variables: RequestIdVariables }> {
   return async (c) => {
     if (ownsPath(c.req.path)) throw new RouteNotFound(); // ours, but no route of ours matched: never LMX's
     const incoming = new URL(c.req.url);
     const headers = new Headers(c.req.raw.headers);
     headers.delete("host");
-    headers.set("x-forwarded-host", c.req.header("host") ?? incoming.host);
-    headers.set("x-forwarded-proto", incoming.protocol.replace(":", ""));
+    const forwarding = forwardingHeaders(clientAddress(c), c.req.header("host") ?? incoming.host, incoming.protocol.replace(":", ""));
+    for (const [name, value] of Object.entries(forwarding)) headers.set(name, value);
     headers.set("x-request-id", c.var.requestId);
     try {
       // Passed as `raw` so Hono's proxy keeps method, body and signal and strips the hop-by-hop headers.

@@ -3,12 +3,13 @@ import type { Duplex } from "node:stream";
 import { type RawData, WebSocket, WebSocketServer } from "ws";
 import { bareErrorResponse, RouteNotFound, UpstreamUnavailable } from "./errors.js";
 import { type Logger, requestIdFor } from "./log.js";
-import { ownsPath, upstreamUrl } from "./upstream.js";
+import { FORWARDING_HEADERS, forwardingHeaders, ownsPath, upstreamUrl } from "./upstream.js";
 
 /** Node edge: HTTP upgrades never reach the fetch handler, so WebSockets to LMX are bridged here with `ws`. */
 
-// Set by the WebSocket handshake itself on each side; the rest of the client's headers go to LMX as they came.
-const HANDSHAKE_HEADERS = new Set([
+// Set by the WebSocket handshake itself on each side, or by us (who the client is); the rest go to LMX as they came.
+const OWN_HEADERS = new Set<string>([
+  ...FORWARDING_HEADERS,
   "host",
   "connection",
   "upgrade",
@@ -51,9 +52,9 @@ export function webSocketForwarder(upstream: URL, logger: Logger): WebSocketForw
       target.protocol = target.protocol === "https:" ? "wss:" : "ws:";
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(request.headers)) {
-        if (!HANDSHAKE_HEADERS.has(name) && value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
+        if (!OWN_HEADERS.has(name) && value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
       }
-      headers["x-forwarded-host"] = request.headers.host ?? "";
+      Object.assign(headers, forwardingHeaders(request.socket.remoteAddress ?? "unknown", request.headers.host ?? "", "http"));
       headers["x-request-id"] = requestId;
       const protocols = (request.headers["sec-websocket-protocol"] ?? "")
         .split(",")

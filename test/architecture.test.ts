@@ -7,6 +7,7 @@ const src = fileURLToPath(new URL("../src", import.meta.url));
 // The Node edge: the only files allowed to use Node's APIs.
 const NODE_EDGE = new Set([
   "node.ts",
+  "connections.ts",
   "cli.ts",
   "config.ts",
   "logger.ts", // pino writes to Node streams

@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
 import os from "node:os";
 import { ConfigError, parseSyncConfig, SYNC_USAGE, type SyncConfig } from "../config.js";
+import { printable } from "../log.js";
 import { FsCache } from "../storage/fs-cache.js";
 import { FsStore } from "../storage/fs-store.js";
 import { LocalDirectory } from "./local.js";
 import { DeploymentState } from "./memory.js";
-import { printable } from "./printable.js";
 import { ProgressBar, type ProgressOutput } from "./progress.js";
 import { Remote } from "./remote.js";
 import { describeRound, type RoundResult, roundStarted, roundSucceeded, syncRound } from "./sync.js";

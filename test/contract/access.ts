@@ -79,6 +79,17 @@ export function accessCases(runtime: ContractRuntime): void {
       await expectJson(res, 200, { sessions: [], total: 0, limit: 50, offset: 0 });
     });
 
+    it("never counts a request without a key toward the wrong-key throttle (an EventSource, an <img>), only keys offered", async () => {
+      const target = await runtime.start({ sessions: [cliSession("abc")] });
+      for (let n = 0; n < 100; n++) {
+        await expectError(await target.fetch(`/admin/events?admin_key=${ADMIN_KEY}`), 401, AUTHENTICATION_FAILED);
+        await expectError(await target.fetch("/admin/sessions/abc"), 401, AUTHENTICATION_FAILED);
+      }
+      expect((await target.fetch("/admin/sessions/abc", { headers: KEY })).status).toBe(200);
+      for (let n = 0; n < 10; n++) expect((await target.fetch("/admin/sessions", { headers: { "X-Admin-Key": WRONG_KEY } })).status).toBe(401);
+      expect((await target.fetch("/admin/sessions", { headers: KEY })).status).toBe(429);
+    });
+
     it("marks admin answers private and never cached unrevalidated", async () => {
       const target = await runtime.start({});
       expect((await target.fetch("/admin/sessions", { headers: KEY })).headers.get("Cache-Control")).toBe("private, no-cache");
@@ -107,6 +118,14 @@ export function accessCases(runtime: ContractRuntime): void {
         expect(res.headers.get("Access-Control-Allow-Origin")).toBeNull();
         expect(res.headers.get("Access-Control-Allow-Credentials")).toBeNull();
       });
+    });
+
+    it("allows no PUT in a preflight when writes are off (Node without --allow-writes, the Worker with OPTA_ALLOW_WRITES=0)", async () => {
+      const target = await runtime.start({}, { allowWrites: false });
+      const res = await target.fetch("/admin/sessions/abc", preflight(DASHBOARD_ORIGIN, "PUT"));
+      expect(res.headers.get("Access-Control-Allow-Origin")).toBe(DASHBOARD_ORIGIN);
+      expect(listOf(res.headers.get("Access-Control-Allow-Methods"))).toEqual(expect.arrayContaining(["get", "delete"]));
+      expect(listOf(res.headers.get("Access-Control-Allow-Methods"))).not.toContain("put");
     });
 
     it.each<[string, string, Record<string, string>, number]>([

@@ -1,11 +1,12 @@
 import { execFile } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
+import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_KEY } from "../fixtures/sessions.js";
 import { type ServerProcess, startProcess, waitForOutput } from "./helpers.js";
 
@@ -34,6 +35,18 @@ describe("the opta-sessions command", () => {
     for (const variable of ["OPTA_SESSIONS_DIR", "HOST", "PORT", "OPTA_CORS_ORIGINS", "OPTA_UPSTREAM_URL", "OPTA_LOG_FORMAT", "OPTA_ADMIN_KEY"]) {
       expect(stdout).toContain(variable);
     }
+  });
+
+  it("`npm start` runs the build made at install (prepare) and compiles nothing; `npm run dev` is the one that rebuilds", async () => {
+    const scripts = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")).scripts as Record<string, string>;
+    expect(scripts.prepare).toBe("npm run build");
+    expect(scripts.prestart).toBeUndefined();
+    expect(scripts.start).toBe("node dist/cli.js");
+    expect(scripts.dev).toMatch(/tsc .*--watch.*node --watch-path=dist dist\/cli\.js$/);
+    const builtAt = statSync(path.join(root, "dist", "cli.js")).mtimeMs;
+    const { stdout } = await promisify(execFile)("npm", ["start", "--silent", "--", "--version"], { cwd: root });
+    expect(stdout.trim()).toBe(version);
+    expect(statSync(path.join(root, "dist", "cli.js")).mtimeMs).toBe(builtAt);
   });
 
   it("prints its version", async () => {
@@ -87,6 +100,22 @@ describe("the opta-sessions command", () => {
     expect(await readdir(cache)).toEqual([]);
   });
 
+  it("stops cleanly on a SIGTERM that comes right after it says it is listening, removing the demo folder", async () => {
+    const started = startProcess(["--demo", "--port", "0"], { OPTA_ADMIN_KEY: ADMIN_KEY });
+    server = started;
+    // Sent the moment the line arrives, not at the next poll: the window this closes was that short.
+    const stopOnListening = () => {
+      if (!/listening on/.test(started.output())) return;
+      started.child.stdout?.off("data", stopOnListening);
+      started.child.kill("SIGTERM");
+    };
+    started.child.stdout?.on("data", stopOnListening);
+    const [, dir] = await waitForOutput(started, /demo: serving generated sample sessions from (\S+)/);
+    expect(await started.exited).toBe(0);
+    expect(started.output()).toContain("SIGTERM: stopping");
+    expect(existsSync(dir as string)).toBe(false);
+  });
+
   it("--log-format json writes one JSON object per line, with the request id and no query string", async () => {
     server = startProcess(["--demo", "--port", "0", "--log-format", "json"], { OPTA_ADMIN_KEY: ADMIN_KEY });
     const [, url] = await waitForOutput(server, /listening on (http:\/\/[\d.:]+)/);
@@ -110,5 +139,30 @@ describe("the opta-sessions command", () => {
     const [, url] = await waitForOutput(server, /listening on (http:\/\/[\d.:]+)/);
     await fetch(`${url}/healthz`, { headers: { "X-Request-Id": "check-1" } });
     await waitForOutput(server, /^\[[\d-]+ [\d:.]+\] INFO: \[check-1\] GET \/healthz 200 \d+ms$/m);
+  });
+
+  describe("a failed start exits at once with one plain message and exit code 1", () => {
+    const blocker = createServer();
+    let port = 0;
+    beforeAll(async () => {
+      await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+      port = (blocker.address() as { port: number }).port;
+    });
+    afterAll(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
+
+    it.each<[string, () => string[], RegExp]>([
+      // --demo has sessions to scan: the scan and its loader workers must not outlive the failure.
+      ["a port in use", () => ["--demo", "--host", "127.0.0.1", "--port", String(port)], /^error: port \d+ on 127\.0\.0\.1 is already in use: /m],
+      ["an address not on this machine", () => ["--demo", "--host", "192.0.2.1", "--port", "0"], /^error: cannot listen on 192\.0\.2\.1:0: no such address/m],
+    ])("%s", async (_label, args, message) => {
+      const startedAt = Date.now();
+      server = startProcess(args(), { OPTA_ADMIN_KEY: ADMIN_KEY });
+      expect(await server.exited).toBe(1);
+      // Node itself takes ~0.3 s to start; the slack is for a loaded machine (it used to take 10 s).
+      expect(Date.now() - startedAt).toBeLessThan(3000);
+      expect(server.output()).toMatch(message);
+      expect(server.output().match(/error/gi)).toHaveLength(1);
+      expect(server.output()).not.toMatch(/loader worker|^\s+at /m);
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -168,6 +168,33 @@ describe("the real server, hardened", () => {
       setTimeout(() => reject(new Error("still open after 5 s")), 5000).unref();
     });
     expect(closedAfter).toBeLessThan(4000);
+  });
+
+  it("keeps answering /healthz and keyed requests under a flood of idle sockets past the open-file limit", async () => {
+    await writeFile(path.join(dir, "aaaaaaaaaaaa.json"), cliFile(cliSession("aaaaaaaaaaaa")));
+    const url = new URL(await start([], { OPTA_ADMIN_KEY: ADMIN_KEY }, { openFiles: 256 }));
+    expect(server?.output()).toContain("at most 192 connections at once");
+    const flood: Socket[] = [];
+    try {
+      const connected = await Promise.all(
+        Array.from({ length: 320 }, () => {
+          const socket = connect(Number(url.port), url.hostname);
+          flood.push(socket);
+          socket.on("error", () => {}); // closed by the server to make room: expected
+          return new Promise<boolean>((resolve) => socket.once("connect", () => resolve(true)).once("close", () => resolve(false)));
+        }),
+      );
+      expect(connected.filter(Boolean).length).toBeGreaterThan(256);
+      const health = await fetch(`${url.origin}/healthz`, { signal: AbortSignal.timeout(5000) });
+      expect(health.status).toBe(200);
+      const list = await fetch(`${url.origin}/admin/sessions`, { headers: AUTH, signal: AbortSignal.timeout(5000) });
+      expect(((await list.json()) as { total: number }).total).toBe(1);
+      // The longest idle sockets were closed to make room: the server never held more than its cap.
+      expect(flood.filter((socket) => socket.destroyed || socket.readableEnded).length).toBeGreaterThanOrEqual(320 - 192);
+      expect(server?.output()).not.toMatch(/EMFILE|error/i);
+    } finally {
+      for (const socket of flood) socket.destroy();
+    }
   });
 
   it("reads the key from OPTA_ADMIN_KEY_FILE, and refuses to start with a short key", async () => {

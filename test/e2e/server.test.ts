@@ -103,6 +103,18 @@ describe("the real Node server on loopback", () => {
     expect(output.match(/broken123456\.json/g)).toHaveLength(1);
   });
 
+  it("writes a path's control characters into the text log as escapes, so %0A cannot forge a line", async () => {
+    const url = await start([]);
+    const forged = "/x%0A2026-11-29 12:00:00.000 INFO: GET /admin/sessions 200 1ms%0D%1B[2K%7F%C2%85%E2%80%A8%E2%80%AE%E2%81%A6end";
+    expect((await fetch(`${url}/admin${forged}`, { headers: { "X-Request-Id": "forge-1" } })).status).toBe(401);
+    const [line = ""] = await waitForOutput(server!, /^.*\[forge-1\].*$/m);
+    expect(line).toContain(
+      "GET /admin/x\\u000a2026-11-29 12:00:00.000 INFO: GET /admin/sessions 200 1ms\\u000d\\u001b[2K\\u007f\\u0085\\u2028\\u202e\\u2066end 401",
+    );
+    expect(server!.output()).not.toMatch(/^2026-11-29 12:00:00\.000/m);
+    expect(server!.output()).not.toMatch(/(?!\n)\p{Cc}|[\u2028\u2029\u202e\u2066]/u);
+  });
+
   it("with no key configured, generates one, prints it once, and requires it", async () => {
     const url = await start([], {});
     const key = /generated admin key[^\n]*\n\s*(\S+)/.exec(server!.output())?.[1];
@@ -118,6 +130,25 @@ describe("the real Node server on loopback", () => {
       await fetch(`${url}/healthz`);
       server!.child.kill(signal);
       expect(await server!.exited).toBe(0);
+    }
+  });
+
+  it("stops on SIGTERM in the middle of its first scan without logging the cut-short scan as an error", async () => {
+    await Promise.all(Array.from({ length: 2000 }, (_, n) => writeFile(path.join(dir, `s${String(n).padStart(11, "0")}.json`), cliFile(cliSession(`s${n}`)))));
+    // A few times: where in the scan the signal lands varies.
+    for (let round = 0; round < 3; round++) {
+      const started = startProcess(["--dir", dir, "--host", "127.0.0.1", "--port", "0", "--cache-dir", path.join(root, `cache-${round}`)], {
+        OPTA_ADMIN_KEY: ADMIN_KEY,
+      });
+      server = started;
+      const stopOnListening = () => {
+        if (!/listening on/.test(started.output())) return;
+        started.child.stdout?.off("data", stopOnListening);
+        started.child.kill("SIGTERM");
+      };
+      started.child.stdout?.on("data", stopOnListening);
+      expect(await started.exited).toBe(0);
+      expect(started.output()).not.toMatch(/ERROR|loader worker/);
     }
   });
 

@@ -78,12 +78,38 @@ async function start(upstream = lmx.url): Promise<string> {
   return url as string;
 }
 
+/** What a client may claim about itself; a proxy replaces all of it with what the connection says. */
+const FORGED_FORWARDING = {
+  "X-Forwarded-For": "6.6.6.6",
+  "X-Real-IP": "6.6.6.6",
+  Forwarded: "for=6.6.6.6;proto=https",
+  "X-Forwarded-Proto": "https",
+  "X-Forwarded-Host": "evil.test",
+};
+
+function forwardingSeen(headers: IncomingMessage["headers"] | undefined): Record<string, unknown> {
+  const names = ["forwarded", "x-forwarded-for", "x-real-ip", "x-forwarded-host", "x-forwarded-proto"];
+  return Object.fromEntries(names.map((name) => [name, headers?.[name]]));
+}
+
+/** What LMX must see for a client on 127.0.0.1 that called our `url`. */
+function forwardingFrom(url: string): Record<string, string> {
+  const { host } = new URL(url);
+  return {
+    forwarded: `for=127.0.0.1;host="${host}";proto=http`,
+    "x-forwarded-for": "127.0.0.1",
+    "x-real-ip": "127.0.0.1",
+    "x-forwarded-host": host,
+    "x-forwarded-proto": "http",
+  };
+}
+
 describe("in front of LMX (--upstream)", () => {
-  it("forwards what it does not own unchanged: method, path, query, headers, body, status", async () => {
+  it("forwards what it does not own unchanged (method, path, query, headers, body, status) but for who the client is, set from the socket", async () => {
     const url = await start();
     const res = await fetch(`${url}/v1/chat/completions?status=418&stream=false`, {
       method: "POST",
-      headers: { "Content-Type": "application/json", Authorization: "Bearer lmx-key", "X-Custom": "kept" },
+      headers: { "Content-Type": "application/json", Authorization: "Bearer lmx-key", "X-Custom": "kept", ...FORGED_FORWARDING },
       body: JSON.stringify({ model: "m", messages: [] }),
     });
     expect(res.status).toBe(418);
@@ -95,8 +121,8 @@ describe("in front of LMX (--upstream)", () => {
     const seen = lmx.requests.at(-1);
     expect(seen?.headers).toMatchObject({ authorization: "Bearer lmx-key", "x-custom": "kept", "content-type": "application/json" });
     expect(seen?.headers.host).toBe(new URL(lmx.url).host);
-    expect(seen?.headers["x-forwarded-host"]).toBe(new URL(url).host);
     expect(seen?.headers["x-request-id"]).toBe(res.headers.get("X-Request-Id"));
+    expect(forwardingSeen(seen?.headers)).toEqual(forwardingFrom(url));
   });
 
   it("answers its own routes here and leaves LMX's admin routes to LMX's authentication", async () => {
@@ -123,9 +149,11 @@ describe("in front of LMX (--upstream)", () => {
     expect(rest).toBe("data: last\n\n");
   });
 
-  it("forwards WebSocket upgrades: subprotocol, text and binary messages, close", async () => {
+  it("forwards WebSocket upgrades: subprotocol, text and binary messages, close, who the client is set from the socket", async () => {
     const url = await start();
-    const socket = new WebSocket(`${url.replace("http", "ws")}/v1/chat/stream?session=1`, ["lmx.v1"], { headers: { Authorization: "Bearer lmx-key" } });
+    const socket = new WebSocket(`${url.replace("http", "ws")}/v1/chat/stream?session=1`, ["lmx.v1"], {
+      headers: { Authorization: "Bearer lmx-key", ...FORGED_FORWARDING },
+    });
     const upgraded = new Promise<IncomingMessage>((resolve) => socket.once("upgrade", resolve));
     await new Promise((resolve, reject) => socket.once("open", resolve).once("error", reject));
     const requestId = (await upgraded).headers["x-request-id"];
@@ -140,6 +168,7 @@ describe("in front of LMX (--upstream)", () => {
     expect(received).toEqual(["echo: hello", Buffer.from([1, 2, 3])]);
     const upgrade = lmx.requests.find((r) => r.method === "WS");
     expect(upgrade).toMatchObject({ url: "/v1/chat/stream?session=1", headers: { authorization: "Bearer lmx-key", "x-request-id": requestId } });
+    expect(forwardingSeen(upgrade?.headers)).toEqual(forwardingFrom(url));
     expect(server?.output()).toContain(`[${requestId}] WebSocket /v1/chat/stream 101`);
     socket.close(1000, "done");
     await new Promise((resolve) => socket.once("close", resolve));

@@ -36,7 +36,7 @@ beforeAll(async () => {
   await writeFile(path.join(dir, "index.json"), cliFile({ entries: { abc: {} }, updatedAt: "x" }));
   app = appFor(new FsStore(dir), {
     trash: new FsTrash(dir, path.join(root, "data", "trash")),
-    throttle: { maxFailures: Number.POSITIVE_INFINITY },
+    throttle: { maxFailures: Number.POSITIVE_INFINITY, maxGlobalFailures: Number.POSITIVE_INFINITY },
     allowWrites: true, // PUT and the manifest are attacked too
     maxSessionBytes: 4096,
     logger: { info() {}, warn() {}, error: (line, error) => console.error(line, error) },

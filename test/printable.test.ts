@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { printable } from "../../src/sync/printable.js";
+import { printable } from "../src/log.js";
 
-describe("what sync prints", () => {
+describe("printable: what logs and sync print", () => {
   it("shows bidi controls as escapes, so a line cannot be reordered on screen", () => {
     expect(printable("failed \u202eevil\u202c and \u2066iso\u2069 \u200f\u061c")).toBe("failed \\u202eevil\\u202c and \\u2066iso\\u2069 \\u200f\\u061c");
   });
