@@ -205,7 +205,7 @@ export class SessionTrash {
   async #writeNote(trash: TrashStore, id: string, trashId: string, indexEntry: unknown): Promise<void> {
     try {
       const file = await trash.read(dataName(trashId));
-      const session = file.status === "ok" ? parseSession(id, file.text) : null;
+      const session = file.status === "ok" ? parseSession(id, file.text, file.mtimeMs) : null;
       const note: TrashNote = { summary: session ? summarize(session) : null };
       if (indexEntry !== undefined) note.index_entry = indexEntry;
       await trash.write(noteName(trashId), JSON.stringify(note));

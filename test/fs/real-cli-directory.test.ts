@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { cp, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
@@ -68,4 +68,15 @@ it("deletes and restores every session the real CLI wrote, leaving index.json an
   for (const [id, entry] of Object.entries(original.entries)) expect(restored.entries[id], id).toEqual(entry);
   const list = (await (await app.request("/admin/sessions", { headers: AUTH })).json()) as { total: number };
   expect(list.total).toBe(10);
+});
+
+it("lists a deleted session without times in the trash with its file's modification time, not the time of the delete", async () => {
+  const app = appFor(new FsStore(dir), { trash: new FsTrash(dir, path.join(root, "trash")) });
+  const file = path.join(dir, "notimes12345.json");
+  await writeFile(file, JSON.stringify({ id: "notimes12345", messages: [{ role: "user", content: "no times at all" }] }));
+  const mtime = new Date("2026-06-01T10:00:00.000Z");
+  await utimes(file, mtime, mtime);
+  expect((await app.request("/admin/sessions/notimes12345", { method: "DELETE", headers: AUTH })).status).toBe(200);
+  const trash = (await (await app.request("/admin/trash", { headers: AUTH })).json()) as { items: { session: { created_at: string; updated_at: string } }[] };
+  expect(trash.items[0]?.session).toMatchObject({ created_at: mtime.toISOString(), updated_at: mtime.toISOString() });
 });
