@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -7,11 +7,6 @@ import { fileURLToPath } from "node:url";
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const testCacheHome = mkdtempSync(path.join(os.tmpdir(), "opta-e2e-cache-"));
 const testDataHome = mkdtempSync(path.join(os.tmpdir(), "opta-e2e-data-"));
-
-/** Compiles src/ to dist/ exactly as `npm start` does, so the tests run what users run (once, from build.global.ts). */
-export function buildOnce(): void {
-  execFileSync("npm", ["run", "--silent", "build"], { cwd: root, stdio: "inherit" });
-}
 
 export interface ServerProcess {
   child: ChildProcess;
