@@ -1,5 +1,13 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { watchRounds } from "../../src/sync/watch.js";
+
+// The loop's quiet time and period run on fake timers: the tests move time themselves, so nothing depends on the machine's speed.
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 /** A watch the test fires by hand. */
 function fakeWatch() {
@@ -26,22 +34,21 @@ function countingLoop(debounceMs: number) {
   return { watch, stop, loop, rounds: () => rounds };
 }
 
-async function until(condition: () => boolean, deadlineMs = 2000): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+/** Lets the loop's pending promises settle and moves the fake clock on by `ms`. */
+const elapse = (ms = 0) => vi.advanceTimersByTimeAsync(ms);
 
 describe("sync --watch", () => {
   it("runs a round at start, one per burst of changes after the quiet time, and stops when asked", async () => {
     const { watch, stop, loop, rounds } = countingLoop(30);
 
-    await until(() => rounds() === 1);
+    await elapse();
+    expect(rounds()).toBe(1);
     for (const name of ["a.json", "b.json", "a.json"]) watch.fire(name);
-    await until(() => rounds() === 2);
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    await elapse(29);
+    expect(rounds()).toBe(1); // still quiet time
+    await elapse(1);
+    expect(rounds()).toBe(2);
+    await elapse(1000);
     expect(rounds()).toBe(2); // one burst, one round
 
     stop.abort();
@@ -51,14 +58,16 @@ describe("sync --watch", () => {
 
   it("ignores changes to what is not a session (index.json, temp files), but not 'anything may have changed'", async () => {
     const { watch, stop, loop, rounds } = countingLoop(10);
-    await until(() => rounds() === 1);
+    await elapse();
+    expect(rounds()).toBe(1);
 
     watch.fire("index.json");
     watch.fire(".a.json.1f2e.tmp");
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    await elapse(1000);
     expect(rounds()).toBe(1);
     watch.fire(null);
-    await until(() => rounds() === 2);
+    await elapse(10);
+    expect(rounds()).toBe(2);
 
     stop.abort();
     await loop;
@@ -79,8 +88,12 @@ describe("sync --watch", () => {
       },
       { watch: watch.watch, stop: stop.signal, debounceMs: 5, periodMs: 150 },
     );
-    await until(() => rounds === 2);
-    await until(() => rounds === 3); // the period
+    await elapse(30);
+    expect(rounds).toBe(2); // the change made during the first round
+    await elapse(119);
+    expect(rounds).toBe(2);
+    await elapse(1);
+    expect(rounds).toBe(3); // the period
     stop.abort();
     await loop;
   });
@@ -100,9 +113,10 @@ describe("sync --watch", () => {
       { watch: watch.watch, stop: stop.signal, debounceMs: 1, periodMs: 60_000 },
     );
     for (let round = 1; round <= 3; round++) {
-      await until(() => rounds === round);
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await elapse();
+      expect(rounds).toBe(round);
       watch.fire(null);
+      await elapse(1);
     }
     expect(await loop).toBe(false);
     expect(rounds).toBe(4);
