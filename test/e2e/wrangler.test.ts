@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, symlink, unlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startWranglerDev } from "../../scripts/wrangler-dev.mjs";
 import { ADMIN_KEY, cliFile, cliSession, DASHBOARD_ORIGIN } from "../fixtures/sessions.js";
 import { startProcess } from "./helpers.js";
@@ -119,12 +119,15 @@ describe("on Cloudflare Workers (wrangler dev, local R2)", () => {
     // gone12345678 is still in the directory, unchanged: deleted through the Worker's API, it stays deleted there.
     expect(second.output).toMatch(/2 uploaded, 1 deleted, 0 unchanged, 1 deleted there \(kept deleted\)/);
 
-    // A listing reflects the bucket within a second.
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    const after = await getJson("/admin/sessions");
-    const sessions = (after.body as { sessions: { id: string; title: string | null }[] }).sessions;
-    expect(sessions.map((session) => session.id)).toEqual(["new123456789", "fresh1234567"]);
-    expect(sessions[1]?.title).toBe("Deploy notes, done");
+    // A listing reflects the bucket within a second (asked until it does, for at most two).
+    await vi.waitFor(
+      async () => {
+        const sessions = ((await getJson("/admin/sessions")).body as { sessions: { id: string; title: string | null }[] }).sessions;
+        expect(sessions.map((session) => session.id)).toEqual(["new123456789", "fresh1234567"]);
+        expect(sessions[1]?.title).toBe("Deploy notes, done");
+      },
+      { timeout: 2000, interval: 100 },
+    );
 
     const third = await sync();
     expect(third.code).toBe(0);
