@@ -13,7 +13,7 @@ import { trashRoutes } from "./routes/trash.js";
 import { SessionService, type SessionServiceOptions } from "./sessions/service.js";
 import type { SessionStore } from "./storage/store.js";
 import { FailedAuthThrottle, type ThrottleOptions } from "./throttle.js";
-import { forwardTo, ownsPath } from "./upstream.js";
+import { forwardTo, type OwnsPath, ownedPathsOf } from "./upstream.js";
 
 interface CommonOptions {
   /** Required on every /admin route. */
@@ -86,6 +86,8 @@ export function createApp(options: AppOptions) {
   if (allowWrites && !sessions.writable) throw new Error("allowWrites: this store cannot take writes");
 
   const upstream = options.upstream;
+  // Which paths are ours comes from the routes registered below (set once they all are, before any request).
+  let ownsPath: OwnsPath = () => true;
   // With an upstream, requests for LMX's paths pass through untouched: no CORS or key check of ours.
   const ours =
     (middleware: MiddlewareHandler): MiddlewareHandler =>
@@ -129,7 +131,8 @@ export function createApp(options: AppOptions) {
     .route("/admin/trash", trashRoutes)
     .route("/admin/sync", syncRoutes);
 
-  if (upstream) app.all("*", forwardTo(upstream, logger, options.clientAddress ?? (() => "unknown")));
+  ownsPath = ownedPathsOf(routes.routes);
+  if (upstream) app.all("*", forwardTo(upstream, logger, options.clientAddress ?? (() => "unknown"), ownsPath));
   return routes;
 }
 

@@ -13,7 +13,7 @@ import { SessionService } from "./sessions/service.js";
 import { FsCache } from "./storage/fs-cache.js";
 import { FsStore } from "./storage/fs-store.js";
 import { FsTrash } from "./storage/fs-trash.js";
-import { ownsPath } from "./upstream.js";
+import { ownedPathsOf } from "./upstream.js";
 import { WorkerLoader } from "./workers/pool.js";
 
 /** The Node edge: the filesystem store, the HTTP server, compression and WebSocket forwarding. */
@@ -92,6 +92,7 @@ export async function startServer(config: Config, logger: Logger, announce = toT
     clientAddress: (c) => getConnInfo(c).remote.address ?? "unknown",
   });
   // Our JSON is compressed here; LMX's answers pass through as LMX sent them.
+  const ownsPath = ownedPathsOf(handler.routes);
   const compressed = compressJson(handler.fetch, { applies: (request) => !upstream || ownsPath(new URL(request.url).pathname) });
 
   ready(
@@ -111,7 +112,7 @@ export async function startServer(config: Config, logger: Logger, announce = toT
   // A client that dribbles its headers in (slowloris) is cut off; bodies (forwarded uploads) keep Node's own limit.
   server.headersTimeout = Math.min(requestTimeoutMs, 60_000);
   // ws is loaded only when there is an upstream to forward WebSockets to.
-  const webSockets = upstream ? (await import("./websocket-proxy.js")).webSocketForwarder(upstream, logger) : null;
+  const webSockets = upstream ? (await import("./websocket-proxy.js")).webSocketForwarder(upstream, logger, ownsPath) : null;
   if (webSockets)
     server.on("upgrade", (request, socket, head) => {
       upgraded(request.socket);

@@ -4,13 +4,25 @@ import type { RequestIdVariables } from "hono/request-id";
 import { RouteNotFound, UpstreamUnavailable } from "./errors.js";
 import type { Logger } from "./log.js";
 
-/** The paths this service answers itself; with an upstream, every other request goes to LMX. */
-export function ownsPath(path: string): boolean {
-  return path === "/healthz" || path === "/openapi.json" || OWNED_PREFIXES.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
+/** Who answers a path: us, or (with an upstream) LMX. Derived from the app's own routes, never kept by hand. */
+export type OwnsPath = (path: string) => boolean;
+
+/**
+ * The route groups of ours under /admin (`/admin/<first segment>`), from the app's registered routes: a
+ * group exists by having a route, so with an upstream no route of ours can skip our key check by being
+ * left off a list.
+ */
+export function adminRouteGroups(routes: readonly { path: string }[]): string[] {
+  const groups = routes.map(({ path }) => /^\/admin\/([^/*:][^/]*)/.exec(path)?.[0]).filter((group) => group !== undefined);
+  return [...new Set(groups)].sort();
 }
 
-/** Every route group of ours under /admin: each must be here, or with an upstream it would skip our key check. */
-export const OWNED_PREFIXES = ["/admin/sessions", "/admin/trash", "/admin/sync"];
+/** The paths this service answers itself: every path under one of its /admin route groups, and each of its other plain routes (`/healthz`, `/openapi.json`). */
+export function ownedPathsOf(routes: readonly { path: string }[]): OwnsPath {
+  const groups = adminRouteGroups(routes);
+  const exact = new Set(routes.map(({ path }) => path).filter((path) => !path.startsWith("/admin/") && !/[*:]/.test(path)));
+  return (path) => exact.has(path) || groups.some((group) => path === group || path.startsWith(`${group}/`));
+}
 
 /** Where a request for `incoming` goes on the upstream: its path (after any base path) and query, unchanged. */
 export function upstreamUrl(upstream: URL, incoming: URL): URL {
@@ -42,7 +54,12 @@ export function forwardingHeaders(address: string, host: string, proto: string):
  * in `X-Forwarded-Host`, and the client's address (the socket's) in `X-Forwarded-For`, `X-Real-IP` and
  * `Forwarded`, replacing whatever the client sent there. LMX authenticates these requests, not us.
  */
-export function forwardTo(upstream: URL, logger: Logger, clientAddress: (c: Context) => string): Handler<{ Variables: RequestIdVariables }> {
+export function forwardTo(
+  upstream: URL,
+  logger: Logger,
+  clientAddress: (c: Context) => string,
+  ownsPath: OwnsPath,
+): Handler<{ Variables: RequestIdVariables }> {
   return async (c) => {
     if (ownsPath(c.req.path)) throw new RouteNotFound(); // ours, but no route of ours matched: never LMX's
     const incoming = new URL(c.req.url);

@@ -3,7 +3,7 @@ import type { Duplex } from "node:stream";
 import { type RawData, WebSocket, WebSocketServer } from "ws";
 import { bareErrorResponse, RouteNotFound, UpstreamUnavailable } from "./errors.js";
 import { type Logger, requestIdFor } from "./log.js";
-import { FORWARDING_HEADERS, forwardingHeaders, ownsPath, upstreamUrl } from "./upstream.js";
+import { FORWARDING_HEADERS, forwardingHeaders, type OwnsPath, upstreamUrl } from "./upstream.js";
 
 /** Node edge: HTTP upgrades never reach the fetch handler, so WebSockets to LMX are bridged here with `ws`. */
 
@@ -30,7 +30,7 @@ export interface WebSocketForwarder {
  * the subprotocol LMX chose, and relays messages (text stays text, binary stays binary) and closes
  * both ways. An upstream that refuses the upgrade has its status passed back; one that is down gives 502.
  */
-export function webSocketForwarder(upstream: URL, logger: Logger): WebSocketForwarder {
+export function webSocketForwarder(upstream: URL, logger: Logger, ownsPath: OwnsPath): WebSocketForwarder {
   const server = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   const open = new Set<WebSocket>();
   const requestIds = new WeakMap<IncomingMessage, string>();

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { USAGE } from "../src/config.js";
-import { OWNED_PREFIXES } from "../src/upstream.js";
+import { adminRouteGroups } from "../src/upstream.js";
+import { appFor, storeWith } from "./fixtures/sessions.js";
 
 const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
 
@@ -12,7 +13,9 @@ describe("README.md stays true", () => {
 
   it("names every route group answered locally under --upstream", () => {
     const answeredHere = readme.split("\n").find((line) => line.startsWith("- Answered here:"));
-    for (const prefix of OWNED_PREFIXES) expect(answeredHere).toContain(`\`${prefix}\``);
+    const groups = adminRouteGroups(appFor(storeWith([])).routes);
+    expect(groups).toEqual(["/admin/sessions", "/admin/sync", "/admin/trash"]);
+    for (const group of groups) expect(answeredHere).toContain(`\`${group}\``);
   });
 
   it("documents every option the server accepts", () => {

@@ -1,13 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { MemoryStore } from "../../src/storage/memory-store.js";
 import type { ReadResult, StoreEntry } from "../../src/storage/store.js";
+import { ownedPathsOf } from "../../src/upstream.js";
 import { ADMIN_KEY, AUTH, appFor, cliSession, DASHBOARD_HEADERS, recordingLogger, storeWith } from "../fixtures/sessions.js";
 
 const ORIGIN = "http://dashboard.test";
 const FOREIGN = "http://evil.test";
 const WRONG_KEY = "wrong-key-9f8e7d6c5b4a";
 
-/** Every /admin route, as [method, path]. */
+/** /admin routes and variants of them (query strings, ids that are not sessions, a route that does not exist), as [method, path]. */
 const ADMIN_ROUTES: [string, string][] = [
   ["GET", "/admin/sessions"],
   ["GET", "/admin/sessions?limit=5"],
@@ -79,8 +80,19 @@ describe("admin key", () => {
     });
   });
 
-  // With an upstream, paths that are not ours go to LMX untouched: every route group of ours must still be guarded.
-  it.each(ADMIN_ROUTES.filter(([, path]) => path !== "/admin/nosuchroute"))("with an upstream set, %s %s still needs our key", async (method, path) => {
+  // With an upstream, paths that are not ours go to LMX untouched: every route of ours must still be guarded. The
+  // routes are the app's own (each parameter filled in), so a route added later is checked without being listed here.
+  const registered = [
+    ...new Set(
+      appFor(storeWith([]))
+        .routes.filter((route) => route.method !== "ALL" && route.path.startsWith("/admin/"))
+        .map((route) => `${route.method} ${route.path.replace(/:[a-z]+/gi, "abc")}`),
+    ),
+  ].map((route) => route.split(" ") as [string, string]);
+  it("finds the app's admin routes to check", () => {
+    expect(registered.length).toBeGreaterThanOrEqual(10);
+  });
+  it.each(registered)("with an upstream set, %s %s still needs our key", async (method, path) => {
     const guarded = appFor(storeWith([cliSession("abc")]), { upstream: new URL("http://127.0.0.1:9"), allowWrites: true });
     await expectEnvelope(await guarded.request(path, { method }), 401, "authentication_error");
   });
@@ -253,4 +265,22 @@ describe("the dashboard's exact requests", () => {
     expect(body.error.code).toBe("session_not_found");
     expect(body.error.message).toEqual(expect.any(String));
   });
+});
+
+describe("which paths are ours under --upstream (derived from the app's routes)", () => {
+  const ownsPath = ownedPathsOf(appFor(storeWith([])).routes);
+
+  it.each([
+    "/healthz",
+    "/openapi.json",
+    "/admin/sessions",
+    "/admin/sessions/abc/messages",
+    "/admin/sessions/nosuchroute/x",
+    "/admin/trash",
+    "/admin/sync/other",
+  ])("answers %s here", (path) => expect(ownsPath(path)).toBe(true));
+
+  it.each(["/", "/v1/models", "/admin/models", "/admin/events", "/admin/sessionsX", "/healthz/x", "/admin"])("leaves %s to LMX", (path) =>
+    expect(ownsPath(path)).toBe(false),
+  );
 });
