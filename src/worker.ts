@@ -1,7 +1,7 @@
 import packageJson from "../package.json" with { type: "json" };
 import { createApp } from "./app.js";
-import { ApiError } from "./errors.js";
-import { consoleLogger } from "./log.js";
+import { ApiError, bareErrorResponse } from "./errors.js";
+import { consoleLogger, requestIdFor } from "./log.js";
 import { realSleep } from "./sessions/files.js";
 import { inProcessLoader } from "./sessions/loader.js";
 import { SessionService } from "./sessions/service.js";
@@ -101,15 +101,15 @@ function appFor(env: WorkerEnv): Built | { env: WorkerEnv; error: ConfigError } 
 }
 
 /** A deployment that is not configured answers every request with this, naming the setting (never a value). */
-function notConfigured(error: ConfigError): Response {
+function notConfigured(error: ConfigError, request: Request): Response {
   const body = new ApiError("server_error", "not_configured", `this deployment is not configured: ${error.message}`, { status: 503 });
-  return new Response(JSON.stringify(body.toJSON()), { status: 503, headers: { "Content-Type": "application/json" } });
+  return bareErrorResponse(body, requestIdFor(request.headers.get("X-Request-Id") ?? undefined));
 }
 
 export default {
   fetch(request: Request, env: WorkerEnv, ctx: ExecutionContextLike): Response | Promise<Response> {
     const worker = appFor(env);
-    if ("error" in worker) return notConfigured(worker.error);
+    if ("error" in worker) return notConfigured(worker.error, request);
     const answer = Promise.resolve(worker.app.fetch(request, env, ctx as never));
     // A client that goes away must not cut a catalog update short halfway: other requests wait on it.
     ctx.waitUntil(answer.catch(() => undefined));

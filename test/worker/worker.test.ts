@@ -44,6 +44,9 @@ describe("the Worker entry", () => {
     const res = await call(freshEnv({ OPTA_ADMIN_KEY: undefined }), "/admin/sessions", { headers: AUTH });
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ error: { type: "server_error", code: "not_configured", message: expect.stringContaining("OPTA_ADMIN_KEY") } });
+    expect(res.headers.get("X-Request-Id")).toMatch(/^[0-9a-f-]{36}$/); // like every other answer, so the log line can be found
+    const named = await call(freshEnv({ OPTA_ADMIN_KEY: undefined }), "/healthz", { headers: { "X-Request-Id": "dashboard-42" } });
+    expect([named.status, named.headers.get("X-Request-Id")]).toEqual([503, "dashboard-42"]);
   });
 
   it("answers 503 saying to set a real key when OPTA_ADMIN_KEY is an example's placeholder", async () => {
