@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_KEY } from "../fixtures/sessions.js";
-import { type ServerProcess, startProcess, waitForOutput } from "./helpers.js";
+import { type ServerProcess, startProcess, stopWhenListening, waitForOutput } from "./helpers.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const version = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version as string;
@@ -103,13 +103,7 @@ describe("the opta-sessions command", () => {
   it("stops cleanly on a SIGTERM that comes right after it says it is listening, removing the demo folder", async () => {
     const started = startProcess(["--demo", "--port", "0"], { OPTA_ADMIN_KEY: ADMIN_KEY });
     server = started;
-    // Sent the moment the line arrives, not at the next poll: the window this closes was that short.
-    const stopOnListening = () => {
-      if (!/listening on/.test(started.output())) return;
-      started.child.stdout?.off("data", stopOnListening);
-      started.child.kill("SIGTERM");
-    };
-    started.child.stdout?.on("data", stopOnListening);
+    stopWhenListening(started);
     const [, dir] = await waitForOutput(started, /demo: serving generated sample sessions from (\S+)/);
     expect(await started.exited).toBe(0);
     expect(started.output()).toContain("SIGTERM: stopping");

@@ -63,3 +63,13 @@ export async function waitForOutput(server: ServerProcess, pattern: RegExp, dead
   }
   throw new Error(`no ${pattern} in output:\n${server.output()}`);
 }
+
+/** Sends SIGTERM the moment the process says it is listening (not at the next poll: the windows this probes are that short). */
+export function stopWhenListening(server: ServerProcess): void {
+  const stopOnListening = () => {
+    if (!/listening on/.test(server.output())) return;
+    server.child.stdout?.off("data", stopOnListening);
+    server.child.kill("SIGTERM");
+  };
+  server.child.stdout?.on("data", stopOnListening);
+}

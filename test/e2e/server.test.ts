@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ADMIN_KEY, cliFile, cliSession } from "../fixtures/sessions.js";
-import { type ServerProcess, startProcess, waitForOutput } from "./helpers.js";
+import { type ServerProcess, startProcess, stopWhenListening, waitForOutput } from "./helpers.js";
 
 const DASHBOARD = "http://dashboard.test:3000";
 
@@ -141,12 +141,7 @@ describe("the real Node server on loopback", () => {
         OPTA_ADMIN_KEY: ADMIN_KEY,
       });
       server = started;
-      const stopOnListening = () => {
-        if (!/listening on/.test(started.output())) return;
-        started.child.stdout?.off("data", stopOnListening);
-        started.child.kill("SIGTERM");
-      };
-      started.child.stdout?.on("data", stopOnListening);
+      stopWhenListening(started);
       expect(await started.exited).toBe(0);
       expect(started.output()).not.toMatch(/ERROR|loader worker/);
     }
