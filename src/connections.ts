@@ -70,6 +70,9 @@ export function limitConnections(server: Server, limits: ConnectionLimits): (upg
   };
 
   server.on("connection", (socket: Socket) => {
+    // Room is made before the newcomer counts, so the one closed is never the newcomer itself.
+    const longestIdle = neverAsked.values().next().value ?? betweenRequests.values().next().value;
+    if (open.size >= limits.maxConnections && longestIdle) close(longestIdle);
     open.add(socket);
     neverAsked.add(socket);
     const silent = setTimeout(() => inFlight.has(socket) || close(socket), limits.firstRequestMs).unref();
@@ -77,8 +80,6 @@ export function limitConnections(server: Server, limits: ConnectionLimits): (upg
       clearTimeout(silent);
       forget(socket);
     });
-    const longestIdle = neverAsked.values().next().value ?? betweenRequests.values().next().value;
-    if (open.size > limits.maxConnections && longestIdle) close(longestIdle);
   });
   server.on("request", (request, response) => {
     const socket = request.socket;

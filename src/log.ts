@@ -52,6 +52,7 @@ export function printableError(error: unknown): unknown {
   for (const [name, value] of Object.entries(error)) Object.assign(copy, { [name]: typeof value === "string" ? printable(value) : value });
   const head = `${error.name}: ${error.message}`;
   const frames = error.stack?.startsWith(head) ? error.stack.slice(head.length) : "";
+  if (error.cause !== undefined) copy.cause = printableError(error.cause); // not enumerable: copied by name (pino logs the chain)
   copy.message = printable(error.message);
   copy.stack = `${printable(error.name)}: ${copy.message}${frames.split("\n").map(printable).join("\n")}`;
   return copy;

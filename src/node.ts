@@ -14,6 +14,7 @@ import { FsCache } from "./storage/fs-cache.js";
 import { FsStore } from "./storage/fs-store.js";
 import { FsTrash } from "./storage/fs-trash.js";
 import { ownedPathsOf } from "./upstream.js";
+import type { WebSocketForwarder } from "./websocket-proxy.js";
 import { WorkerLoader } from "./workers/pool.js";
 
 /** The Node edge: the filesystem store, the HTTP server, compression and WebSocket forwarding. */
@@ -66,58 +67,71 @@ export async function startServer(config: Config, logger: Logger, announce = toT
     server.once("listening", resolve);
     server.once("error", (error) => reject(listenError(error, config)));
   });
-  // Before the first scan: a delete a stop interrupted across filesystems is finished (nothing left set aside).
-  await sessions.trash.recoverInterrupted().catch((error: unknown) => logger.error("could not finish the deletes interrupted by the last stop", error));
-  // Scan first, then load the HTTP stack: the loader's workers read files while this thread loads Hono.
   let closing = false; // a scan cut short by a stop is no failure worth a line
-  sessions.warmUp().catch((error: unknown) => closing || logger.error("the first scan of the sessions directory failed", error));
-  const stopPurging = sessions.trash.startPurging();
-  const [{ createApp }, { getRequestListener, RequestError }, { getConnInfo }] = await Promise.all([
-    import("./app.js"),
-    import("@hono/node-server"),
-    import("@hono/node-server/conninfo"),
-  ]);
-  const requestTimeoutMs = config.requestTimeoutSeconds * 1000;
-  const handler = createApp({
-    sessions,
-    adminKey,
-    corsOrigins: config.corsOrigins,
-    version: packageVersion(),
-    logger,
-    upstream,
-    allowWrites: config.allowWrites,
-    contentAsText: config.contentAsText,
-    limits: { requestTimeoutMs },
-    // The socket's own address: a header like X-Forwarded-For is the client's to invent, so never trusted here.
-    clientAddress: (c) => getConnInfo(c).remote.address ?? "unknown",
-  });
-  // Our JSON is compressed here; LMX's answers pass through as LMX sent them.
-  const ownsPath = ownedPathsOf(handler.routes);
-  const compressed = compressJson(handler.fetch, { applies: (request) => !upstream || ownsPath(new URL(request.url).pathname) });
-
-  ready(
-    getRequestListener(compressed, {
-      // Requests Node cannot turn into a Request (a raw backslash in the path, a bad Host) still get the envelope.
-      errorHandler: (error) => {
-        const requestId = requestIdFor(undefined); // the request could not be read, nor its id
-        if (error instanceof RequestError) {
-          logger.info(`malformed request refused: ${error.message}`, { requestId });
-          return bareErrorResponse(new ApiError("invalid_request_error", "malformed_request", "malformed request: bad path or Host header"), requestId);
-        }
-        logger.error("request failed outside the app", error, { requestId });
-        return bareErrorResponse(internalError(), requestId);
-      },
-    }),
-  );
-  // A client that dribbles its headers in (slowloris) is cut off; bodies (forwarded uploads) keep Node's own limit.
-  server.headersTimeout = Math.min(requestTimeoutMs, 60_000);
-  // ws is loaded only when there is an upstream to forward WebSockets to.
-  const webSockets = upstream ? (await import("./websocket-proxy.js")).webSocketForwarder(upstream, logger, ownsPath) : null;
-  if (webSockets)
-    server.on("upgrade", (request, socket, head) => {
-      upgraded(request.socket);
-      webSockets.handleUpgrade(request, socket, head);
+  let stopPurging = () => {};
+  let webSockets: WebSocketForwarder | null = null;
+  try {
+    // Before the first scan: a delete a stop interrupted across filesystems is finished (nothing left set aside).
+    await sessions.trash.recoverInterrupted().catch((error: unknown) => logger.error("could not finish the deletes interrupted by the last stop", error));
+    // Scan first, then load the HTTP stack: the loader's workers read files while this thread loads Hono.
+    sessions.warmUp().catch((error: unknown) => closing || logger.error("the first scan of the sessions directory failed", error));
+    stopPurging = sessions.trash.startPurging();
+    const [{ createApp }, { getRequestListener, RequestError }, { getConnInfo }] = await Promise.all([
+      import("./app.js"),
+      import("@hono/node-server"),
+      import("@hono/node-server/conninfo"),
+    ]);
+    const requestTimeoutMs = config.requestTimeoutSeconds * 1000;
+    const handler = createApp({
+      sessions,
+      adminKey,
+      corsOrigins: config.corsOrigins,
+      version: packageVersion(),
+      logger,
+      upstream,
+      allowWrites: config.allowWrites,
+      contentAsText: config.contentAsText,
+      limits: { requestTimeoutMs },
+      // The socket's own address: a header like X-Forwarded-For is the client's to invent, so never trusted here.
+      clientAddress: (c) => getConnInfo(c).remote.address ?? "unknown",
     });
+    // Our JSON is compressed here; LMX's answers pass through as LMX sent them.
+    const ownsPath = ownedPathsOf(handler.routes);
+    const compressed = compressJson(handler.fetch, { applies: (request) => !upstream || ownsPath(new URL(request.url).pathname) });
+
+    ready(
+      getRequestListener(compressed, {
+        // Requests Node cannot turn into a Request (a raw backslash in the path, a bad Host) still get the envelope.
+        errorHandler: (error) => {
+          const requestId = requestIdFor(undefined); // the request could not be read, nor its id
+          if (error instanceof RequestError) {
+            logger.info(`malformed request refused: ${error.message}`, { requestId });
+            return bareErrorResponse(new ApiError("invalid_request_error", "malformed_request", "malformed request: bad path or Host header"), requestId);
+          }
+          logger.error("request failed outside the app", error, { requestId });
+          return bareErrorResponse(internalError(), requestId);
+        },
+      }),
+    );
+    // A client that dribbles its headers in (slowloris) is cut off; bodies (forwarded uploads) keep Node's own limit.
+    server.headersTimeout = Math.min(requestTimeoutMs, 60_000);
+    // ws is loaded only when there is an upstream to forward WebSockets to.
+    const forwarder = upstream ? (await import("./websocket-proxy.js")).webSocketForwarder(upstream, logger, ownsPath) : null;
+    webSockets = forwarder;
+    if (forwarder)
+      server.on("upgrade", (request, socket, head) => {
+        upgraded(request.socket);
+        forwarder.handleUpgrade(request, socket, head);
+      });
+  } catch (error) {
+    // Listening, but the rest did not start (say the app or ws failed to load): stop everything, so the process can exit.
+    closing = true;
+    stopPurging();
+    server.close();
+    server.closeAllConnections();
+    await sessions.close();
+    throw error;
+  }
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;

@@ -2,9 +2,10 @@
  * Counts wrong admin keys per client address: after `maxFailures` within `windowMs`, that address
  * is refused for `blockMs` without its key being looked at (so guessing stops, and a right key
  * from it waits too). Other addresses are never affected, and a right key clears the count.
- * Across all addresses, at most `maxGlobalFailures` wrong keys are answered per `windowMs`: past
- * that, wrong keys get 429 from anywhere, but a right key is still checked and let through, so
- * rotating source addresses buys no extra guesses and never locks the owner out.
+ * Across all addresses, at most `maxGlobalFailures` wrong keys are answered 401 per `windowMs`: past
+ * that, wrong keys get 429 from anywhere and one warning is logged, but a right key is still checked
+ * and let through, so the owner is never locked out. That makes a rotation of source addresses seen
+ * and answered as throttled; it does not hide which key is right (the key's length does that).
  */
 export interface ThrottleOptions {
   now: () => number;

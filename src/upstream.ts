@@ -18,7 +18,10 @@ export function adminRouteGroups(routes: readonly { path: string }[]): string[] 
 }
 
 /** The paths this service answers itself: every path under one of its /admin route groups, and each of its other plain routes (`/healthz`, `/openapi.json`). */
-export function ownedPathsOf(routes: readonly { path: string }[]): OwnsPath {
+export function ownedPathsOf(routes: readonly { method: string; path: string }[]): OwnsPath {
+  // Fail closed: a route whose first segment under /admin is a parameter or wildcard names no group, so with an upstream it would answer without our key check.
+  const unnamed = routes.find(({ method, path }) => method !== "ALL" && /^\/admin\/[*:]/.test(path));
+  if (unnamed) throw new Error(`${unnamed.method} ${unnamed.path}: a route under /admin must start with a fixed segment (its group)`);
   const groups = adminRouteGroups(routes);
   const exact = new Set(routes.map(({ path }) => path).filter((path) => !path.startsWith("/admin/") && !/[*:]/.test(path)));
   return (path) => exact.has(path) || groups.some((group) => path === group || path.startsWith(`${group}/`));

@@ -74,6 +74,16 @@ describe("connection limits", () => {
     expect([flood.closed(), kept.closed()]).toEqual([true, false]);
   });
 
+  it("lets a newcomer in when every open connection is a keep-alive one between requests: the oldest of those goes", async () => {
+    const port = await serve(2, 60_000);
+    const kept = [await open(port, "/healthz"), await open(port, "/healthz")];
+    for (const client of kept) await until(() => client.received().endsWith("ok"));
+    const newcomer = await open(port, "/healthz");
+    await until(() => newcomer.received().endsWith("ok"));
+    expect(kept.map((client) => client.closed())).toEqual([true, false]);
+    expect(newcomer.closed()).toBe(false);
+  });
+
   it("never closes a connection with a request in flight to make room: the idle one goes", async () => {
     const port = await serve(2, 60_000);
     const busy = await open(port, "/hang");

@@ -1,6 +1,6 @@
 import { PassThrough } from "node:stream";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { consoleLogger, printable } from "../src/log.js";
+import { consoleLogger, printable, printableError } from "../src/log.js";
 import { createLogger } from "../src/logger.js";
 
 const HOSTILE = "a\nINFO: forged\r\u001b[31m\u007f\u0085\u2028\u2029\u202e\u200f\u061c\u2066b";
@@ -46,5 +46,15 @@ describe("log lines", () => {
       { level: "error", msg: ESCAPED, err: `Error: ${ESCAPED}` },
     ]);
     expect(lines.join("")).not.toMatch(/\p{Cc}|[\u2028\u2029\u202e\u200f\u061c\u2066]/u);
+  });
+});
+
+describe("printableError", () => {
+  it("keeps an error's cause (made printable too), which loggers show as the chain", () => {
+    const error = new TypeError("fetch failed", { cause: Object.assign(new Error("connect ECONNREFUSED\n127.0.0.1:9"), { code: "ECONNREFUSED" }) });
+    const copy = printableError(error) as TypeError & { cause: Error & { code: string } };
+    expect(copy).toBeInstanceOf(TypeError);
+    expect(copy.cause.message).toBe("connect ECONNREFUSED\\u000a127.0.0.1:9");
+    expect(copy.cause.code).toBe("ECONNREFUSED");
   });
 });

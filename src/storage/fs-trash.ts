@@ -62,8 +62,27 @@ export class FsTrash implements TrashStore {
       if (hasCode(error, "ENOENT", "ENOTDIR")) return false;
       throw error;
     }
-    await this.#moveAcross(aside, target, name);
+    try {
+      await this.#moveAcross(aside, target);
+    } catch (error) {
+      // Not in the trash (a full disk, a write that never settled): the session goes back where the CLI and the listing see it.
+      await this.#putBack(aside, source).catch(() => undefined); // else recover() finishes it at the next start
+      throw error;
+    }
     return true;
+  }
+
+  /** A set-aside entry back under its name; "exists" (left set aside) where the CLI has made that session again since. */
+  async #putBack(aside: string, source: string): Promise<"back" | "exists"> {
+    // A directory cannot be hard-linked: look, then rename (nothing but us makes such a name).
+    const back = (await lstat(aside)).isFile()
+      ? await this.#linkNoClobber(aside, source)
+      : await lstat(source).then(
+          () => "exists" as const,
+          () => rename(aside, source).then(() => "renamed" as const),
+        );
+    if (back === "linked") await unlink(aside);
+    return back === "exists" ? "exists" : "back";
   }
 
   /**
@@ -76,16 +95,9 @@ export class FsTrash implements TrashStore {
       return name ? [{ aside: pathIn(this.sessionsDirectory, entry), name }] : [];
     });
     for (const { aside, name } of leftovers) {
-      const source = pathIn(this.sessionsDirectory, name);
-      // A directory cannot be hard-linked: look, then rename (nothing but us makes such a name).
-      const back = (await lstat(aside)).isFile()
-        ? await this.#linkNoClobber(aside, source)
-        : await lstat(source).then(
-            () => "exists" as const,
-            () => rename(aside, source).then(() => "renamed" as const),
-          );
-      if (back === "linked") await unlink(aside);
-      else if (back === "exists") await this.#moveAcross(aside, pathIn(this.directory, trashNameOf(name)), name);
+      if ((await this.#putBack(aside, pathIn(this.sessionsDirectory, name))) === "exists") {
+        await this.#moveAcross(aside, pathIn(this.directory, trashNameOf(name)));
+      }
     }
     return leftovers.length;
   }
@@ -93,9 +105,9 @@ export class FsTrash implements TrashStore {
   /**
    * Copies a set-aside session into the trash and only then removes it. A CLI write already under
    * way when it was set aside lands in it: a change seen during the copy means copy again, so the
-   * trash keeps the newer version; one that never settles is put back (or left for recover()).
+   * trash keeps the newer version; one that never settles fails the move (takeIn puts it back).
    */
-  async #moveAcross(aside: string, target: string, name: string): Promise<void> {
+  async #moveAcross(aside: string, target: string): Promise<void> {
     const stats = await lstat(aside);
     if (!stats.isFile()) {
       await copyThenRemove(aside, target);
@@ -109,10 +121,7 @@ export class FsTrash implements TrashStore {
         await rm(staged, { force: true });
         await this.#copy(aside, staged);
         if (sameVersion(before, await stat(aside))) break;
-        if (attempt === COPY_ATTEMPTS) {
-          if ((await this.#linkNoClobber(aside, pathIn(this.sessionsDirectory, name))) === "linked") await unlink(aside);
-          throw new Error("the session kept changing while it was being deleted: left in place");
-        }
+        if (attempt === COPY_ATTEMPTS) throw new Error("the session kept changing while it was being deleted: left in place");
       }
       await rename(staged, target);
     } catch (error) {

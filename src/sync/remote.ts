@@ -159,11 +159,16 @@ export class Remote implements RemoteSessions {
   }
 }
 
-/** A 4xx answer: this session failed, the others go on; for good unless it is a timeout or "too early" (408, 425). */
+/**
+ * A 4xx answer: this session failed, the others go on. Only answers about the content itself (too large, not a
+ * session: 413, 400, 422) refuse it for good; others (a 403 from an access proxy in front, 409, 408, ...) may pass.
+ */
 function refused(status: number, text: string): SyncError {
   const message = `refused by the deployment (${status}: ${messageOf(text, status)})`;
-  return status === 408 || status === 425 ? new SyncError(message, false) : new RefusedContent(message);
+  return CONTENT_REFUSALS.has(status) ? new RefusedContent(message) : new SyncError(message, false);
 }
+
+const CONTENT_REFUSALS = new Set([400, 413, 422]);
 
 function sessionPath(id: string): string {
   return `admin/sessions/${encodeURIComponent(id)}`;

@@ -88,6 +88,21 @@ describe("FsTrash", () => {
     expect((await lstat(path.join(sessions, "link.json"))).isSymbolicLink()).toBe(true);
   });
 
+  it("puts a session back under its name when the copy into a trash on another filesystem fails (a full disk)", async () => {
+    await writeFile(path.join(sessions, "abc.json"), "v1");
+    const full = Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
+    const trash = new FsTrash(sessions, trashDir, {
+      ...acrossDevices,
+      copy: async () => {
+        throw full;
+      },
+    });
+    await expect(trash.takeIn("abc.json", "abc.1.json")).rejects.toThrow(/ENOSPC/);
+    expect(await readdir(sessions)).toEqual(["abc.json"]); // back where the CLI and the listing see it, nothing left set aside
+    expect(await readFile(path.join(sessions, "abc.json"), "utf8")).toBe("v1");
+    expect(await trash.list()).toEqual([]);
+  });
+
   it("refuses names that are not plain file names", async () => {
     const trash = new FsTrash(sessions, trashDir);
     await expect(trash.takeIn("../outside.txt", "x.1.json")).rejects.toThrow();
