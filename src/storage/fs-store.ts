@@ -153,6 +153,11 @@ export class FsStore implements SessionStore {
   }
 
   async replace(name: string, text: string | Uint8Array, expected?: string): Promise<boolean> {
+    return this.#swapIn(name, text, expected);
+  }
+
+  /** replace(), and `mtime` (ms) given to the temporary file before the rename: the file appears whole, with its time. */
+  async #swapIn(name: string, text: string | Uint8Array, expected?: string, mtime?: number): Promise<boolean> {
     const target = this.#pathOf(name);
     // A dot-file in the same directory: same filesystem, so the rename is atomic; never listed as a session.
     const temporary = this.#pathOf(`.${name}.${randomBytes(6).toString("hex")}.tmp`);
@@ -163,6 +168,7 @@ export class FsStore implements SessionStore {
     try {
       await writeFile(temporary, text, { mode, flag: "wx", flush: true });
       await chmod(temporary, mode); // the umask may have narrowed the mode given to writeFile
+      if (mtime !== undefined) await utimes(temporary, new Date(), new Date(mtime));
       // Last look before the swap, as late as it can be: the CLI writes this file without a lock.
       if (expected !== undefined && (await readFile(target, "utf8").catch(() => null)) !== expected) {
         await unlink(temporary);
@@ -178,16 +184,15 @@ export class FsStore implements SessionStore {
 
   /**
    * A session from a client (sync, with --allow-writes): temp file + rename, so the CLI and we never
-   * see half of it; then the modification time sync recorded, if any, as the file's.
+   * see half of it, with the modification time sync recorded, if any, already the file's.
    */
   async write(name: string, bytes: Uint8Array, metadata: StoreMetadata = {}): Promise<"created" | "replaced"> {
     const existed = await lstat(this.#pathOf(name)).then(
       () => true,
       () => false,
     );
-    await this.replace(name, bytes);
     const mtime = metadata[MTIME_METADATA_KEY];
-    if (mtime !== undefined) await utimes(this.#pathOf(name), new Date(), new Date(mtime));
+    await this.#swapIn(name, bytes, undefined, mtime === undefined ? undefined : Date.parse(mtime));
     return existed ? "replaced" : "created";
   }
 
