@@ -2,6 +2,7 @@ import type { CacheStore, SessionStore, StoreEntry, StoreWatch } from "../storag
 import { SummaryCache } from "./catalog-cache.js";
 import { type CatalogEntry, CatalogIndex, type IndexedEntry } from "./catalog-index.js";
 import { sessionIdOf } from "./files.js";
+import { forEachLimited } from "./limiter.js";
 import type { LoadResult, SessionLoader } from "./loader.js";
 import { Mutex } from "./mutex.js";
 import type { SearchIndex } from "./search.js";
@@ -289,12 +290,4 @@ function compareListOrder(a: CatalogEntry, b: CatalogEntry): number {
 
 function keyOf(entry: StoreEntry): string {
   return `${entry.kind}:${entry.stamp}`;
-}
-
-async function forEachLimited<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await task(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

@@ -22,3 +22,12 @@ export class Limiter {
     }
   }
 }
+
+/** Runs `task` on every item, at most `limit` at once, in order of the items; resolves when all are done. */
+export async function forEachLimited<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await task(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

@@ -1,3 +1,4 @@
+import { forEachLimited } from "../sessions/limiter.js";
 import { DeploymentState } from "./memory.js";
 
 /**
@@ -192,22 +193,19 @@ export async function syncRound(local: LocalSessions, remote: RemoteSessions, op
     result.deleted.push(id);
   }
 
-  let next = 0;
   let done = 0;
   options.onProgress?.(0, tasks.length);
-  const worker = async () => {
-    for (let task = tasks[next++]; task && result.stopped === null; task = tasks[next++]) {
-      try {
-        await task.run();
-      } catch (error) {
-        if (!(error instanceof SyncError)) throw error;
-        if (error.fatal) result.stopped ??= error.message;
-        else result.failed.push({ id: task.id, reason: error.message, ...(error instanceof RefusedContent ? { forGood: true } : {}) });
-      }
-      options.onProgress?.(++done, tasks.length);
+  await forEachLimited(tasks, options.concurrency, async (task) => {
+    if (result.stopped !== null) return; // a fatal error stops the round: what is left is not started
+    try {
+      await task.run();
+    } catch (error) {
+      if (!(error instanceof SyncError)) throw error;
+      if (error.fatal) result.stopped ??= error.message;
+      else result.failed.push({ id: task.id, reason: error.message, ...(error instanceof RefusedContent ? { forGood: true } : {}) });
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency, tasks.length) }, worker));
+    options.onProgress?.(++done, tasks.length);
+  });
   return result;
 }
 
