@@ -1,4 +1,4 @@
-import type { CacheStore, SessionStore, StoreEntry, StoreWatch } from "../storage/store.js";
+import { type CacheStore, RECENT_WRITE_MS, type SessionStore, type StoreEntry, type StoreWatch } from "../storage/store.js";
 import { SummaryCache } from "./catalog-cache.js";
 import { type CatalogEntry, CatalogIndex, type IndexedEntry } from "./catalog-index.js";
 import { sessionIdOf } from "./files.js";
@@ -28,12 +28,6 @@ export interface CatalogOptions {
    */
   indexInBackground?: boolean;
 }
-
-/**
- * A file modified this close to our read may change again without its size or mtime changing
- * (mtime ticks can be as coarse as 1 s), and may be a CLI write in progress.
- */
-const RECENT_WRITE_MS = 2000;
 
 interface CachedFile {
   /** kind and stamp when read: a file whose key is unchanged is not read again... */

@@ -55,6 +55,12 @@ export interface StoreEntry {
   metadata?: StoreMetadata;
 }
 
+/**
+ * A file modified this close to a read may change again without its stamp changing (mtime ticks can be
+ * as coarse as 1 s), and may be a CLI write in progress: what was read of it is not trusted for later.
+ */
+export const RECENT_WRITE_MS = 2000;
+
 /** The metadata key of the modification time sync recorded for a session (ISO 8601): a store without files reports it as mtimeMs. */
 export const MTIME_METADATA_KEY = "mtime";
 

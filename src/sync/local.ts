@@ -4,13 +4,10 @@ import { z } from "zod";
 import { readSession, realSleep, type Sleep, sessionIdOf } from "../sessions/files.js";
 import { codeOf } from "../storage/fs-paths.js";
 import type { BufferReadResult, FsStore } from "../storage/fs-store.js";
-import type { CacheStore } from "../storage/store.js";
+import { type CacheStore, RECENT_WRITE_MS } from "../storage/store.js";
 import { type KnownDigest, type LocalEntry, type LocalFile, type LocalSessions, SyncError } from "./sync.js";
 
 /** Node edge: the local sessions directory as sync sees it, read through FsStore (no symlink is ever followed). */
-
-/** A file modified this recently may be rewritten within the same timestamp tick: its digest is not remembered. */
-const RECENT_WRITE_MS = 2000;
 
 // name -> [stamp, sha256 or null for "not a session"]
 const StateSchema = z.object({ version: z.literal(1), files: z.record(z.string(), z.tuple([z.string(), z.string().nullable()])) });
@@ -104,6 +101,7 @@ export class LocalDirectory implements LocalSessions {
 
   /** `sha256` null: not a JSON object. */
   #remember(entry: LocalEntry, sha256: string | null): void {
+    // A digest of a file written this recently may not hold for its stamp: not remembered.
     if (this.#now() - entry.mtimeMs < RECENT_WRITE_MS) return;
     // A file that changed between list and read is remembered under its old stamp, which never comes back: harmless.
     this.#remembered?.set(entry.name, [entry.stamp, sha256]);
