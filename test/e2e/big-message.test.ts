@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { ADMIN_KEY, AUTH, cliFile, cliSession } from "../fixtures/sessions.js";
-import { type ServerProcess, startProcess, waitForOutput } from "./helpers.js";
+import { killProcess, type ServerProcess, startProcess, waitForOutput } from "./helpers.js";
 
 /**
  * How long /healthz may go unanswered while one request handles a session whose first user message
@@ -19,10 +19,7 @@ beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "opta-e2e-big-"));
 });
 afterEach(async () => {
-  if (server && server.child.exitCode === null) {
-    server.child.kill("SIGKILL");
-    await server.exited;
-  }
+  await killProcess(server);
   server = undefined;
   await rm(dir, { recursive: true, force: true });
 });

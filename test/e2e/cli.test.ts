@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_KEY } from "../fixtures/sessions.js";
-import { type ServerProcess, startProcess, stopWhenListening, waitForOutput } from "./helpers.js";
+import { killProcess, type ServerProcess, startProcess, stopWhenListening, waitForOutput } from "./helpers.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const version = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version as string;
@@ -17,10 +17,7 @@ let server: ServerProcess | undefined;
 const temporary: string[] = [];
 
 afterEach(async () => {
-  if (server && server.child.exitCode === null) {
-    server.child.kill("SIGKILL");
-    await server.exited;
-  }
+  await killProcess(server);
   server = undefined;
   for (const folder of temporary.splice(0)) await rm(folder, { recursive: true, force: true });
 });

@@ -9,7 +9,7 @@ import { afterEach, expect, expectTypeOf, it } from "vitest";
 import type { AppType } from "../../src/app.js";
 import type { SessionsApiError as SourceError } from "../../src/client.js";
 import { ADMIN_KEY, cliFile, cliSession } from "../fixtures/sessions.js";
-import { type ServerProcess, startProcess, waitForOutput } from "./helpers.js";
+import { killProcess, type ServerProcess, startProcess, waitForOutput } from "./helpers.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 let dir: string;
@@ -17,8 +17,7 @@ let server: ServerProcess | undefined;
 let example: string | undefined;
 
 afterEach(async () => {
-  server?.child.kill("SIGKILL");
-  if (server) await server.exited;
+  await killProcess(server);
   server = undefined;
   if (example) await rm(example, { force: true });
   example = undefined;

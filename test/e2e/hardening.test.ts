@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ADMIN_KEY, AUTH, cliFile, cliSession } from "../fixtures/sessions.js";
-import { type ProcessLimits, type ServerProcess, startProcess, waitForOutput } from "./helpers.js";
+import { killProcess, type ProcessLimits, type ServerProcess, startProcess, waitForOutput } from "./helpers.js";
 
 let root: string;
 let dir: string;
@@ -19,10 +19,7 @@ beforeEach(async () => {
   await mkdir(dir);
 });
 afterEach(async () => {
-  if (server && server.child.exitCode === null) {
-    server.child.kill("SIGKILL");
-    await server.exited;
-  }
+  await killProcess(server);
   server = undefined;
   await rm(root, { recursive: true, force: true });
 });

@@ -73,3 +73,10 @@ export function stopWhenListening(server: ServerProcess): void {
   };
   server.child.stdout?.on("data", stopOnListening);
 }
+
+/** Ends a test's process at once (if it is still running) and waits until it has. */
+export async function killProcess(server: ServerProcess | undefined): Promise<void> {
+  if (!server || server.child.exitCode !== null || server.child.signalCode !== null) return;
+  server.child.kill("SIGKILL");
+  await server.exited;
+}

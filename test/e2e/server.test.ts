@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ADMIN_KEY, cliFile, cliSession } from "../fixtures/sessions.js";
-import { type ServerProcess, startProcess, stopWhenListening, waitForOutput } from "./helpers.js";
+import { killProcess, type ServerProcess, startProcess, stopWhenListening, waitForOutput } from "./helpers.js";
 
 const DASHBOARD = "http://dashboard.test:3000";
 
@@ -18,10 +18,7 @@ beforeEach(async () => {
   await mkdir(dir);
 });
 afterEach(async () => {
-  if (server && server.child.exitCode === null) {
-    server.child.kill("SIGKILL");
-    await server.exited;
-  }
+  await killProcess(server);
   server = undefined;
   await rm(root, { recursive: true, force: true });
 });

@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { WebSocket, WebSocketServer } from "ws";
 import { ADMIN_KEY } from "../fixtures/sessions.js";
-import { type ServerProcess, startProcess, waitForOutput } from "./helpers.js";
+import { killProcess, type ServerProcess, startProcess, waitForOutput } from "./helpers.js";
 
 /** A stand-in for LMX on loopback: echoes HTTP requests, streams SSE on demand, echoes WebSocket messages. */
 interface FakeLmx {
@@ -63,10 +63,7 @@ beforeEach(async () => {
   lmx = await startFakeLmx();
 });
 afterEach(async () => {
-  if (server && server.child.exitCode === null) {
-    server.child.kill("SIGKILL");
-    await server.exited;
-  }
+  await killProcess(server);
   server = undefined;
   await lmx.close();
   await rm(dir, { recursive: true, force: true });
