@@ -10,7 +10,7 @@ export default defineConfig({
         test: {
           name: "node",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/worker/**"],
+          exclude: ["test/cloudflare/**"],
           globalSetup: ["test/e2e/build.global.ts"],
           testTimeout: 15_000,
         },
@@ -23,7 +23,7 @@ export default defineConfig({
             miniflare: { bindings: { OPTA_ADMIN_KEY: ADMIN_KEY, OPTA_CORS_ORIGINS: DASHBOARD_ORIGIN } },
           }),
         ],
-        test: { name: "worker", include: ["test/worker/**/*.test.ts"], testTimeout: 15_000 },
+        test: { name: "worker", include: ["test/cloudflare/**/*.test.ts"], testTimeout: 15_000 },
       },
     ],
   },

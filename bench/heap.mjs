@@ -1,5 +1,5 @@
 import { SessionService } from "../dist/sessions/service.js";
-import { FsStore } from "../dist/storage/fs-store.js";
+import { FsStore } from "../dist/storage/fs/fs-store.js";
 
 /**
  * `node --expose-gc bench/heap.mjs <sessions dir>`: the JS heap that the listing and the search

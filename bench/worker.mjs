@@ -11,7 +11,7 @@ import { memoryOf, startServer } from "./server.mjs";
 
 /**
  * `npm run bench:worker [-- --size 2000]`: the Cloudflare deployment, all local. `wrangler dev`
- * runs src/worker.ts from wrangler.example.toml with a local R2 bucket; `opta-sessions sync`
+ * runs src/cloudflare/worker.ts from wrangler.example.toml with a local R2 bucket; `opta-sessions sync`
  * fills it from a bench corpus; then the same list and search requests go to the Worker and to
  * the Node server over the same corpus. Figures are ratios against baselines taken in the same
  * run (/healthz of the same server, the first sync). Writes bench/notes/3-worker.md.
@@ -27,10 +27,10 @@ const log = (line) => console.log(`[bench:worker] ${line}`);
 const msSince = (start) => Number(process.hrtime.bigint() - start) / 1e6;
 const mib = (bytes) => (bytes / 2 ** 20).toFixed(1);
 
-/** Runs `node dist/cli.js sync` as a user would; returns its wall time and summary line. */
+/** Runs `node dist/node/cli.js sync` as a user would; returns its wall time and summary line. */
 async function sync(dir, url) {
   const started = process.hrtime.bigint();
-  const child = spawn(process.execPath, ["dist/cli.js", "sync", "--dir", dir, "--to", url], {
+  const child = spawn(process.execPath, ["dist/node/cli.js", "sync", "--dir", dir, "--to", url], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", OPTA_ADMIN_KEY: ADMIN_KEY, XDG_CACHE_HOME: cacheHome },
     stdio: ["ignore", "pipe", "inherit"],

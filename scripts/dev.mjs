@@ -15,7 +15,7 @@ if (build.status !== 0) process.exit(build.status ?? 1);
 // Each child in its own process group: a Ctrl-C reaches it once, from stop() below, not also from the terminal
 // (the server takes a second signal as "stop now", skipping its clean stop).
 const compiler = spawn(process.execPath, [...tsc, "--watch", "--preserveWatchOutput"], { cwd: root, stdio: ["ignore", "inherit", "inherit"], detached: true });
-const server = spawn(process.execPath, ["--watch-path=dist", "dist/cli.js", ...process.argv.slice(2)], { cwd: root, stdio: "inherit", detached: true });
+const server = spawn(process.execPath, ["--watch-path=dist", "dist/node/cli.js", ...process.argv.slice(2)], { cwd: root, stdio: "inherit", detached: true });
 const stop = () => {
   compiler.kill("SIGTERM");
   server.kill("SIGTERM");

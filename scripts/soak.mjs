@@ -41,7 +41,7 @@ function corpus() {
 
 async function startServer() {
   const env = { PATH: process.env.PATH, HOME: work, XDG_CACHE_HOME: path.join(work, "cache"), XDG_DATA_HOME: path.join(work, "data"), OPTA_ADMIN_KEY: key };
-  const child = spawn(process.execPath, ["dist/cli.js", "--dir", dir, "--host", "127.0.0.1", "--port", "0"], {
+  const child = spawn(process.execPath, ["dist/node/cli.js", "--dir", dir, "--host", "127.0.0.1", "--port", "0"], {
     cwd: root,
     env,
     stdio: ["ignore", "pipe", "pipe"],

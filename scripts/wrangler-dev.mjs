@@ -4,7 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 /**
- * `wrangler dev` as README's "Deploy to Cloudflare" runs it (src/worker.ts from
+ * `wrangler dev` as README's "Deploy to Cloudflare" runs it (src/cloudflare/worker.ts from
  * wrangler.example.toml, a local R2 bucket), on loopback ports of its own, for the end-to-end
  * test and `npm run bench:worker`.
  */

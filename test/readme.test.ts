@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { USAGE } from "../src/config.js";
-import { adminRouteGroups } from "../src/upstream.js";
+import { adminRouteGroups } from "../src/http/upstream.js";
+import { USAGE } from "../src/node/config.js";
 import { appFor, storeWith } from "./fixtures/sessions.js";
 
 const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");

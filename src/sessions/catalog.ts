@@ -1,14 +1,14 @@
+import { forEachLimited } from "../shared/concurrency.js";
+import { Mutex } from "../shared/mutex.js";
 import { type CacheStore, RECENT_WRITE_MS, type SessionStore, type StoreEntry, type StoreWatch } from "../storage/store.js";
-import { SummaryCache } from "./catalog-cache.js";
-import { type CatalogEntry, CatalogIndex, type IndexedEntry } from "./catalog-index.js";
-import { sessionIdOf } from "./files.js";
-import { forEachLimited } from "./limiter.js";
+import { type CatalogEntry, CatalogIndex, type IndexedEntry } from "./catalog-lookups.js";
 import type { LoadResult, SessionLoader } from "./loader.js";
-import { Mutex } from "./mutex.js";
-import type { SearchIndex } from "./search.js";
-import { storedSummary } from "./stored.js";
+import { SummaryCache } from "./saved-catalog.js";
+import type { SearchIndex } from "./search/search-index.js";
+import { sessionIdOf } from "./session-files.js";
+import { storedSummary } from "./stored-metadata.js";
 
-export type { CatalogEntry } from "./catalog-index.js";
+export type { CatalogEntry } from "./catalog-lookups.js";
 
 export interface CatalogOptions {
   loader: SessionLoader;

@@ -1,4 +1,4 @@
-import type { SessionMessage } from "../schemas.js";
+import type { SessionMessage } from "../http/schemas.js";
 import { isRecord } from "./parse.js";
 
 // A part's type shown as its placeholder, when it is a short name (a file may hold anything there).

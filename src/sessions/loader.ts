@@ -1,9 +1,9 @@
-import type { SessionSummary } from "../schemas.js";
+import type { SessionSummary } from "../http/schemas.js";
 import type { SessionStore } from "../storage/store.js";
-import type { ServeResult, SessionView } from "./answer.js";
-import { RETRY_DELAYS_MS, readSession, type Sleep, sessionIdOf } from "./files.js";
 import { summarize } from "./parse.js";
-import { type LoadedSearchText, searchTextOf } from "./search.js";
+import { type LoadedSearchText, searchTextOf } from "./search/search-index.js";
+import { RETRY_DELAYS_MS, readSession, type Sleep, sessionIdOf } from "./session-files.js";
+import type { ServeResult, SessionView } from "./session-view.js";
 import { parseInstant } from "./time.js";
 
 /** What the catalog keeps of one session file: small enough to hold thousands in memory. */

@@ -1,4 +1,4 @@
-import type { SessionFull, SessionMessage, SessionSummary } from "../schemas.js";
+import type { SessionFull, SessionMessage, SessionSummary } from "../http/schemas.js";
 import { browserInstant } from "./time.js";
 
 const FIRST_USER_MESSAGE_CODE_POINTS = 200;

@@ -1,14 +1,14 @@
-import { InvalidSessionBody, NotASessionFile, ReservedSessionId, SessionCorrupt, SessionNotFound, SessionTooLarge } from "../errors.js";
-import type { ListQuery, SearchQuery, SessionList, SessionSummary, Stored, SyncManifest } from "../schemas.js";
+import { InvalidSessionBody, NotASessionFile, ReservedSessionId, SessionCorrupt, SessionNotFound, SessionTooLarge } from "../http/errors.js";
+import type { ListQuery, SearchQuery, SessionList, SessionSummary, Stored, SyncManifest } from "../http/schemas.js";
+import { Limiter } from "../shared/concurrency.js";
 import type { BytesReadResult, CacheStore, ReadResult, SessionStore, TrashStore } from "../storage/store.js";
-import { type SessionView, serveSession } from "./answer.js";
 import { type CatalogEntry, type CatalogOptions, SessionCatalog } from "./catalog.js";
-import { isReservedId, realSleep, type Sleep, sessionFileName, sessionIdOf } from "./files.js";
-import { Limiter } from "./limiter.js";
 import { inProcessLoader, type SessionLoader } from "./loader.js";
 import { parseSession } from "./parse.js";
-import { searchTerms } from "./search.js";
-import { sha256Hex, storedDigest, storedMetadata } from "./stored.js";
+import { searchTerms } from "./search/search-index.js";
+import { isReservedId, realSleep, type Sleep, sessionFileName, sessionIdOf } from "./session-files.js";
+import { type SessionView, serveSession } from "./session-view.js";
+import { sha256Hex, storedDigest, storedMetadata } from "./stored-metadata.js";
 import { SessionTrash } from "./trash.js";
 
 /** Defaults for the limits below: a 256 MiB session is far past any real one, and parsing it needs ~1 GiB. */

@@ -1,12 +1,12 @@
 import { z } from "zod";
-import { SessionExists, SessionNotFound, TrashItemNotFound } from "../errors.js";
-import { SessionSummarySchema, type TrashItem, type TrashQuery } from "../schemas.js";
+import { SessionExists, SessionNotFound, TrashItemNotFound } from "../http/errors.js";
+import { SessionSummarySchema, type TrashItem, type TrashQuery } from "../http/schemas.js";
+import { Limiter } from "../shared/concurrency.js";
+import { Mutex } from "../shared/mutex.js";
 import type { SessionStore, TrashStore } from "../storage/store.js";
-import { isReservedId, sessionFileName, sessionIdOf, TRASH_ID_PATTERN } from "./files.js";
-import { addIndexEntry, type IndexOutcome, removeIndexEntry } from "./index-file.js";
-import { Limiter } from "./limiter.js";
-import { Mutex } from "./mutex.js";
+import { addIndexEntry, type IndexOutcome, removeIndexEntry } from "./cli-index.js";
 import { parseSession, summarize } from "./parse.js";
+import { isReservedId, sessionFileName, sessionIdOf, TRASH_ID_PATTERN } from "./session-files.js";
 
 export const DEFAULT_TRASH_MAX_AGE_MS = 30 * 24 * 60 * 60 * 1000;
 

@@ -1,14 +1,14 @@
 import { createHash } from "node:crypto";
 import os from "node:os";
-import { ConfigError, parseSyncConfig, SYNC_USAGE, type SyncConfig } from "../config.js";
-import { printable } from "../log.js";
-import { FsCache } from "../storage/fs-cache.js";
-import { FsStore } from "../storage/fs-store.js";
+import { ConfigError, parseSyncConfig, SYNC_USAGE, type SyncConfig } from "../node/config.js";
+import { printable } from "../shared/log.js";
+import { FsCache } from "../storage/fs/fs-saved-catalog.js";
+import { FsStore } from "../storage/fs/fs-store.js";
+import { DeploymentState } from "./deployment-memory.js";
 import { LocalDirectory } from "./local.js";
-import { DeploymentState } from "./memory.js";
 import { ProgressBar, type ProgressOutput } from "./progress.js";
 import { Remote } from "./remote.js";
-import { describeRound, type RoundResult, roundStarted, roundSucceeded, syncRound } from "./sync.js";
+import { describeRound, type RoundResult, roundStarted, roundSucceeded, syncRound } from "./round.js";
 import { watchRounds } from "./watch.js";
 
 /** Node edge: `opta-sessions sync`, from arguments to exit code. */

@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { z } from "zod";
-import { readSession, realSleep, type Sleep, sessionIdOf } from "../sessions/files.js";
-import { codeOf } from "../storage/fs-paths.js";
-import type { BufferReadResult, FsStore } from "../storage/fs-store.js";
+import { readSession, realSleep, type Sleep, sessionIdOf } from "../sessions/session-files.js";
+import { codeOf } from "../storage/fs/fs-paths.js";
+import type { BufferReadResult, FsStore } from "../storage/fs/fs-store.js";
 import { type CacheStore, RECENT_WRITE_MS } from "../storage/store.js";
-import { type KnownDigest, type LocalEntry, type LocalFile, type LocalSessions, SyncError } from "./sync.js";
+import { type KnownDigest, type LocalEntry, type LocalFile, type LocalSessions, SyncError } from "./round.js";
 
 /** Node edge: the local sessions directory as sync sees it, read through FsStore (no symlink is ever followed). */
 

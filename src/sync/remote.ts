@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { isReservedId, SESSION_ID_PATTERN } from "../sessions/files.js";
-import { RefusedContent, type RemoteSessions, SyncError } from "./sync.js";
+import { isReservedId, SESSION_ID_PATTERN } from "../sessions/session-files.js";
+import { RefusedContent, type RemoteSessions, SyncError } from "./round.js";
 
 /** The deployment sync pushes to, over its admin API (Web-standard: fetch, URL, AbortSignal). */
 

@@ -1,4 +1,4 @@
-import { sessionIdOf } from "../sessions/files.js";
+import { sessionIdOf } from "../sessions/session-files.js";
 
 /** `sync --watch`: rounds after changes and on a timer, never two at once. */
 

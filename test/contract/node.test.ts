@@ -3,9 +3,9 @@ import os from "node:os";
 import path from "node:path";
 import { onTestFinished } from "vitest";
 import packageJson from "../../package.json" with { type: "json" };
-import { createApp } from "../../src/app.js";
-import { FsStore } from "../../src/storage/fs-store.js";
-import { FsTrash } from "../../src/storage/fs-trash.js";
+import { createApp } from "../../src/http/app.js";
+import { FsStore } from "../../src/storage/fs/fs-store.js";
+import { FsTrash } from "../../src/storage/fs/fs-trash.js";
 import { cliFile } from "../fixtures/sessions.js";
 import { ADMIN_KEY, DASHBOARD_ORIGIN } from "../fixtures/settings.js";
 import { contractSuite } from "./cases.js";
@@ -13,7 +13,7 @@ import { SEED_MTIME } from "./runtime.js";
 
 /**
  * The Node server's app over a real temp directory, sessions written as the CLI writes them, the
- * trash in a directory of its own (as src/node.ts wires it). No watch and no listing cache, so a
+ * trash in a directory of its own (as src/node/server.ts wires it). No watch and no listing cache, so a
  * change behind its back shows at the next request.
  */
 contractSuite({

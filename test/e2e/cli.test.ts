@@ -38,12 +38,12 @@ describe("the opta-sessions command", () => {
     const scripts = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")).scripts as Record<string, string>;
     expect(scripts.prepare).toBe("npm run build");
     expect(scripts.prestart).toBeUndefined();
-    expect(scripts.start).toBe("node dist/cli.js");
+    expect(scripts.start).toBe("node dist/node/cli.js");
     expect(scripts.dev).toBe("node scripts/dev.mjs");
-    const builtAt = statSync(path.join(root, "dist", "cli.js")).mtimeMs;
+    const builtAt = statSync(path.join(root, "dist", "node", "cli.js")).mtimeMs;
     const { stdout } = await promisify(execFile)("npm", ["start", "--silent", "--", "--version"], { cwd: root });
     expect(stdout.trim()).toBe(version);
-    expect(statSync(path.join(root, "dist", "cli.js")).mtimeMs).toBe(builtAt);
+    expect(statSync(path.join(root, "dist", "node", "cli.js")).mtimeMs).toBe(builtAt);
   });
 
   it("prints its version", async () => {

@@ -6,8 +6,8 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { createSessionsClient, SessionsApiError } from "opta-sessions/client";
 import { afterEach, expect, expectTypeOf, it } from "vitest";
-import type { AppType } from "../../src/app.js";
-import type { SessionsApiError as SourceError } from "../../src/client.js";
+import type { AppType } from "../../src/http/app.js";
+import type { SessionsApiError as SourceError } from "../../src/http/client.js";
 import { ADMIN_KEY, cliFile, cliSession } from "../fixtures/sessions.js";
 import { killProcess, type ServerProcess, startProcess, waitForOutput } from "./helpers.js";
 

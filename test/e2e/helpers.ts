@@ -23,13 +23,13 @@ export interface ProcessLimits {
   gid?: number;
 }
 
-/** Starts `node dist/cli.js` (what `npm start` and the bin run) with the given flags and environment (nothing inherited but PATH/HOME). */
+/** Starts `node dist/node/cli.js` (what `npm start` and the bin run) with the given flags and environment (nothing inherited but PATH/HOME). */
 export function startProcess(args: string[], env: Record<string, string>, limits: ProcessLimits = {}): ServerProcess {
   // A lower open-file limit is set by the shell just before it becomes node (exec), as `ulimit -n` would for a user.
   const [command, argv] =
     limits.openFiles === undefined
-      ? [process.execPath, ["dist/cli.js", ...args]]
-      : ["bash", ["-c", `ulimit -n ${limits.openFiles} && exec "$0" "$@"`, process.execPath, "dist/cli.js", ...args]];
+      ? [process.execPath, ["dist/node/cli.js", ...args]]
+      : ["bash", ["-c", `ulimit -n ${limits.openFiles} && exec "$0" "$@"`, process.execPath, "dist/node/cli.js", ...args]];
   const child = spawn(command, argv, {
     cwd: root,
     uid: limits.uid,

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ADMIN_KEY, AUTH, cliFile, cliSession } from "../fixtures/sessions.js";
 import { type ServerProcess, startProcess, waitForOutput } from "./helpers.js";
 
-/** `node dist/cli.js sync` as a user runs it, against `node dist/cli.js --allow-writes` on loopback. */
+/** `node dist/node/cli.js sync` as a user runs it, against `node dist/node/cli.js --allow-writes` on loopback. */
 
 let root: string;
 let local: string;

@@ -7,7 +7,7 @@ import { ADMIN_KEY, cliFile, cliSession, DASHBOARD_ORIGIN } from "../fixtures/se
 import { startProcess } from "./helpers.js";
 
 /**
- * The Cloudflare deployment end to end, all local: `wrangler dev` runs src/worker.ts from
+ * The Cloudflare deployment end to end, all local: `wrangler dev` runs src/cloudflare/worker.ts from
  * wrangler.example.toml (as README's "Deploy to Cloudflare" says) with a local R2 bucket on disk,
  * `opta-sessions sync` fills it from a temp sessions directory, and the dashboard's requests go to it.
  */
@@ -19,7 +19,7 @@ let base: string;
 let dir: string;
 let state: string;
 
-/** Runs `node dist/cli.js sync` as a user would; resolves with its exit code and output. */
+/** Runs `node dist/node/cli.js sync` as a user would; resolves with its exit code and output. */
 async function sync(...args: string[]): Promise<{ code: number | string; output: string }> {
   const run = startProcess(["sync", "--dir", dir, "--to", base, ...args], { OPTA_ADMIN_KEY: ADMIN_KEY });
   const code = await run.exited;

@@ -3,9 +3,9 @@ import os from "node:os";
 import path from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ErrorEnvelopeSchema } from "../../src/schemas.js";
-import { FsStore } from "../../src/storage/fs-store.js";
-import { FsTrash } from "../../src/storage/fs-trash.js";
+import { ErrorEnvelopeSchema } from "../../src/http/schemas.js";
+import { FsStore } from "../../src/storage/fs/fs-store.js";
+import { FsTrash } from "../../src/storage/fs/fs-trash.js";
 import { ADMIN_KEY, AUTH, appFor, cliFile, cliSession } from "../fixtures/sessions.js";
 
 /**

@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SessionFullSchema, SessionListSchema, SessionSummarySchema, TrashListSchema } from "../../src/schemas.js";
+import { SessionFullSchema, SessionListSchema, SessionSummarySchema, TrashListSchema } from "../../src/http/schemas.js";
 import { startProcess, waitForOutput } from "../e2e/helpers.js";
 import { ADMIN_KEY, AUTH } from "../fixtures/sessions.js";
 

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { createAdaptorServer } from "@hono/node-server";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { AppOptions } from "../../src/app.js";
+import type { AppOptions } from "../../src/http/app.js";
 import { MemoryStore } from "../../src/storage/memory-store.js";
 import { runSync } from "../../src/sync/command.js";
 import { ADMIN_KEY, AUTH, appFor, cliFile, cliSession } from "../fixtures/sessions.js";

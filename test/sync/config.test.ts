@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig, parseSyncConfig, type SyncConfig, USAGE } from "../../src/config.js";
+import { ConfigError, parseConfig, parseSyncConfig, type SyncConfig, USAGE } from "../../src/node/config.js";
 
 // parseSyncConfig lives in src/config.ts beside the server's parseConfig; its tests are here, with the rest of sync's.
 

@@ -3,10 +3,10 @@ import { mkdir, mkdtemp, readFile, rm, symlink, unlink, writeFile } from "node:f
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FsCache } from "../../src/storage/fs-cache.js";
-import { type BufferReadResult, FsStore } from "../../src/storage/fs-store.js";
+import { FsCache } from "../../src/storage/fs/fs-saved-catalog.js";
+import { type BufferReadResult, FsStore } from "../../src/storage/fs/fs-store.js";
 import { LocalDirectory } from "../../src/sync/local.js";
-import { type LocalEntry, SyncError } from "../../src/sync/sync.js";
+import { type LocalEntry, SyncError } from "../../src/sync/round.js";
 
 let root: string;
 let dir: string;

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { MANIFEST_LIMITS, Remote } from "../../src/sync/remote.js";
-import { RefusedContent, SyncError } from "../../src/sync/sync.js";
+import { RefusedContent, SyncError } from "../../src/sync/round.js";
 
 const KEY = "sync-test-key-0123456789";
 const DIGEST = "a".repeat(64);

@@ -1,0 +1,125 @@
+import packageJson from "../../package.json" with { type: "json" };
+import { createApp } from "../http/app.js";
+import { ApiError, bareErrorResponse } from "../http/errors.js";
+import { inProcessLoader } from "../sessions/loader.js";
+import { SessionService } from "../sessions/service.js";
+import { realSleep } from "../sessions/session-files.js";
+import { ConfigError, check, checkedAdminKey, OriginSchema, positive, SwitchSchema, splitList } from "../shared/config-values.js";
+import { consoleLogger, requestIdFor } from "../shared/log.js";
+import { type R2BucketLike, R2Store, R2Trash } from "../storage/r2-store.js";
+
+/**
+ * The Cloudflare Workers entry: the same app as the Node server, over an R2 bucket. Nothing here
+ * or below imports from node: (test/architecture.test.ts checks).
+ */
+
+/** The Worker's bindings, as wrangler.toml and secrets declare them. */
+export interface WorkerEnv {
+  /** The R2 bucket: one object per session under `sessions/`, deleted ones under `trash/`. */
+  SESSIONS: R2BucketLike;
+  /** Secret (`wrangler secret put OPTA_ADMIN_KEY`; locally `.dev.vars`): required on every /admin route. */
+  OPTA_ADMIN_KEY?: string;
+  /** Comma-separated browser origins allowed to call. */
+  OPTA_CORS_ORIGINS?: string;
+  /** Accept sessions from `opta-sessions sync` (default on: a bucket is ours to write). */
+  OPTA_ALLOW_WRITES?: string;
+  /** Largest session served or accepted, in MiB (default 16; see MEMORY below). */
+  OPTA_MAX_SESSION_MB?: string;
+  /** Deleted sessions are purged after this many days by the scheduled handler (default 30). */
+  OPTA_TRASH_DAYS?: string;
+  /** `1`: send each message's content as text, for the existing dashboard (default off; see README). */
+  OPTA_CONTENT_AS_TEXT?: string;
+}
+
+interface ExecutionContextLike {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * MEMORY: an isolate may use 128 MB. Serving a session holds its bytes, its text, its parsed
+ * form and the answer at once (about 4x its size: 20 MB of JSON parses into 20 MB of objects),
+ * so at most this many sessions are read at a time, for GETs and for search indexing alike, and
+ * the default size limit is 16 MiB.
+ */
+const SESSIONS_IN_MEMORY = 2;
+
+/**
+ * Without a watch, a listing re-lists the bucket when its last look is older than this. Each
+ * isolate keeps its own catalog; what this isolate writes or deletes shows at once. (Not exported:
+ * a Worker module may export only handlers.)
+ */
+const LISTING_MAX_AGE_MS = 1000;
+
+interface Built {
+  env: WorkerEnv;
+  app: ReturnType<typeof createApp>;
+  sessions: SessionService;
+}
+
+/** One app per isolate (and per env, which tests vary), so summaries and search text outlive a request. */
+let built: Built | { env: WorkerEnv; error: ConfigError } | null = null;
+
+function appFor(env: WorkerEnv): Built | { env: WorkerEnv; error: ConfigError } {
+  if (built?.env === env) return built;
+  try {
+    const adminKey = checkedAdminKey(env.OPTA_ADMIN_KEY, "OPTA_ADMIN_KEY");
+    if (adminKey === null) throw new ConfigError("OPTA_ADMIN_KEY is not set: wrangler secret put OPTA_ADMIN_KEY (locally: a line in .dev.vars)");
+    if (!env.SESSIONS) throw new ConfigError("the R2 binding SESSIONS is missing: see wrangler.example.toml");
+    const maxSessionMb = check(positive("a number of MiB", 100), env.OPTA_MAX_SESSION_MB || "16", "OPTA_MAX_SESSION_MB");
+    const trashDays = check(positive("a number of days", 36_500), env.OPTA_TRASH_DAYS || "30", "OPTA_TRASH_DAYS");
+    const store = new R2Store(env.SESSIONS);
+    const sessions = new SessionService(store, {
+      warn: (line) => consoleLogger.warn(line),
+      loader: { ...inProcessLoader(store, realSleep), concurrency: SESSIONS_IN_MEMORY },
+      readConcurrency: SESSIONS_IN_MEMORY,
+      trash: new R2Trash(env.SESSIONS),
+      trashMaxAgeMs: trashDays * DAY_MS,
+      maxSessionBytes: Math.floor(maxSessionMb * 1024 * 1024),
+      // Work left running after an answer may be cut off in a Worker: the first search indexes instead.
+      catalog: { maxAgeMs: LISTING_MAX_AGE_MS, indexInBackground: false },
+    });
+    const app = createApp({
+      sessions,
+      adminKey,
+      corsOrigins: splitList(env.OPTA_CORS_ORIGINS ?? "").map((origin) => check(OriginSchema, origin, "OPTA_CORS_ORIGINS")),
+      allowWrites: check(SwitchSchema, env.OPTA_ALLOW_WRITES || "1", "OPTA_ALLOW_WRITES"),
+      contentAsText: check(SwitchSchema, env.OPTA_CONTENT_AS_TEXT || "0", "OPTA_CONTENT_AS_TEXT"),
+      version: packageJson.version,
+      logger: consoleLogger,
+      // Cloudflare's edge sets this to the connecting address; a client cannot forge it past the edge.
+      clientAddress: (c) => c.req.header("cf-connecting-ip") ?? "unknown",
+    });
+    built = { env, app, sessions };
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    consoleLogger.error(`configuration: ${error.message}`, error);
+    built = { env, error };
+  }
+  return built;
+}
+
+/** A deployment that is not configured answers every request with this, naming the setting (never a value). */
+function notConfigured(error: ConfigError, request: Request): Response {
+  const body = new ApiError("server_error", "not_configured", `this deployment is not configured: ${error.message}`, { status: 503 });
+  return bareErrorResponse(body, requestIdFor(request.headers.get("X-Request-Id") ?? undefined));
+}
+
+export default {
+  fetch(request: Request, env: WorkerEnv, ctx: ExecutionContextLike): Response | Promise<Response> {
+    const worker = appFor(env);
+    if ("error" in worker) return notConfigured(worker.error, request);
+    const answer = Promise.resolve(worker.app.fetch(request, env, ctx as never));
+    // A client that goes away must not cut a catalog update short halfway: other requests wait on it.
+    ctx.waitUntil(answer.catch(() => undefined));
+    return answer;
+  },
+
+  /** Cron trigger (see wrangler.example.toml): purges trash past OPTA_TRASH_DAYS. */
+  async scheduled(_controller: unknown, env: WorkerEnv, ctx: ExecutionContextLike): Promise<void> {
+    const worker = appFor(env);
+    if ("error" in worker) return;
+    ctx.waitUntil(worker.sessions.trash.purgeExpired());
+  },
+};

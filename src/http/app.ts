@@ -1,0 +1,140 @@
+import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { cors } from "hono/cors";
+import { type RequestIdVariables, requestId } from "hono/request-id";
+import { SessionService, type SessionServiceOptions } from "../sessions/service.js";
+import { type Logger, requestLog, silentLogger } from "../shared/log.js";
+import type { SessionStore } from "../storage/store.js";
+import { errorResponse, handleError, RouteNotFound } from "./errors.js";
+import { adminKeyAuth } from "./middleware/admin-key.js";
+import { conditionalGet, privateNoCache } from "./middleware/http-cache.js";
+import { DEFAULT_LIMITS, type Limits, queryLengthCap, requestTimeout } from "./middleware/request-limits.js";
+import { FailedAuthThrottle, type ThrottleOptions } from "./middleware/wrong-key-throttle.js";
+import { openApiDocument } from "./openapi.js";
+import { sessionRoutes } from "./routes/sessions.js";
+import { syncRoutes } from "./routes/sync.js";
+import { trashRoutes } from "./routes/trash.js";
+import { forwardTo, type OwnsPath, ownedPathsOf } from "./upstream.js";
+
+interface CommonOptions {
+  /** Required on every /admin route. */
+  adminKey: string;
+  /** Browser origins allowed to call (exact `scheme://host[:port]`); none by default. */
+  corsOrigins?: readonly string[];
+  /** Reported by /healthz. */
+  version: string;
+  logger?: Logger;
+  /** Milliseconds since the epoch; injectable so tests control time. */
+  now?: () => number;
+  /** LMX's base URL: every request we do not own is forwarded there. None: we answer everything (404 for the rest). */
+  upstream?: URL;
+  /** Query length and request time limits (defaults in limits.ts). */
+  limits?: Partial<Limits>;
+  /** The client's address, for failed-key throttling (the Node edge reads the socket's). Default: one shared "unknown". */
+  clientAddress?: (c: Context) => string;
+  /**
+   * Accept whole sessions from clients: PUT /admin/sessions/:id and GET /admin/sync/manifest, for
+   * `opta-sessions sync`. Off by default: the sessions directory belongs to the CLI.
+   */
+  allowWrites?: boolean;
+  /**
+   * Compatibility switch for the existing dashboard (off by default): GET of a session and of its
+   * messages send each message's `content` as text (see sessions/content-as-text.ts) instead of as stored.
+   */
+  contentAsText?: boolean;
+  /** Failed-key throttling thresholds (defaults in throttle.ts). */
+  throttle?: Omit<ThrottleOptions, "now">;
+}
+
+export type AppOptions = CommonOptions &
+  (
+    | ({
+        /** Where the sessions are: the filesystem on the Mac Studio, memory in tests. */
+        store: SessionStore;
+      } & Pick<SessionServiceOptions, "sleep" | "catalog" | "watch" | "loader" | "cache" | "trash" | "trashMaxAgeMs" | "maxSessionBytes" | "readConcurrency">)
+    | {
+        /** A service built by the caller, who then owns its warm-up and close (the Node entry does). */
+        sessions: SessionService;
+      }
+  );
+
+export type AppEnv = { Variables: { sessions: SessionService; allowWrites: boolean; contentAsText: boolean } & RequestIdVariables };
+
+/** Builds the whole service as a Web-standard fetch handler: no Node APIs in here or below. */
+export function createApp(options: AppOptions) {
+  const logger = options.logger ?? silentLogger;
+  const now = options.now ?? Date.now;
+  const sessions =
+    "sessions" in options
+      ? options.sessions
+      : new SessionService(options.store, {
+          now,
+          sleep: options.sleep,
+          warn: (line) => logger.warn(line),
+          loader: options.loader,
+          cache: options.cache,
+          watch: options.watch,
+          catalog: options.catalog,
+          trash: options.trash,
+          trashMaxAgeMs: options.trashMaxAgeMs,
+          maxSessionBytes: options.maxSessionBytes,
+          readConcurrency: options.readConcurrency,
+        });
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const throttle = new FailedAuthThrottle({ now, ...options.throttle });
+  const allowedOrigins = new Set(options.corsOrigins ?? []);
+  const allowWrites = options.allowWrites === true;
+  if (allowWrites && !sessions.writable) throw new Error("allowWrites: this store cannot take writes");
+
+  const upstream = options.upstream;
+  // Which paths are ours comes from the routes registered below (set once they all are, before any request).
+  let ownsPath: OwnsPath = () => true;
+  // With an upstream, requests for LMX's paths pass through untouched: no CORS or key check of ours.
+  const ours =
+    (middleware: MiddlewareHandler): MiddlewareHandler =>
+    (c, next) =>
+      upstream && !ownsPath(c.req.path) ? next() : middleware(c, next);
+  const openApi = openApiDocument(options.version);
+
+  const app = new Hono<AppEnv>();
+  app.onError(handleError((line, error, fields) => logger.error(line, error, fields)));
+  app.notFound((c) => errorResponse(c, new RouteNotFound()));
+
+  const routes = app
+    .use(requestId())
+    .use(requestLog(logger, now))
+    .use(
+      ours(
+        cors({
+          origin: (origin) => (allowedOrigins.has(origin) ? origin : null),
+          // PUT exists only with writes on: a preflight never offers a method the server would refuse.
+          allowMethods: allowWrites ? ["GET", "POST", "PUT", "DELETE", "OPTIONS"] : ["GET", "POST", "DELETE", "OPTIONS"],
+          allowHeaders: ["X-Admin-Key", "Authorization", "Content-Type", "If-None-Match"],
+          exposeHeaders: ["ETag", "X-Request-Id"],
+          maxAge: 600,
+        }),
+      ),
+    )
+    .use(async (c, next) => {
+      c.set("sessions", sessions);
+      c.set("allowWrites", allowWrites);
+      c.set("contentAsText", options.contentAsText === true);
+      await next();
+    })
+    .get("/healthz", (c) => c.json({ status: "ok" as const, version: options.version }, 200))
+    .get("/openapi.json", (c) => c.json(openApi, 200))
+    .use("/admin/*", ours(queryLengthCap(limits.maxQueryLength)))
+    .use("/admin/*", ours(privateNoCache()))
+    .use("/admin/*", ours(adminKeyAuth({ key: options.adminKey, throttle, clientAddress: options.clientAddress, warn: (line) => logger.warn(line) })))
+    .use("/admin/*", ours(requestTimeout(limits.requestTimeoutMs)))
+    .use("/admin/sessions/*", conditionalGet())
+    .route("/admin/sessions", sessionRoutes)
+    .route("/admin/trash", trashRoutes)
+    .route("/admin/sync", syncRoutes);
+
+  ownsPath = ownedPathsOf(routes.routes);
+  if (upstream) app.all("*", forwardTo(upstream, logger, options.clientAddress ?? (() => "unknown"), ownsPath));
+  return routes;
+}
+
+/** The app's type, for Hono's typed client: `hc<AppType>(baseUrl)`. */
+export type AppType = ReturnType<typeof createApp>;

@@ -1,0 +1,102 @@
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import type { LoadOptions, LoadResult, SessionLoader } from "../../sessions/loader.js";
+import type { ServeResult, SessionView } from "../../sessions/session-view.js";
+
+/** A file to digest for the catalog (`options`), or GET's answer to serialize (`view`). */
+export type LoadJob =
+  | { id: number; name: string; options: LoadOptions; view?: undefined }
+  | { id: number; name: string; view: SessionView; options?: undefined };
+export type LoadReply = { id: number; result: LoadResult | ServeResult; error?: undefined } | { id: number; error: string; result?: undefined };
+
+interface Pending {
+  resolve: (result: LoadResult | ServeResult) => void;
+  reject: (error: Error) => void;
+}
+
+interface PoolWorker {
+  worker: Worker;
+  pending: Map<number, Pending>;
+}
+
+/** Workers idle this long are stopped: each holds its own heap, sized by the biggest file it parsed. */
+const IDLE_MS = 1000;
+
+/**
+ * A SessionLoader that parses in worker threads (Node only): the main thread keeps answering
+ * while a cold scan parses thousands of files, some of them tens of MB. Workers start on demand
+ * and stop when idle, so their memory is given back between scans.
+ */
+export class WorkerLoader implements SessionLoader {
+  // Enough jobs queued per worker that none waits on a round trip to the main thread.
+  readonly concurrency: number;
+  readonly #directory: string;
+  readonly #size: number;
+  #workers: PoolWorker[] = [];
+  #nextId = 0;
+  #idleTimer: ReturnType<typeof setTimeout> | null = null;
+  #closed = false;
+
+  constructor(directory: string, size = Math.max(1, Math.min(4, availableParallelism()))) {
+    this.#directory = directory;
+    this.#size = size;
+    this.concurrency = 32 * size;
+  }
+
+  load(name: string, options: LoadOptions): Promise<LoadResult> {
+    return this.#run({ name, options }) as Promise<LoadResult>;
+  }
+
+  /** GET's answer, parsed and serialized in a worker: the main thread only sends the bytes. */
+  serve(name: string, view: SessionView): Promise<ServeResult> {
+    return this.#run({ name, view }) as Promise<ServeResult>;
+  }
+
+  #run(job: { name: string; options: LoadOptions } | { name: string; view: SessionView }): Promise<LoadResult | ServeResult> {
+    if (this.#closed) return Promise.reject(new Error("the loader is closed"));
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    this.#idleTimer = null;
+    while (this.#workers.length < this.#size) this.#workers.push(this.#spawn());
+    const target = this.#workers.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      target.pending.set(id, { resolve, reject });
+      target.worker.postMessage({ id, ...job } satisfies LoadJob);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#stopAll();
+  }
+
+  #spawn(): PoolWorker {
+    const worker = new Worker(new URL("./loader-thread.js", import.meta.url), { workerData: { directory: this.#directory } });
+    const entry: PoolWorker = { worker, pending: new Map() };
+    worker.unref(); // never what keeps the process alive
+    worker.on("message", (reply: LoadReply) => {
+      const job = entry.pending.get(reply.id);
+      entry.pending.delete(reply.id);
+      if (reply.result) job?.resolve(reply.result);
+      else job?.reject(new Error(reply.error));
+      if (this.#workers.every((w) => w.pending.size === 0)) this.#idleTimer ??= setTimeout(() => void this.#stopAll(), IDLE_MS).unref();
+    });
+    worker.on("error", (error) => this.#drop(entry, error));
+    worker.on("exit", () => this.#drop(entry, new Error("a loader worker stopped")));
+    return entry;
+  }
+
+  async #stopAll(): Promise<void> {
+    this.#idleTimer = null;
+    const stopping = this.#workers;
+    this.#workers = [];
+    await Promise.all(stopping.map(({ worker }) => worker.terminate()));
+  }
+
+  /** A worker that died fails its jobs (the catalog reports them); the next load starts a new one. */
+  #drop(entry: PoolWorker, error: Error): void {
+    for (const job of entry.pending.values()) job.reject(error);
+    entry.pending.clear();
+    this.#workers = this.#workers.filter((w) => w !== entry);
+  }
+}

@@ -1,0 +1,34 @@
+import { parentPort, workerData } from "node:worker_threads";
+import { loadSession } from "../../sessions/loader.js";
+import { realSleep } from "../../sessions/session-files.js";
+import { serveSession } from "../../sessions/session-view.js";
+import { FsStore } from "../../storage/fs/fs-store.js";
+import type { LoadJob, LoadReply } from "./loader-pool.js";
+
+/** A worker thread that reads and digests session files, so big JSON.parse calls never block the server. */
+
+const { directory } = workerData as { directory: string };
+const files = new FsStore(directory);
+// Blocking reads: this thread has nothing else to do, and they are several times faster than async ones.
+const store = { read: async (name: string) => files.readBlocking(name) };
+
+parentPort?.on("message", async (job: LoadJob) => {
+  let reply: LoadReply;
+  try {
+    reply = {
+      id: job.id,
+      result: job.view ? await serveSession(store, job.name, realSleep, job.view) : await loadSession(store, job.name, realSleep, job.options),
+    };
+  } catch (error) {
+    reply = { id: job.id, error: error instanceof Error ? error.message : String(error) };
+  }
+  const result = reply.result?.status === "ok" ? reply.result : undefined;
+  const search = result && "session" in result ? result.session.search : undefined;
+  // The signatures' and answers' bytes move to the main thread instead of being copied.
+  const moved = search
+    ? [search.signature.buffer as ArrayBuffer, search.buckets.buffer as ArrayBuffer]
+    : result && "json" in result
+      ? [result.json.buffer]
+      : [];
+  parentPort?.postMessage(reply, moved);
+});

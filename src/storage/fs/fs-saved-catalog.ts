@@ -1,0 +1,29 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { CacheStore } from "../store.js";
+
+/** The service's own cache file, in its own directory (never the sessions directory). Node only. */
+export class FsCache implements CacheStore {
+  readonly file: string;
+
+  constructor(directory: string, name = "catalog-v1.json") {
+    this.file = path.join(path.resolve(directory), name);
+  }
+
+  async read(): Promise<string | null> {
+    return readFile(this.file, "utf8").catch(() => null);
+  }
+
+  async write(text: string): Promise<void> {
+    await mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
+    const temporary = `${this.file}.${randomBytes(6).toString("hex")}.tmp`;
+    try {
+      await writeFile(temporary, text, { mode: 0o600 });
+      await rename(temporary, this.file);
+    } catch (error) {
+      await unlink(temporary).catch(() => undefined);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,116 @@
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import type { WorkerEnv } from "../../src/cloudflare/worker.js";
+import * as workerModule from "../../src/cloudflare/worker.js";
+import { ADMIN_KEY, DASHBOARD_ORIGIN } from "../fixtures/settings.js";
+import { callWorker as call, emptyBucket, muteRequestLog } from "./harness.js";
+
+const AUTH = { Authorization: `Bearer ${ADMIN_KEY}` };
+
+/** A fresh env object: the Worker builds one app per env, so each test starts with an empty catalog. */
+function freshEnv(overrides: Partial<WorkerEnv> = {}): WorkerEnv {
+  return { ...env, ...overrides };
+}
+
+beforeEach(emptyBucket);
+muteRequestLog();
+
+describe("the Worker entry", () => {
+  it("answers /healthz with the package version and CORS for the configured origin", async () => {
+    const res = await call(freshEnv(), "/healthz", { headers: { Origin: DASHBOARD_ORIGIN } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("Access-Control-Allow-Origin")).toBe(DASHBOARD_ORIGIN);
+    expect(await res.json()).toEqual({ status: "ok", version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+  });
+
+  it("stores a session through PUT and lists it from its metadata without reading it", async () => {
+    const e = freshEnv();
+    const body = JSON.stringify({
+      id: "abc",
+      created: "2026-03-01T10:00:00Z",
+      updated: "2026-03-02T10:00:00Z",
+      title: "Été",
+      messages: [{ role: "user", content: "hi" }],
+    });
+    const put = await call(e, "/admin/sessions/abc", { method: "PUT", headers: { ...AUTH, "Content-Type": "application/json" }, body });
+    expect(put.status).toBe(201);
+    const object = await env.SESSIONS.head("sessions/abc.json");
+    expect(object?.customMetadata?.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const list = await call(freshEnv(), "/admin/sessions", { headers: AUTH });
+    expect(await list.json()).toMatchObject({ total: 1, sessions: [{ id: "abc", title: "Été", first_user_message: "hi", message_count: 1 }] });
+  });
+
+  it("answers 503 naming the missing secret, and nothing else, when OPTA_ADMIN_KEY is not set", async () => {
+    const res = await call(freshEnv({ OPTA_ADMIN_KEY: undefined }), "/admin/sessions", { headers: AUTH });
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ error: { type: "server_error", code: "not_configured", message: expect.stringContaining("OPTA_ADMIN_KEY") } });
+    expect(res.headers.get("X-Request-Id")).toMatch(/^[0-9a-f-]{36}$/); // like every other answer, so the log line can be found
+    const named = await call(freshEnv({ OPTA_ADMIN_KEY: undefined }), "/healthz", { headers: { "X-Request-Id": "dashboard-42" } });
+    expect([named.status, named.headers.get("X-Request-Id")]).toEqual([503, "dashboard-42"]);
+  });
+
+  it("answers 503 saying to set a real key when OPTA_ADMIN_KEY is an example's placeholder", async () => {
+    const res = await call(freshEnv({ OPTA_ADMIN_KEY: "REPLACE-WITH-THE-WORKER-ADMIN-KEY" }), "/admin/sessions", {
+      headers: { Authorization: "Bearer REPLACE-WITH-THE-WORKER-ADMIN-KEY" },
+    });
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ error: { code: "not_configured", message: expect.stringContaining("set a real key") } });
+  });
+
+  it("runs inside workerd and exports only the handler object (a Worker module may export nothing else)", () => {
+    expect(navigator.userAgent).toBe("Cloudflare-Workers");
+    expect(Object.keys(workerModule)).toEqual(["default"]);
+  });
+
+  it("lists past R2's 1,000-object pages, reading none of the objects whose summary is in their metadata", async () => {
+    const e = freshEnv();
+    const headers = { ...AUTH, "Content-Type": "application/json" };
+    for (let i = 0; i < 1005; i++) {
+      const id = `s${String(i).padStart(5, "0")}`;
+      const res = await call(e, `/admin/sessions/${id}`, { method: "PUT", headers, body: JSON.stringify({ updated: "2026-01-01T00:00:00Z", title: id }) });
+      expect(res.status).toBe(201);
+    }
+    const reads: string[] = [];
+    const bucket = env.SESSIONS;
+    const countingGet = (name: string) => {
+      reads.push(name);
+      return bucket.get(name);
+    };
+    const counting = {
+      ...freshEnv(),
+      SESSIONS: new Proxy(bucket, { get: (target, key) => (key === "get" ? countingGet : Reflect.get(target, key).bind(target)) }),
+    };
+    const page = await call(counting, "/admin/sessions?limit=200&offset=1000", { headers: AUTH });
+    expect(await page.json()).toMatchObject({ total: 1005, offset: 1000, sessions: [{ id: "s01000" }, {}, {}, {}, { id: "s01004" }] });
+    expect(reads).toEqual([]);
+  });
+
+  it("reads a session whose summary did not fit in the metadata, and searches message text (read once, then remembered)", async () => {
+    const e = freshEnv();
+    const title = `Long ${"t".repeat(3000)}`;
+    const body = JSON.stringify({ updated: "2026-02-01T00:00:00Z", title, messages: [{ role: "assistant", content: "the quokka answer" }] });
+    expect((await call(e, "/admin/sessions/long", { method: "PUT", headers: { ...AUTH, "Content-Type": "application/json" }, body })).status).toBe(201);
+    expect(Object.keys((await env.SESSIONS.head("sessions/long.json"))?.customMetadata ?? {})).toEqual(["sha256"]);
+    const list = await call(e, "/admin/sessions", { headers: AUTH });
+    expect(await list.json()).toMatchObject({ total: 1, sessions: [{ id: "long", title }] });
+    const search = await call(e, "/admin/sessions/search?q=quokka", { headers: AUTH });
+    expect(((await search.json()) as { id: string }[]).map((item) => item.id)).toEqual(["long"]);
+  });
+
+  it("deletes into the trash under trash/ and restores with the summary metadata intact", async () => {
+    const e = freshEnv();
+    const headers = { ...AUTH, "Content-Type": "application/json" };
+    await call(e, "/admin/sessions/abc", { method: "PUT", headers, body: JSON.stringify({ title: "kept" }) });
+    const before = (await env.SESSIONS.head("sessions/abc.json"))?.customMetadata;
+    expect(await (await call(e, "/admin/sessions/abc", { method: "DELETE", headers: AUTH })).json()).toEqual({
+      deleted: true,
+      trash_id: expect.stringMatching(/^[\w-]+\.[0-9]+$/),
+    });
+    expect(await env.SESSIONS.head("sessions/abc.json")).toBeNull();
+    const trash = (await (await call(e, "/admin/trash", { headers: AUTH })).json()) as { items: { id: string; session: { title: string } }[] };
+    expect(trash.items).toMatchObject([{ session: { title: "kept" } }]);
+    const restored = await call(e, `/admin/trash/${trash.items[0]?.id}/restore`, { method: "POST", headers: AUTH });
+    expect(await restored.json()).toEqual({ restored: true, id: "abc" });
+    expect((await env.SESSIONS.head("sessions/abc.json"))?.customMetadata).toEqual(before);
+  });
+});
