@@ -1,9 +1,8 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { type RequestIdVariables, requestId } from "hono/request-id";
-import { SessionService, type SessionServiceOptions } from "../sessions/service.js";
+import type { SessionService } from "../sessions/service.js";
 import { type Logger, requestLog, silentLogger } from "../shared/log.js";
-import type { SessionStore } from "../storage/store.js";
 import { errorResponse, handleError, RouteNotFound } from "./errors.js";
 import { adminKeyAuth } from "./middleware/admin-key.js";
 import { conditionalGet, privateNoCache } from "./middleware/http-cache.js";
@@ -15,7 +14,9 @@ import { syncRoutes } from "./routes/sync.js";
 import { trashRoutes } from "./routes/trash.js";
 import { forwardTo, type OwnsPath, ownedPathsOf } from "./upstream.js";
 
-interface CommonOptions {
+export interface AppOptions {
+  /** What the routes call, built by the caller, who then owns its warm-up and close (the Node entry and the Worker do). */
+  sessions: SessionService;
   /** Required on every /admin route. */
   adminKey: string;
   /** Browser origins allowed to call (exact `scheme://host[:port]`); none by default. */
@@ -45,40 +46,13 @@ interface CommonOptions {
   throttle?: Omit<ThrottleOptions, "now">;
 }
 
-export type AppOptions = CommonOptions &
-  (
-    | ({
-        /** Where the sessions are: the filesystem on the Mac Studio, memory in tests. */
-        store: SessionStore;
-      } & Pick<SessionServiceOptions, "sleep" | "catalog" | "watch" | "loader" | "cache" | "trash" | "trashMaxAgeMs" | "maxSessionBytes" | "readConcurrency">)
-    | {
-        /** A service built by the caller, who then owns its warm-up and close (the Node entry does). */
-        sessions: SessionService;
-      }
-  );
-
 export type AppEnv = { Variables: { sessions: SessionService; allowWrites: boolean; contentAsText: boolean } & RequestIdVariables };
 
 /** Builds the whole service as a Web-standard fetch handler: no Node APIs in here or below. */
 export function createApp(options: AppOptions) {
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? Date.now;
-  const sessions =
-    "sessions" in options
-      ? options.sessions
-      : new SessionService(options.store, {
-          now,
-          sleep: options.sleep,
-          warn: (line) => logger.warn(line),
-          loader: options.loader,
-          cache: options.cache,
-          watch: options.watch,
-          catalog: options.catalog,
-          trash: options.trash,
-          trashMaxAgeMs: options.trashMaxAgeMs,
-          maxSessionBytes: options.maxSessionBytes,
-          readConcurrency: options.readConcurrency,
-        });
+  const sessions = options.sessions;
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const throttle = new FailedAuthThrottle({ now, ...options.throttle });
   const allowedOrigins = new Set(options.corsOrigins ?? []);

@@ -6,15 +6,15 @@ import packageJson from "../../package.json" with { type: "json" };
 import { createApp } from "../../src/http/app.js";
 import { FsStore } from "../../src/storage/fs/fs-store.js";
 import { FsTrash } from "../../src/storage/fs/fs-trash.js";
-import { cliFile } from "../fixtures/sessions.js";
+import { cliFile, sessionsFor } from "../fixtures/sessions.js";
 import { ADMIN_KEY, DASHBOARD_ORIGIN } from "../fixtures/settings.js";
 import { contractSuite } from "./cases.js";
 import { SEED_MTIME } from "./runtime.js";
 
 /**
  * The Node server's app over a real temp directory, sessions written as the CLI writes them, the
- * trash in a directory of its own (as src/node/server.ts wires it). No watch and no listing cache, so a
- * change behind its back shows at the next request.
+ * trash in a directory of its own (as src/node/server.ts wires it). No watch and no listing cache
+ * (sessionsFor), so a change behind its back shows at the next request.
  */
 contractSuite({
   name: "Node (a sessions directory)",
@@ -30,17 +30,17 @@ contractSuite({
     };
     for (const session of seed.sessions ?? []) await seedFile(`${String(session.id)}.json`, cliFile(session));
     for (const [name, text] of Object.entries(seed.raw ?? {})) await seedFile(name, text);
-    const app = createApp({
-      store: new FsStore(directory),
+    const sessions = sessionsFor(new FsStore(directory), {
       trash: new FsTrash(directory, path.join(root, "trash")),
+      ...(options.maxSessionMb !== undefined && { maxSessionBytes: Math.floor(options.maxSessionMb * 1024 * 1024) }),
+    });
+    const app = createApp({
+      sessions,
       adminKey: ADMIN_KEY,
       version: packageJson.version,
       corsOrigins: [DASHBOARD_ORIGIN],
       allowWrites: options.allowWrites ?? true,
       contentAsText: options.contentAsText,
-      watch: false,
-      catalog: { maxAgeMs: 0 },
-      ...(options.maxSessionMb !== undefined && { maxSessionBytes: Math.floor(options.maxSessionMb * 1024 * 1024) }),
     });
     return {
       fetch: async (p, init) => app.request(p, init),

@@ -4,10 +4,9 @@ import os from "node:os";
 import path from "node:path";
 import { createAdaptorServer } from "@hono/node-server";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { AppOptions } from "../../src/http/app.js";
 import { MemoryStore } from "../../src/storage/memory-store.js";
 import { runSync } from "../../src/sync/command.js";
-import { ADMIN_KEY, AUTH, appFor, cliFile, cliSession } from "../fixtures/sessions.js";
+import { ADMIN_KEY, type AppForOptions, AUTH, appFor, cliFile, cliSession } from "../fixtures/sessions.js";
 
 /** `opta-sessions sync` in-process, against the real app (in memory, writes allowed) on a loopback port. */
 
@@ -38,7 +37,7 @@ interface Deployment {
 }
 
 /** The real app on 127.0.0.1, optionally under a path prefix (as behind a proxy), counting requests. */
-async function startDeployment(options: Partial<AppOptions> = {}, prefix = ""): Promise<Deployment> {
+async function startDeployment(options: AppForOptions = {}, prefix = ""): Promise<Deployment> {
   const store = new MemoryStore();
   const app = appFor(store, { allowWrites: true, ...options });
   const state: Deployment = {

@@ -2,11 +2,10 @@ import { lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, un
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { AppOptions } from "../../../src/http/app.js";
 import { ErrorEnvelopeSchema, SessionFullSchema, SessionListSchema, SessionSummarySchema } from "../../../src/http/schemas.js";
 import { FsStore } from "../../../src/storage/fs/fs-store.js";
 import type { ReadResult } from "../../../src/storage/store.js";
-import { AUTH, appFor, cliFile, cliSession, emptySession, recordingLogger } from "../../fixtures/sessions.js";
+import { type AppForOptions, AUTH, appFor, cliFile, cliSession, emptySession, recordingLogger } from "../../fixtures/sessions.js";
 
 let root: string;
 let dir: string;
@@ -23,7 +22,7 @@ afterEach(async () => {
 
 type App = ReturnType<typeof appFor>;
 
-function appOverDir(options: Partial<AppOptions> = {}): App {
+function appOverDir(options: AppForOptions = {}): App {
   return appFor(new FsStore(dir), options);
 }
 
