@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { SessionSummarySchema } from "../http/schemas.js";
+import { parseJson } from "../shared/json.js";
 import type { CacheStore } from "../storage/store.js";
 
 /** Summaries are saved this long after a change (a scan's worth of changes, one save): a lost save only costs re-reads. */
@@ -84,10 +85,5 @@ export async function serializeCatalog(files: readonly PersistedFile[]): Promise
 
 /** The files of a persisted catalog, or none if the text is damaged or of another format: it is only a cache. */
 export function restoreCatalog(text: string): PersistedFile[] {
-  try {
-    const parsed = PersistedCatalogSchema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data.files : [];
-  } catch {
-    return [];
-  }
+  return parseJson(text, PersistedCatalogSchema)?.files ?? [];
 }

@@ -1,4 +1,6 @@
+import { z } from "zod";
 import { type SessionFull, SessionSummarySchema } from "../http/schemas.js";
+import { parseJson } from "../shared/json.js";
 import { MTIME_METADATA_KEY, type StoreEntry, type StoreMetadata } from "../storage/store.js";
 import type { LoadedSession } from "./loader.js";
 import { summarize } from "./parse.js";
@@ -43,14 +45,8 @@ export function storedSummary(entry: StoreEntry): LoadedSession | null {
   const id = sessionIdOf(entry.name);
   const text = entry.metadata?.[SUMMARY_KEY];
   if (id === null || text === undefined) return null;
-  let stored: unknown;
-  try {
-    stored = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (typeof stored !== "object" || stored === null) return null;
-  const fields = stored as Record<string, unknown>;
+  const fields = parseJson(text, z.record(z.string(), z.unknown()));
+  if (fields === null) return null;
   const parsed = SessionSummarySchema.safeParse({ ...fields, id, created_at: "", updated_at: "" });
   if (!parsed.success || typeof fields.cwd !== "string") return null;
   const { created, updated } = parsed.data;

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { SessionExists, SessionNotFound, TrashItemNotFound } from "../http/errors.js";
 import { SessionSummarySchema, type TrashItem, type TrashQuery } from "../http/schemas.js";
 import { Limiter } from "../shared/concurrency.js";
+import { parseJson } from "../shared/json.js";
 import { Mutex } from "../shared/mutex.js";
 import type { SessionStore, TrashStore } from "../storage/store.js";
 import { addIndexEntry, type IndexOutcome, removeIndexEntry } from "./cli-index.js";
@@ -218,12 +219,7 @@ export class SessionTrash {
   async #readNote(trash: TrashStore, trashId: string): Promise<TrashNote | null> {
     const file = await trash.read(noteName(trashId));
     if (file.status !== "ok") return null;
-    try {
-      const parsed = TrashNoteSchema.safeParse(JSON.parse(file.text));
-      return parsed.success ? parsed.data : null;
-    } catch {
-      return null;
-    }
+    return parseJson(file.text, TrashNoteSchema);
   }
 }
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseJson } from "../shared/json.js";
 import type { CacheStore } from "../storage/store.js";
 import type { DeploymentMemory, Refusal } from "./round.js";
 
@@ -25,15 +26,13 @@ export class DeploymentState implements DeploymentMemory {
 
   /** Reads what was remembered; a missing or damaged file starts from nothing (a deleted session may then be sent again once). */
   static async open(store: CacheStore | null): Promise<DeploymentState> {
-    let data: unknown = null;
+    let text: string | null = null;
     try {
-      const text = store ? await store.read() : null;
-      data = text === null ? null : JSON.parse(text);
+      text = store ? await store.read() : null;
     } catch {
-      // damaged: start from nothing
+      // unreadable: start from nothing
     }
-    const parsed = StateSchema.safeParse(data);
-    return new DeploymentState(store, parsed.success ? parsed.data : null);
+    return new DeploymentState(store, text === null ? null : parseJson(text, StateSchema));
   }
 
   held(id: string): string | undefined {

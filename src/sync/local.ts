@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { z } from "zod";
 import { readSession, realSleep, type Sleep, sessionIdOf } from "../sessions/session-files.js";
+import { parseJson } from "../shared/json.js";
 import { codeOf } from "../storage/fs/fs-paths.js";
 import type { BufferReadResult, FsStore } from "../storage/fs/fs-store.js";
 import { type CacheStore, RECENT_WRITE_MS } from "../storage/store.js";
@@ -111,14 +112,9 @@ export class LocalDirectory implements LocalSessions {
   async #load(): Promise<Map<string, Remembered>> {
     if (this.#remembered) return this.#remembered;
     const text = await this.#state.read();
-    let data: unknown = null;
-    try {
-      data = text === null ? null : JSON.parse(text);
-    } catch {
-      // a damaged state file only means hashing everything again
-    }
-    const parsed = StateSchema.safeParse(data);
-    this.#remembered = new Map(parsed.success ? Object.entries(parsed.data.files) : []);
+    // A missing or damaged state file only means hashing everything again.
+    const state = text === null ? null : parseJson(text, StateSchema);
+    this.#remembered = new Map(state ? Object.entries(state.files) : []);
     return this.#remembered;
   }
 }
