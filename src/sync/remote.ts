@@ -1,8 +1,15 @@
 import { z } from "zod";
+import { ErrorEnvelopeSchema, StoredSchema, SyncManifestSchema } from "../http/schemas.js";
 import { isReservedId, SESSION_ID_PATTERN } from "../sessions/session-files.js";
+import { parseJson } from "../shared/json.js";
 import { RefusedContent, type RemoteSessions, SyncError } from "./round.js";
 
-/** The deployment sync pushes to, over its admin API (Web-standard: fetch, URL, AbortSignal). */
+/**
+ * The deployment sync pushes to, over its admin API (Web-standard: fetch, URL, AbortSignal). Plain fetch, not
+ * the typed client (http/client.ts): every answer is read through readCapped (the manifest bounded before it is
+ * parsed, where hc's json() reads all), PUT sends the file's exact bytes rather than a JSON value, and redirects
+ * are refused, so hc would build only the URL, and its types would describe nothing that is read.
+ */
 
 export interface RemoteOptions {
   /** The deployment's base URL, ending in "/" (config.ts makes it so). */
@@ -34,9 +41,12 @@ const ANSWER_BYTES = 64 * 1024;
 export const RETRIES = 3;
 const MAX_RETRY_AFTER_MS = 10_000;
 
-const ManifestSchema = z.object({ sessions: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/)) });
-const StoredSchema = z.object({ sha256: z.string() });
-const EnvelopeSchema = z.object({ error: z.object({ message: z.string() }) });
+/** The wire's schemas (http/schemas.ts), held to what sync relies on: digests it can compare, the stored digest, the message. */
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+const ManifestSchema = SyncManifestSchema.refine((manifest) => Object.values(manifest.sessions).every((digest) => SHA256_HEX.test(digest)));
+const StoredDigestSchema = StoredSchema.pick({ sha256: true });
+// Only the message: a deployment of another version may send types we do not know.
+const MessageSchema = z.object({ error: ErrorEnvelopeSchema.shape.error.pick({ message: true }) });
 
 export class Remote implements RemoteSessions {
   /** The base URL as people write it (no trailing slash), for messages. */
@@ -77,9 +87,9 @@ export class Remote implements RemoteSessions {
     // Out of bounds, nothing of it is used: no session is compared, sent or deleted on its word.
     if (!complete)
       throw new SyncError(`${where} is larger than ${bytes / 1024 / 1024} MiB, the most sync reads: nothing synced (is --to the right deployment?)`, true);
-    const parsed = ManifestSchema.safeParse(parseJson(text));
-    if (!parsed.success) throw new SyncError(`${where} answered something that is not a sync manifest`, true);
-    const count = Object.keys(parsed.data.sessions).length;
+    const manifest = parseJson(text, ManifestSchema);
+    if (!manifest) throw new SyncError(`${where} answered something that is not a sync manifest`, true);
+    const count = Object.keys(manifest.sessions).length;
     if (count > entries) {
       throw new SyncError(
         `${where} lists ${count.toLocaleString("en")} sessions, more than ${entries.toLocaleString("en")}, the most sync takes: nothing synced (is --to the right deployment?)`,
@@ -87,7 +97,7 @@ export class Remote implements RemoteSessions {
       );
     }
     // Ids we could never name as a local file can be neither compared nor deleted: leave them be.
-    return new Map(Object.entries(parsed.data.sessions).filter(([id]) => SESSION_ID_PATTERN.test(id) && !isReservedId(id)));
+    return new Map(Object.entries(manifest.sessions).filter(([id]) => SESSION_ID_PATTERN.test(id) && !isReservedId(id)));
   }
 
   /** Stores the session's exact bytes under its id, with the file's modification time; checks the deployment kept exactly those bytes. */
@@ -97,8 +107,8 @@ export class Remote implements RemoteSessions {
     const headers: Record<string, string> = Number.isNaN(mtime.getTime()) ? {} : { "X-Session-Mtime": mtime.toISOString() };
     const { status, text } = await this.#request("PUT", sessionPath(id), { body: bytes, headers });
     if (status === 200 || status === 201) {
-      const stored = StoredSchema.safeParse(parseJson(text));
-      if (stored.success && stored.data.sha256 !== sha256) {
+      const stored = parseJson(text, StoredDigestSchema);
+      if (stored && stored.sha256 !== sha256) {
         throw new SyncError("the deployment stored other bytes than were sent (its SHA-256 differs)", false);
       }
       return;
@@ -176,8 +186,8 @@ function sessionPath(id: string): string {
 
 /** The envelope's message, else the start of the body: the deployment's words, made safe to print. */
 function messageOf(text: string, status: number): string {
-  const envelope = EnvelopeSchema.safeParse(parseJson(text));
-  const message = envelope.success ? envelope.data.error.message : text.trim() || `HTTP ${status}`;
+  const envelope = parseJson(text, MessageSchema);
+  const message = envelope ? envelope.error.message : text.trim() || `HTTP ${status}`;
   return clean(message);
 }
 
@@ -208,14 +218,6 @@ async function readCapped(response: Response, limit: number): Promise<{ text: st
       await reader.cancel();
       return { text: text + decoder.decode(), complete: false };
     }
-  }
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }
 
