@@ -55,7 +55,7 @@ export const DeletedSchema = z.object({
 });
 
 /** A deleted session waiting in the trash. `id` names the trash item: the session's id, a dot, and the deletion time in ms. */
-export const TrashItemSchema = z.object({
+const TrashItemSchema = z.object({
   id: z.string(),
   session_id: z.string(),
   deleted_at: z.string(),
@@ -68,7 +68,6 @@ export const TrashItemSchema = z.object({
 export type TrashItem = z.infer<typeof TrashItemSchema>;
 
 export const TrashListSchema = z.object({ items: z.array(TrashItemSchema) });
-export type TrashList = z.infer<typeof TrashListSchema>;
 
 export const RestoredSchema = z.object({ restored: z.literal(true), id: z.string() });
 export const PurgedSchema = z.object({ purged: z.literal(true) });
@@ -83,7 +82,7 @@ export type SyncManifest = z.infer<typeof SyncManifestSchema>;
 
 export const HealthSchema = z.object({ status: z.literal("ok"), version: z.string() });
 
-export const ErrorTypeSchema = z.enum(["invalid_request_error", "authentication_error", "not_found_error", "rate_limit_error", "server_error"]);
+const ErrorTypeSchema = z.enum(["invalid_request_error", "authentication_error", "not_found_error", "rate_limit_error", "server_error"]);
 export const ErrorEnvelopeSchema = z.object({
   error: z.object({
     message: z.string(),
@@ -185,7 +184,6 @@ export const MessagesQuerySchema = z.object({
   offset: integer("offset", 0, MAX_OFFSET, 0),
   limit: integer("limit", 1, 500, 100),
 });
-export type MessagesQuery = z.output<typeof MessagesQuerySchema>;
 
 export const SessionIdParamSchema = z.object({
   id: z.string().regex(SESSION_ID_PATTERN, "id must be 1 to 128 characters of A-Z, a-z, 0-9, _ or -"),

@@ -10,7 +10,7 @@ import { createLogger } from "./pino-logger.js";
 import { packageVersion, type RunningServer, StartupError, startServer } from "./server.js";
 
 /** The `opta-sessions` command (and `npm start`): flags, --help, --version, --demo, signals; `sync` is its own command. */
-export async function main(argv: readonly string[]): Promise<void> {
+async function main(argv: readonly string[]): Promise<void> {
   if (argv[0] === "sync") {
     // Loaded only here: the server never needs it.
     const { syncCommand } = await import("../sync/command.js");

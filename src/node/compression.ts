@@ -8,7 +8,7 @@ const gzipped = promisify(gzip);
 
 type FetchHandler<Rest extends unknown[]> = (request: Request, ...rest: Rest) => Response | Promise<Response>;
 
-export interface CompressionOptions {
+interface CompressionOptions {
   /** Answers smaller than this many bytes are sent as they are: compressing them gains nothing. */
   thresholdBytes?: number;
   /** Which requests are ours to compress (forwarded LMX answers pass through untouched). */

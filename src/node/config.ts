@@ -37,7 +37,7 @@ export interface Config {
   contentAsText: boolean;
 }
 
-export const LOG_FORMATS = ["text", "json"] as const;
+const LOG_FORMATS = ["text", "json"] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export const USAGE = `Usage: opta-sessions [options]        (from a checkout: npm start -- [options])
@@ -96,7 +96,7 @@ const OPTIONS = {
   help: { type: "boolean", short: "h" },
 } as const;
 
-export type ParsedArgs = { action: "help" } | { action: "version" } | { action: "serve"; config: Config };
+type ParsedArgs = { action: "help" } | { action: "version" } | { action: "serve"; config: Config };
 
 interface Environment {
   env: Record<string, string | undefined>;
@@ -163,7 +163,7 @@ export function parseConfig(argv: readonly string[], { env, homedir, platform }:
 }
 
 /** OPTA_ADMIN_KEY, or the first line of the file OPTA_ADMIN_KEY_FILE names; refused when short. */
-export function adminKeyOf(env: Record<string, string | undefined>): string | null {
+function adminKeyOf(env: Record<string, string | undefined>): string | null {
   let key = env.OPTA_ADMIN_KEY;
   let source = "OPTA_ADMIN_KEY";
   if (env.OPTA_ADMIN_KEY_FILE) {
@@ -196,7 +196,7 @@ export interface SyncConfig {
   allowMassDelete: boolean;
 }
 
-export type ParsedSyncArgs = { action: "help" } | { action: "sync"; config: SyncConfig };
+type ParsedSyncArgs = { action: "help" } | { action: "sync"; config: SyncConfig };
 
 export const SYNC_USAGE = `Usage: opta-sessions sync --to <url> [options]
 
@@ -287,14 +287,14 @@ function realPathOf(target: string): string {
 }
 
 /** Where the Opta CLI keeps its sessions on this platform. */
-export function defaultSessionsDir(env: Record<string, string | undefined>, homedir: string, platform: string): string {
+function defaultSessionsDir(env: Record<string, string | undefined>, homedir: string, platform: string): string {
   if (env.XDG_CONFIG_HOME) return path.join(env.XDG_CONFIG_HOME, "opta", "sessions");
   if (platform === "win32" && env.APPDATA) return path.join(env.APPDATA, "opta", "sessions");
   return path.join(homedir, ".config", "opta", "sessions");
 }
 
 /** The platform's folder for caches a program can rebuild. */
-export function defaultCacheDir(env: Record<string, string | undefined>, homedir: string, platform: string): string {
+function defaultCacheDir(env: Record<string, string | undefined>, homedir: string, platform: string): string {
   if (env.XDG_CACHE_HOME) return path.join(env.XDG_CACHE_HOME, "opta-sessions");
   if (platform === "darwin") return path.join(homedir, "Library", "Caches", "opta-sessions");
   if (platform === "win32" && env.LOCALAPPDATA) return path.join(env.LOCALAPPDATA, "opta-sessions", "cache");
@@ -302,7 +302,7 @@ export function defaultCacheDir(env: Record<string, string | undefined>, homedir
 }
 
 /** The platform's folder for a program's own data (kept, unlike a cache). */
-export function defaultDataDir(env: Record<string, string | undefined>, homedir: string, platform: string): string {
+function defaultDataDir(env: Record<string, string | undefined>, homedir: string, platform: string): string {
   if (env.XDG_DATA_HOME) return path.join(env.XDG_DATA_HOME, "opta-sessions");
   if (platform === "darwin") return path.join(homedir, "Library", "Application Support", "opta-sessions");
   if (platform === "win32" && env.LOCALAPPDATA) return path.join(env.LOCALAPPDATA, "opta-sessions", "data");

@@ -5,7 +5,7 @@ import type { Socket } from "node:net";
 
 /** Node edge: how many connections the server keeps open, and for how long a silent one may stay. */
 
-export interface ConnectionLimits {
+interface ConnectionLimits {
   /** Open connections at most; past it the oldest idle one is closed to make room. */
   maxConnections: number;
   /** A connection that has not sent a request this long after connecting is closed. */

@@ -23,7 +23,7 @@ export interface CatalogEntry {
 export type IndexedEntry = CatalogEntry & { search: SearchText };
 
 /** The trigram buckets of the short fields (id, title, tags) and of the message text, over one slot space. */
-export interface SearchBuckets {
+interface SearchBuckets {
   names: TrigramBuckets;
   text: TrigramBuckets;
 }

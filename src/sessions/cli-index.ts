@@ -17,7 +17,7 @@ export type IndexOutcome = "updated" | "unchanged" | "gave-up";
  * What remains: a CLI write that begins after our last look and before our rename is lost (its
  * entry comes back at that session's next save). See "Racing the CLI" in the README.
  */
-export async function updateIndex(
+async function updateIndex(
   store: SessionStore,
   change: (entries: Record<string, unknown>) => boolean,
   now: Date,

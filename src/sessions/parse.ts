@@ -10,7 +10,7 @@ const FIRST_USER_MESSAGE_CODE_POINTS = 200;
 export const MAX_NESTING = 500;
 
 /** A session file read leniently; `trailing`: bytes followed the leading object (two overlapping CLI saves) and were left out. */
-export interface ParsedSession {
+interface ParsedSession {
   session: SessionFull;
   trailing: boolean;
 }

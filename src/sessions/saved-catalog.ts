@@ -64,12 +64,12 @@ const PersistedFileSchema = z.object({
   /** lower-cased, for the list's cwd filter */
   cwd: z.string(),
 });
-export type PersistedFile = z.infer<typeof PersistedFileSchema>;
+type PersistedFile = z.infer<typeof PersistedFileSchema>;
 
 const PersistedCatalogSchema = z.object({ format: z.literal(FORMAT), files: z.array(PersistedFileSchema) });
 
 /** Serialized a thousand files at a time, yielding between, so saving 100,000 never blocks answers for long. */
-export async function serializeCatalog(files: readonly PersistedFile[]): Promise<string> {
+async function serializeCatalog(files: readonly PersistedFile[]): Promise<string> {
   const parts: string[] = [];
   for (let start = 0; start < files.length; start += 1000) {
     if (start > 0) await new Promise((resolve) => setTimeout(resolve, 0));
@@ -84,6 +84,6 @@ export async function serializeCatalog(files: readonly PersistedFile[]): Promise
 }
 
 /** The files of a persisted catalog, or none if the text is damaged or of another format: it is only a cache. */
-export function restoreCatalog(text: string): PersistedFile[] {
+function restoreCatalog(text: string): PersistedFile[] {
   return parseJson(text, PersistedCatalogSchema)?.files ?? [];
 }

@@ -12,8 +12,8 @@ import { sha256Hex, storedDigest, storedMetadata } from "./stored-metadata.js";
 import { SessionTrash } from "./trash.js";
 
 /** Defaults for the limits below: a 256 MiB session is far past any real one, and parsing it needs ~1 GiB. */
-export const DEFAULT_MAX_SESSION_BYTES = 256 * 1024 * 1024;
-export const DEFAULT_READ_CONCURRENCY = 8;
+const DEFAULT_MAX_SESSION_BYTES = 256 * 1024 * 1024;
+const DEFAULT_READ_CONCURRENCY = 8;
 
 /** How many distinct filter combinations are remembered per listing. */
 const FILTER_CACHE_SIZE = 64;

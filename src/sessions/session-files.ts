@@ -33,7 +33,7 @@ export function sessionIdOf(fileName: string): string | null {
 }
 
 /** `trailing`: the file held bytes after its leading object (two overlapping CLI saves), left out. */
-export type SessionRead = { status: "ok"; session: SessionFull; trailing: boolean } | { status: "missing" } | { status: "corrupt" };
+type SessionRead = { status: "ok"; session: SessionFull; trailing: boolean } | { status: "missing" } | { status: "corrupt" };
 
 export type Sleep = (ms: number) => Promise<void>;
 

@@ -9,9 +9,9 @@ import { addIndexEntry, type IndexOutcome, removeIndexEntry } from "./cli-index.
 import { parseSession, summarize } from "./parse.js";
 import { isReservedId, sessionFileName, sessionIdOf, TRASH_ID_PATTERN } from "./session-files.js";
 
-export const DEFAULT_TRASH_MAX_AGE_MS = 30 * 24 * 60 * 60 * 1000;
+const DEFAULT_TRASH_MAX_AGE_MS = 30 * 24 * 60 * 60 * 1000;
 
-export interface TrashOptions {
+interface TrashOptions {
   now: () => number;
   warn: (line: string) => void;
   /** Told about every session file we move, so listings see it at once. */

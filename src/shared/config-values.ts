@@ -53,7 +53,7 @@ const PLACEHOLDER_WORDS =
   /^(?:replace|change|insert|enter|paste|put|set|your|with|me|this|here|the|a|an|my|real|own|admin|worker|deployment|api|secret|token|key|s)+$/;
 
 /** An example's placeholder, not a key: made only of placeholder words, `<...>`, or one character repeated. */
-export function isPlaceholderKey(key: string): boolean {
+function isPlaceholderKey(key: string): boolean {
   const words = key.toLowerCase().replace(/[^a-z0-9]/g, "");
   return /^<.*>$/s.test(key) || /^(.)\1*$/s.test(key) || PLACEHOLDER_WORDS.test(words);
 }

@@ -21,9 +21,9 @@ export interface R2BucketLike {
 }
 
 /** An object with its body (what get() answers when the object exists and no condition failed). */
-export type R2ObjectBodyLike = R2ObjectLike & { arrayBuffer(): Promise<ArrayBuffer> };
+type R2ObjectBodyLike = R2ObjectLike & { arrayBuffer(): Promise<ArrayBuffer> };
 
-export interface R2ObjectLike {
+interface R2ObjectLike {
   key: string;
   size: number;
   etag: string;

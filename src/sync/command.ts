@@ -13,7 +13,7 @@ import { watchRounds } from "./watch.js";
 
 /** Node edge: `opta-sessions sync`, from arguments to exit code. */
 
-export interface SyncIo {
+interface SyncIo {
   env: Record<string, string | undefined>;
   homedir: string;
   platform: string;

@@ -14,7 +14,7 @@ import { type KnownDigest, type LocalEntry, type LocalFile, type LocalSessions, 
 const StateSchema = z.object({ version: z.literal(1), files: z.record(z.string(), z.tuple([z.string(), z.string().nullable()])) });
 type Remembered = [stamp: string, sha256: string | null];
 
-export interface LocalDirectoryOptions {
+interface LocalDirectoryOptions {
   /** Where what was hashed is remembered between runs (stamp -> digest); unreadable or missing: everything is hashed again. */
   state: CacheStore;
   now?: () => number;

@@ -11,7 +11,7 @@ import { RefusedContent, type RemoteSessions, SyncError } from "./round.js";
  * are refused, so hc would build only the URL, and its types would describe nothing that is read.
  */
 
-export interface RemoteOptions {
+interface RemoteOptions {
   /** The deployment's base URL, ending in "/" (config.ts makes it so). */
   baseUrl: URL;
   adminKey: string;
@@ -38,7 +38,7 @@ export const MANIFEST_LIMITS = { bytes: 64 * 1024 * 1024, entries: 200_000 };
 const ANSWER_BYTES = 64 * 1024;
 
 /** Retries after a network error, 429 or 5xx: a deployment restarting or briefly overloaded gets another chance. */
-export const RETRIES = 3;
+const RETRIES = 3;
 const MAX_RETRY_AFTER_MS = 10_000;
 
 /** The wire's schemas (http/schemas.ts), held to what sync relies on: digests it can compare, the stored digest, the message. */

@@ -97,7 +97,7 @@ export interface RoundResult {
   stopped: string | null;
 }
 
-export interface RoundOptions {
+interface RoundOptions {
   /** Requests in flight at once. */
   concurrency: number;
   onProgress?: (done: number, total: number) => void;

@@ -2,7 +2,7 @@ import { sessionIdOf } from "../sessions/session-files.js";
 
 /** `sync --watch`: rounds after changes and on a timer, never two at once. */
 
-export interface WatchOptions {
+interface WatchOptions {
   /** Reports changed entry names (null: anything may have changed), like SessionStore.watch. */
   watch: (onChange: (name: string | null) => void) => { close(): void };
   /** Aborting it ends the loop once the round in progress has returned. */

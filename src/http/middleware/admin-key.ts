@@ -5,7 +5,7 @@ import type { FailedAuthThrottle } from "./wrong-key-throttle.js";
 /** Shorter keys are refused at start: a 16-character key of random characters cannot be guessed at 10 tries a minute. */
 export const MIN_ADMIN_KEY_LENGTH = 16;
 
-export interface AdminKeyOptions {
+interface AdminKeyOptions {
   /** The admin key every request must carry. */
   key: string;
   /** Wrong keys counted per client address; none: no throttling. */

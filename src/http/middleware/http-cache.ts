@@ -5,7 +5,7 @@ import { etag, RETAINED_304_HEADERS } from "hono/etag";
  * Admin answers may be kept by the browser but never by a shared cache (they need the key),
  * and must be revalidated before every reuse, so a change is never served stale.
  */
-export const ADMIN_CACHE_CONTROL = "private, no-cache";
+const ADMIN_CACHE_CONTROL = "private, no-cache";
 
 export function privateNoCache(): MiddlewareHandler {
   return async (c, next) => {

@@ -24,7 +24,7 @@ interface Attempts {
   blockedUntil: number;
 }
 
-export const DEFAULT_THROTTLE = { maxFailures: 10, windowMs: 60_000, blockMs: 60_000, maxGlobalFailures: 100, maxTracked: 10_000 };
+const DEFAULT_THROTTLE = { maxFailures: 10, windowMs: 60_000, blockMs: 60_000, maxGlobalFailures: 100, maxTracked: 10_000 };
 
 export class FailedAuthThrottle {
   readonly #options: Required<ThrottleOptions>;

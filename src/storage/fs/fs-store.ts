@@ -10,7 +10,7 @@ import { watchDirectory } from "./fs-watch.js";
 // O_NONBLOCK: a FIFO named like a session cannot hang the read.
 const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
-export interface FsStoreOptions {
+interface FsStoreOptions {
   /** Where a change of the directory's state goes (gone, back, cannot be watched): one line per change, not per check. */
   warn?: (line: string) => void;
   /** fs.watch, replaceable so tests can make watching fail. */

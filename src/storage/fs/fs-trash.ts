@@ -6,7 +6,7 @@ import type { ReadResult, StoreEntry, TrashStore } from "../store.js";
 import { hasCode, pathIn } from "./fs-paths.js";
 import { FsStore } from "./fs-store.js";
 
-export interface FsTrashOptions {
+interface FsTrashOptions {
   /** fs.rename, replaceable so tests can play a trash on another filesystem. */
   rename?: typeof rename;
   /** fs.link, likewise. */

@@ -4,7 +4,7 @@ import path from "node:path";
 import type { StoreWatch } from "../store.js";
 import { codeOf } from "./fs-paths.js";
 
-export interface WatchOptions {
+interface WatchOptions {
   /** Where a change of the directory's state goes (gone, back, cannot be watched): one line per change. */
   warn: (line: string) => void;
   /** fs.watch, replaceable so tests can make watching fail. */
