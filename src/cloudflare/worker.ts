@@ -102,7 +102,7 @@ function appFor(env: WorkerEnv): Built | { env: WorkerEnv; error: ConfigError } 
 
 /** A deployment that is not configured answers every request with this, naming the setting (never a value). */
 function notConfigured(error: ConfigError, request: Request): Response {
-  const body = new ApiError("server_error", "not_configured", `this deployment is not configured: ${error.message}`, { status: 503 });
+  const body = new ApiError("not_configured", `this deployment is not configured: ${error.message}`);
   return bareErrorResponse(body, requestIdFor(request.headers.get("X-Request-Id") ?? undefined));
 }
 

@@ -1,12 +1,14 @@
-import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { type Context, Hono } from "hono";
+import { except } from "hono/combine";
 import { cors } from "hono/cors";
 import { type RequestIdVariables, requestId } from "hono/request-id";
+import { timeout } from "hono/timeout";
 import type { SessionService } from "../sessions/service.js";
 import { type Logger, requestLog, silentLogger } from "../shared/log.js";
-import { errorResponse, handleError, RouteNotFound } from "./errors.js";
+import { errorResponse, handleError, RequestTimedOut, RouteNotFound } from "./errors.js";
 import { adminKeyAuth } from "./middleware/admin-key.js";
 import { conditionalGet, privateNoCache } from "./middleware/http-cache.js";
-import { DEFAULT_LIMITS, type Limits, queryLengthCap, requestTimeout } from "./middleware/request-limits.js";
+import { DEFAULT_LIMITS, type Limits, queryLengthCap } from "./middleware/request-limits.js";
 import { FailedAuthThrottle, type ThrottleOptions } from "./middleware/wrong-key-throttle.js";
 import { openApiDocument } from "./openapi.js";
 import { sessionRoutes } from "./routes/sessions.js";
@@ -63,10 +65,7 @@ export function createApp(options: AppOptions) {
   // Which paths are ours comes from the routes registered below (set once they all are, before any request).
   let ownsPath: OwnsPath = () => true;
   // With an upstream, requests for LMX's paths pass through untouched: no CORS or key check of ours.
-  const ours =
-    (middleware: MiddlewareHandler): MiddlewareHandler =>
-    (c, next) =>
-      upstream && !ownsPath(c.req.path) ? next() : middleware(c, next);
+  const forwarded = (c: Context) => upstream !== undefined && !ownsPath(c.req.path);
   const openApi = openApiDocument(options.version);
 
   const app = new Hono<AppEnv>();
@@ -77,7 +76,8 @@ export function createApp(options: AppOptions) {
     .use(requestId())
     .use(requestLog(logger, now))
     .use(
-      ours(
+      except(
+        forwarded,
         cors({
           origin: (origin) => (allowedOrigins.has(origin) ? origin : null),
           // PUT exists only with writes on: a preflight never offers a method the server would refuse.
@@ -96,10 +96,17 @@ export function createApp(options: AppOptions) {
     })
     .get("/healthz", (c) => c.json({ status: "ok" as const, version: options.version }, 200))
     .get("/openapi.json", (c) => c.json(openApi, 200))
-    .use("/admin/*", ours(queryLengthCap(limits.maxQueryLength)))
-    .use("/admin/*", ours(privateNoCache()))
-    .use("/admin/*", ours(adminKeyAuth({ key: options.adminKey, throttle, clientAddress: options.clientAddress, warn: (line) => logger.warn(line) })))
-    .use("/admin/*", ours(requestTimeout(limits.requestTimeoutMs)))
+    .use(
+      "/admin/*",
+      except(
+        forwarded,
+        queryLengthCap(limits.maxQueryLength),
+        privateNoCache(),
+        adminKeyAuth({ key: options.adminKey, throttle, clientAddress: options.clientAddress, warn: (line) => logger.warn(line) }),
+        // The work itself cannot be cancelled: it finishes in the background, the client is not kept waiting on it.
+        timeout(limits.requestTimeoutMs, () => new RequestTimedOut()),
+      ),
+    )
     .use("/admin/sessions/*", conditionalGet())
     .route("/admin/sessions", sessionRoutes)
     .route("/admin/trash", trashRoutes)

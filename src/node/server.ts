@@ -106,7 +106,7 @@ export async function startServer(config: Config, logger: Logger, announce = toT
           const requestId = requestIdFor(undefined); // the request could not be read, nor its id
           if (error instanceof RequestError) {
             logger.info(`malformed request refused: ${error.message}`, { requestId });
-            return bareErrorResponse(new ApiError("invalid_request_error", "malformed_request", "malformed request: bad path or Host header"), requestId);
+            return bareErrorResponse(new ApiError("malformed_request", "malformed request: bad path or Host header"), requestId);
           }
           logger.error("request failed outside the app", error, { requestId });
           return bareErrorResponse(internalError(), requestId);
