@@ -19,7 +19,7 @@ export function check<T>(parser: Parser<T>, value: string, source: string): T {
   throw new ConfigError(`${source}: ${JSON.stringify(value)} ${result.error.issues[0]?.message ?? "is not valid"}`);
 }
 
-export function splitList(text: string): string[] {
+function splitList(text: string): string[] {
   return text
     .split(",")
     .map((item) => item.trim())
@@ -43,7 +43,7 @@ export const SwitchSchema = z
   .pipe(z.enum(["1", "true", "yes", "on", "0", "false", "no", "off"], { error: "must be 1/true/yes/on or 0/false/no/off" }))
   .transform((value) => ["1", "true", "yes", "on"].includes(value));
 
-export const OriginSchema = z.string().transform((text, ctx) => {
+const OriginSchema = z.string().transform((text, ctx) => {
   const origin = URL.canParse(text) ? new URL(text) : null;
   if (!origin || !["http:", "https:"].includes(origin.protocol) || origin.pathname.length > 1 || origin.search || origin.hash) {
     ctx.addIssue({ code: "custom", message: "must be an origin like http://localhost:3000 (scheme, host, optional port; '*' is not allowed)" });
