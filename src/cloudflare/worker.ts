@@ -4,7 +4,7 @@ import { ApiError, bareErrorResponse } from "../http/errors.js";
 import { inProcessLoader } from "../sessions/loader.js";
 import { SessionService } from "../sessions/service.js";
 import { realSleep } from "../sessions/session-files.js";
-import { ConfigError, check, checkedAdminKey, OriginSchema, positive, SwitchSchema, splitList } from "../shared/config-values.js";
+import { ConfigError, check, checkedAdminKey, originList, type Parser, positive, SwitchSchema } from "../shared/config-values.js";
 import { consoleLogger, requestIdFor } from "../shared/log.js";
 import { type R2BucketLike, R2Store, R2Trash } from "../storage/r2-store.js";
 
@@ -63,12 +63,14 @@ let built: Built | { env: WorkerEnv; error: ConfigError } | null = null;
 
 function appFor(env: WorkerEnv): Built | { env: WorkerEnv; error: ConfigError } {
   if (built?.env === env) return built;
+  // A var, else its default; an empty var counts as unset.
+  const setting = <T>(name: keyof Omit<WorkerEnv, "SESSIONS">, parser: Parser<T>, fallback: string) => check(parser, env[name] || fallback, name);
   try {
     const adminKey = checkedAdminKey(env.OPTA_ADMIN_KEY, "OPTA_ADMIN_KEY");
     if (adminKey === null) throw new ConfigError("OPTA_ADMIN_KEY is not set: wrangler secret put OPTA_ADMIN_KEY (locally: a line in .dev.vars)");
     if (!env.SESSIONS) throw new ConfigError("the R2 binding SESSIONS is missing: see wrangler.example.toml");
-    const maxSessionMb = check(positive("a number of MiB", 100), env.OPTA_MAX_SESSION_MB || "16", "OPTA_MAX_SESSION_MB");
-    const trashDays = check(positive("a number of days", 36_500), env.OPTA_TRASH_DAYS || "30", "OPTA_TRASH_DAYS");
+    const maxSessionMb = setting("OPTA_MAX_SESSION_MB", positive("a number of MiB", 100), "16");
+    const trashDays = setting("OPTA_TRASH_DAYS", positive("a number of days", 36_500), "30");
     const store = new R2Store(env.SESSIONS);
     const sessions = new SessionService(store, {
       warn: (line) => consoleLogger.warn(line),
@@ -83,9 +85,9 @@ function appFor(env: WorkerEnv): Built | { env: WorkerEnv; error: ConfigError } 
     const app = createApp({
       sessions,
       adminKey,
-      corsOrigins: splitList(env.OPTA_CORS_ORIGINS ?? "").map((origin) => check(OriginSchema, origin, "OPTA_CORS_ORIGINS")),
-      allowWrites: check(SwitchSchema, env.OPTA_ALLOW_WRITES || "1", "OPTA_ALLOW_WRITES"),
-      contentAsText: check(SwitchSchema, env.OPTA_CONTENT_AS_TEXT || "0", "OPTA_CONTENT_AS_TEXT"),
+      corsOrigins: setting("OPTA_CORS_ORIGINS", originList, ""),
+      allowWrites: setting("OPTA_ALLOW_WRITES", SwitchSchema, "1"),
+      contentAsText: setting("OPTA_CONTENT_AS_TEXT", SwitchSchema, "0"),
       version: packageJson.version,
       logger: consoleLogger,
       // Cloudflare's edge sets this to the connecting address; a client cannot forge it past the edge.

@@ -8,14 +8,18 @@ import { MIN_ADMIN_KEY_LENGTH } from "../http/middleware/admin-key.js";
 
 export class ConfigError extends Error {}
 
-/** The value, or a ConfigError naming where it came from and what is wrong with it. */
-export function check<T>(schema: z.ZodType<T, string>, value: string, source: string): T {
-  const result = schema.safeParse(value);
+/** A schema for one value, or a function for a value made of several (which names the part that is wrong). */
+export type Parser<T> = z.ZodType<T, string> | ((text: string, source: string) => T);
+
+/** The value, or a ConfigError naming where it came from (`source`: a flag or variable) and what is wrong with it. */
+export function check<T>(parser: Parser<T>, value: string, source: string): T {
+  if (typeof parser === "function") return parser(value, source);
+  const result = parser.safeParse(value);
   if (result.success) return result.data;
   throw new ConfigError(`${source}: ${JSON.stringify(value)} ${result.error.issues[0]?.message ?? "is not valid"}`);
 }
 
-export function splitList(text: string): string[] {
+function splitList(text: string): string[] {
   return text
     .split(",")
     .map((item) => item.trim())
@@ -39,7 +43,7 @@ export const SwitchSchema = z
   .pipe(z.enum(["1", "true", "yes", "on", "0", "false", "no", "off"], { error: "must be 1/true/yes/on or 0/false/no/off" }))
   .transform((value) => ["1", "true", "yes", "on"].includes(value));
 
-export const OriginSchema = z.string().transform((text, ctx) => {
+const OriginSchema = z.string().transform((text, ctx) => {
   const origin = URL.canParse(text) ? new URL(text) : null;
   if (!origin || !["http:", "https:"].includes(origin.protocol) || origin.pathname.length > 1 || origin.search || origin.hash) {
     ctx.addIssue({ code: "custom", message: "must be an origin like http://localhost:3000 (scheme, host, optional port; '*' is not allowed)" });
@@ -47,6 +51,18 @@ export const OriginSchema = z.string().transform((text, ctx) => {
   }
   return origin.origin;
 });
+
+/** A comma list of browser origins; a wrong one is named on its own. */
+export function originList(text: string, source: string): string[] {
+  return splitList(text).map((origin) => check(OriginSchema, origin, source));
+}
+
+/** An http(s) URL with nothing a base URL must not carry: no query, fragment or credentials. */
+export function plainHttpUrl(text: string): URL | null {
+  const url = URL.canParse(text) ? new URL(text) : null;
+  if (!url || !["http:", "https:"].includes(url.protocol) || url.search || url.hash || url.username || url.password) return null;
+  return url;
+}
 
 /** Words an example's stand-in for a key is made of (REPLACE-WITH-THE-ADMIN-KEY, your-key-here, changeme). */
 const PLACEHOLDER_WORDS =

@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import os from "node:os";
-import { ConfigError, parseSyncConfig, SYNC_USAGE, type SyncConfig } from "../node/config.js";
+import { ConfigError } from "../shared/config-values.js";
 import { printable } from "../shared/log.js";
 import { FsCache } from "../storage/fs/fs-saved-catalog.js";
 import { FsStore } from "../storage/fs/fs-store.js";
+import { parseSyncConfig, SYNC_USAGE, type SyncConfig } from "./config.js";
 import { DeploymentState } from "./deployment-memory.js";
 import { LocalDirectory } from "./local.js";
 import { ProgressBar, type ProgressOutput } from "./progress.js";

@@ -2,7 +2,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { type Config, ConfigError, parseConfig } from "../../src/node/config.js";
+import { type Config, parseConfig, SERVER_OPTIONS, USAGE } from "../../src/node/config.js";
+import type { Option } from "../../src/node/options.js";
+import { ConfigError } from "../../src/shared/config-values.js";
 
 const linux = { homedir: "/home/dev", platform: "linux" };
 
@@ -79,6 +81,13 @@ describe("configuration", () => {
       logFormat: "json",
       demo: true,
     });
+  });
+
+  it("names every option it accepts, with its variable, in --help", () => {
+    for (const option of Object.values<Option<unknown>>(SERVER_OPTIONS)) {
+      expect(USAGE).toMatch(new RegExp(`^  --${option.flag} `, "m"));
+      if (option.env) expect(USAGE).toMatch(new RegExp(`\\b${option.env}\\b`));
+    }
   });
 
   it("answers --help and --version before looking at anything else", () => {

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { parseConfig, parseSyncConfig } from "../../src/node/config.js";
+import { parseConfig } from "../../src/node/config.js";
+import { parseSyncConfig } from "../../src/sync/config.js";
 
 const ENVIRONMENT = { env: { OPTA_ADMIN_KEY: "k-0123456789abcdef" }, homedir: "/Users/you", platform: "darwin" };
 

@@ -2,9 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig, parseSyncConfig, type SyncConfig, USAGE } from "../../src/node/config.js";
-
-// parseSyncConfig lives in src/config.ts beside the server's parseConfig; its tests are here, with the rest of sync's.
+import { parseConfig, USAGE } from "../../src/node/config.js";
+import type { Option } from "../../src/node/options.js";
+import { ConfigError } from "../../src/shared/config-values.js";
+import { parseSyncConfig, SYNC_OPTIONS, SYNC_USAGE, type SyncConfig } from "../../src/sync/config.js";
 
 const linux = { homedir: "/home/dev", platform: "linux" };
 const KEY = { OPTA_ADMIN_KEY: "sync-key-0123456789" };
@@ -102,6 +103,13 @@ describe("sync configuration", () => {
       expect(syncConfig(["--to", "http://x"], { OPTA_ADMIN_KEY_FILE: file }).adminKey).toBe("from-a-file-0123456789");
     } finally {
       rmSync(dir, { recursive: true });
+    }
+  });
+
+  it("names every option it accepts, with its variable, in --help", () => {
+    for (const option of Object.values<Option<unknown>>(SYNC_OPTIONS)) {
+      expect(SYNC_USAGE).toMatch(new RegExp(`^  --${option.flag} `, "m"));
+      if (option.env) expect(SYNC_USAGE).toMatch(new RegExp(`\\b${option.env}\\b`));
     }
   });
 
