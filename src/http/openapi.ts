@@ -170,6 +170,26 @@ const ERROR_DESCRIPTIONS = {
   503: "The request took too long (`request_timeout`)",
 } as const;
 
+export type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS;
+
+/** A route's JSON answer: its schema types the handler's return and the typed client's answer, and is published in the document. */
+export function json<Schema extends z.ZodType>(description: string, schema: Schema) {
+  return { description, content: { "application/json": { schema } } };
+}
+
+/** An answer without content in the route's types: the typed client's answers stay the success ones (errors are thrown, not returned). */
+type Untyped = { description: string; content: undefined };
+
+/** The error answers particular to a route (the document adds those every route can give, and the envelope to each). */
+export function errors<const Status extends ErrorStatus>(...statuses: Status[]): Record<Status, Untyped> {
+  const answers: Partial<Record<ErrorStatus, Untyped>> = {};
+  for (const status of statuses) answers[status] = { description: ERROR_DESCRIPTIONS[status], content: undefined };
+  return answers as Record<Status, Untyped>; // one key for each of `statuses`, filled just above
+}
+
+/** A route that answers a matching `If-None-Match` with 304 (its 200 carries an ETag). */
+export const NOT_MODIFIED: Untyped = { description: "Not modified: the `If-None-Match` ETag is still current", content: undefined };
+
 /** Every admin route can answer these, whatever it does. */
 const ADMIN_ERRORS = [414, 429, 503] as const;
 
