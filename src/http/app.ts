@@ -1,4 +1,5 @@
-import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { type RequestIdVariables, requestId } from "hono/request-id";
 import { SessionService, type SessionServiceOptions } from "../sessions/service.js";
@@ -10,6 +11,7 @@ import { conditionalGet, privateNoCache } from "./middleware/http-cache.js";
 import { DEFAULT_LIMITS, type Limits, queryLengthCap, requestTimeout } from "./middleware/request-limits.js";
 import { FailedAuthThrottle, type ThrottleOptions } from "./middleware/wrong-key-throttle.js";
 import { openApiDocument } from "./openapi.js";
+import { publicRoutes } from "./routes/public.js";
 import { sessionRoutes } from "./routes/sessions.js";
 import { syncRoutes } from "./routes/sync.js";
 import { trashRoutes } from "./routes/trash.js";
@@ -93,9 +95,9 @@ export function createApp(options: AppOptions) {
     (middleware: MiddlewareHandler): MiddlewareHandler =>
     (c, next) =>
       upstream && !ownsPath(c.req.path) ? next() : middleware(c, next);
-  const openApi = openApiDocument(options.version);
 
-  const app = new Hono<AppEnv>();
+  // Every route is declared with `.openapi()`: the app's registry of them is its OpenAPI document.
+  const app = new OpenAPIHono<AppEnv>();
   app.onError(handleError((line, error, fields) => logger.error(line, error, fields)));
   app.notFound((c) => errorResponse(c, new RouteNotFound()));
 
@@ -120,8 +122,10 @@ export function createApp(options: AppOptions) {
       c.set("contentAsText", options.contentAsText === true);
       await next();
     })
-    .get("/healthz", (c) => c.json({ status: "ok" as const, version: options.version }, 200))
-    .get("/openapi.json", (c) => c.json(openApi, 200))
+    .route(
+      "/",
+      publicRoutes(options.version, () => openApiDocument(app, options.version)),
+    )
     .use("/admin/*", ours(queryLengthCap(limits.maxQueryLength)))
     .use("/admin/*", ours(privateNoCache()))
     .use("/admin/*", ours(adminKeyAuth({ key: options.adminKey, throttle, clientAddress: options.clientAddress, warn: (line) => logger.warn(line) })))
