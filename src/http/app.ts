@@ -1,4 +1,5 @@
-import { type Context, Hono } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { except } from "hono/combine";
 import { cors } from "hono/cors";
 import { type RequestIdVariables, requestId } from "hono/request-id";
@@ -11,6 +12,7 @@ import { conditionalGet, privateNoCache } from "./middleware/http-cache.js";
 import { DEFAULT_LIMITS, type Limits, queryLengthCap } from "./middleware/request-limits.js";
 import { FailedAuthThrottle, type ThrottleOptions } from "./middleware/wrong-key-throttle.js";
 import { openApiDocument } from "./openapi.js";
+import { publicRoutes } from "./routes/public.js";
 import { sessionRoutes } from "./routes/sessions.js";
 import { syncRoutes } from "./routes/sync.js";
 import { trashRoutes } from "./routes/trash.js";
@@ -66,9 +68,9 @@ export function createApp(options: AppOptions) {
   let ownsPath: OwnsPath = () => true;
   // With an upstream, requests for LMX's paths pass through untouched: no CORS or key check of ours.
   const forwarded = (c: Context) => upstream !== undefined && !ownsPath(c.req.path);
-  const openApi = openApiDocument(options.version);
 
-  const app = new Hono<AppEnv>();
+  // Every route is declared with `.openapi()`: the app's registry of them is its OpenAPI document.
+  const app = new OpenAPIHono<AppEnv>();
   app.onError(handleError((line, error, fields) => logger.error(line, error, fields)));
   app.notFound((c) => errorResponse(c, new RouteNotFound()));
 
@@ -94,8 +96,10 @@ export function createApp(options: AppOptions) {
       c.set("contentAsText", options.contentAsText === true);
       await next();
     })
-    .get("/healthz", (c) => c.json({ status: "ok" as const, version: options.version }, 200))
-    .get("/openapi.json", (c) => c.json(openApi, 200))
+    .route(
+      "/",
+      publicRoutes(options.version, () => openApiDocument(app, options.version)),
+    )
     .use(
       "/admin/*",
       except(

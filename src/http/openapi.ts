@@ -1,161 +1,7 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
-import {
-  DeletedSchema,
-  ErrorEnvelopeSchema,
-  HealthSchema,
-  ListQuerySchema,
-  MessagePageSchema,
-  MessagesQuerySchema,
-  PurgedSchema,
-  RestoredSchema,
-  SearchQuerySchema,
-  SessionFullSchema,
-  SessionIdParamSchema,
-  SessionListSchema,
-  SessionMessageSchema,
-  SessionMtimeHeaderSchema,
-  SessionSummarySchema,
-  StoredSchema,
-  SyncManifestSchema,
-  TrashIdParamSchema,
-  TrashListSchema,
-  TrashQuerySchema,
-} from "./schemas.js";
-
-/** One route as the document describes it; every schema here is the one its validator or handler uses. */
-interface Operation {
-  method: "get" | "post" | "put" | "delete";
-  /** Hono's spelling (`/:id`); the document's (`/{id}`) is derived. */
-  path: string;
-  summary: string;
-  query?: z.ZodObject;
-  params?: z.ZodObject;
-  headers?: z.ZodObject;
-  /** The success answer (200 unless `statuses` says more), published under `name` in the document's components. */
-  ok: { description: string; name: string; schema: z.ZodType; statuses?: readonly number[] };
-  /** A JSON request body. */
-  body?: { description: string; schema: z.ZodType };
-  /** Admin routes need the key; the rest are public. */
-  admin: boolean;
-  /** Answers a matching `If-None-Match` with 304. */
-  conditional?: boolean;
-  errors: (keyof typeof ERROR_DESCRIPTIONS)[];
-}
-
-const OPERATIONS: readonly Operation[] = [
-  {
-    method: "get",
-    path: "/healthz",
-    summary: "Is the service up?",
-    ok: { description: "Up", name: "Health", schema: HealthSchema },
-    admin: false,
-    errors: [500],
-  },
-  {
-    method: "get",
-    path: "/openapi.json",
-    summary: "This document",
-    ok: { description: "The OpenAPI 3.1 document", name: "OpenApiDocument", schema: z.object({ openapi: z.string() }).loose() },
-    admin: false,
-    errors: [500],
-  },
-  {
-    method: "get",
-    path: "/admin/sessions",
-    summary: "List sessions, newest first",
-    query: ListQuerySchema,
-    ok: { description: "One page of sessions", name: "SessionList", schema: SessionListSchema },
-    admin: true,
-    conditional: true,
-    errors: [400, 401, 500],
-  },
-  {
-    method: "get",
-    path: "/admin/sessions/search",
-    summary: "Search sessions; every term must match",
-    query: SearchQuerySchema,
-    ok: { description: "Matching sessions, best first", name: "SearchResults", schema: z.array(SessionSummarySchema) },
-    admin: true,
-    conditional: true,
-    errors: [400, 401, 500],
-  },
-  {
-    method: "get",
-    path: "/admin/sessions/:id",
-    summary: "One session with its messages",
-    params: SessionIdParamSchema,
-    ok: { description: "The session", name: "SessionFull", schema: SessionFullSchema },
-    admin: true,
-    conditional: true,
-    errors: [400, 401, 404, 413, 422, 500],
-  },
-  {
-    method: "get",
-    path: "/admin/sessions/:id/messages",
-    summary: "One page of a session's messages, for sessions too big to fetch whole",
-    params: SessionIdParamSchema,
-    query: MessagesQuerySchema,
-    ok: { description: "A page of messages, exactly as stored", name: "MessagePage", schema: MessagePageSchema },
-    admin: true,
-    conditional: true,
-    errors: [400, 401, 404, 413, 422, 500],
-  },
-  {
-    method: "put",
-    path: "/admin/sessions/:id",
-    summary: "Store a whole session, exactly as sent (only where writes are enabled; elsewhere 404): used by opta-sessions sync",
-    params: SessionIdParamSchema,
-    headers: SessionMtimeHeaderSchema,
-    body: { description: "The session file's text: a JSON object as the Opta CLI writes it", schema: z.object({}).loose() },
-    ok: { description: "Stored: 201 when new, 200 when it replaced one", name: "Stored", schema: StoredSchema, statuses: [200, 201] },
-    admin: true,
-    errors: [400, 401, 404, 409, 413, 500],
-  },
-  {
-    method: "get",
-    path: "/admin/sync/manifest",
-    summary: "Every stored session's id and SHA-256 (only where writes are enabled; elsewhere 404): what sync compares",
-    ok: { description: "Ids and digests", name: "SyncManifest", schema: SyncManifestSchema },
-    admin: true,
-    errors: [401, 404, 500],
-  },
-  {
-    method: "delete",
-    path: "/admin/sessions/:id",
-    summary: "Delete a session (into the trash) and its index entry",
-    params: SessionIdParamSchema,
-    ok: { description: "Deleted, into the trash item trash_id", name: "Deleted", schema: DeletedSchema },
-    admin: true,
-    errors: [400, 401, 404, 500],
-  },
-  {
-    method: "get",
-    path: "/admin/trash",
-    summary: "Deleted sessions of this sessions directory, newest deletion first, one page",
-    query: TrashQuerySchema,
-    ok: { description: "The trash", name: "TrashList", schema: TrashListSchema },
-    admin: true,
-    errors: [400, 401, 500],
-  },
-  {
-    method: "post",
-    path: "/admin/trash/:id/restore",
-    summary: "Put a deleted session back, with its index entry (id: a trash item's, or a session's for its most recently deleted item)",
-    params: TrashIdParamSchema,
-    ok: { description: "Restored under its session id", name: "Restored", schema: RestoredSchema },
-    admin: true,
-    errors: [400, 401, 404, 409, 500],
-  },
-  {
-    method: "delete",
-    path: "/admin/trash/:id",
-    summary: "Remove a deleted session for good (id: a trash item's, or a session's for its most recently deleted item)",
-    params: TrashIdParamSchema,
-    ok: { description: "Purged", name: "Purged", schema: PurgedSchema },
-    admin: true,
-    errors: [400, 401, 404, 500],
-  },
-];
+import * as wire from "./schemas.js";
+import { ErrorEnvelopeSchema, SessionMessageSchema, SessionSummarySchema } from "./schemas.js";
 
 const ERROR_DESCRIPTIONS = {
   400: "A parameter is invalid (`param` names it)",
@@ -170,16 +16,43 @@ const ERROR_DESCRIPTIONS = {
   503: "The request took too long (`request_timeout`)",
 } as const;
 
-/** Every admin route can answer these, whatever it does. */
-const ADMIN_ERRORS = [414, 429, 503] as const;
+export type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS;
 
-/** The OpenAPI 3.1 document, generated from the zod schemas the routes validate and answer with. */
-export function openApiDocument(version: string) {
+/** A route's JSON answer: its schema types the handler's return and the typed client's answer, and is published in the document. */
+export function json<Schema extends z.ZodType>(description: string, schema: Schema) {
+  return { description, content: { "application/json": { schema } } };
+}
+
+/** An answer without content in the route's types: the typed client's answers stay the success ones (errors are thrown, not returned). */
+type Untyped = { description: string; content: undefined };
+
+/** The error answers particular to a route (the document adds those every route can give, and the envelope to each). */
+export function errors<const Status extends ErrorStatus>(...statuses: Status[]): Record<Status, Untyped> {
+  const answers: Partial<Record<ErrorStatus, Untyped>> = {};
+  for (const status of statuses) answers[status] = { description: ERROR_DESCRIPTIONS[status], content: undefined };
+  return answers as Record<Status, Untyped>; // one key for each of `statuses`, filled just above
+}
+
+/** A route that answers a matching `If-None-Match` with 304 (its 200 carries an ETag). */
+export const NOT_MODIFIED: Untyped = { description: "Not modified: the `If-None-Match` ETag is still current", content: undefined };
+
+/** Every admin route can answer these, whatever it does. */
+const ADMIN_ERRORS = [401, 414, 429, 503] as const;
+
+type Route = Extract<OpenAPIHono["openAPIRegistry"]["definitions"][number], { type: "route" }>["route"];
+
+/**
+ * The OpenAPI 3.1 document of an app whose routes are all declared with `.openapi()`: generated from
+ * those declarations (and the zod schemas they validate and answer with), so it lists exactly its routes.
+ */
+export function openApiDocument(app: Pick<OpenAPIHono, "openAPIRegistry">, version: string) {
+  const routes = app.openAPIRegistry.definitions.flatMap((definition) => (definition.type === "route" ? [definition.route] : []));
+  const answers = answerSchemas(routes.flatMap((route) => Object.values(route.responses).map(jsonSchemaOf)).filter((schema) => schema !== undefined));
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const operation of OPERATIONS) {
-    const path = operation.path.replace(/:(\w+)/g, "{$1}");
+  for (const route of routes) {
+    const { path, method } = route;
     paths[path] ??= {};
-    paths[path][operation.method] = describe(operation);
+    paths[path][method] = describe(route, answers.schemaOf);
   }
   return {
     openapi: "3.1.0",
@@ -190,7 +63,7 @@ export function openApiDocument(version: string) {
     },
     paths,
     components: {
-      schemas: componentSchemas(),
+      schemas: answers.components,
       securitySchemes: {
         adminKey: { type: "apiKey", in: "header", name: "X-Admin-Key" },
         bearer: { type: "http", scheme: "bearer" },
@@ -203,54 +76,95 @@ export function openApiDocument(version: string) {
   };
 }
 
-/** Wire types become shared components, each referenced by name wherever it appears. */
-function componentSchemas() {
+export type OpenApiDocument = ReturnType<typeof openApiDocument>;
+
+/** The zod schema of a JSON answer, if it has one. */
+function jsonSchemaOf(answer: Route["responses"][string] | undefined): z.ZodType | undefined {
+  const media = answer && "content" in answer ? answer.content?.["application/json"] : undefined;
+  return media && "schema" in media && media.schema instanceof z.ZodType ? media.schema : undefined;
+}
+
+/** Wire types by their names in schemas.ts (`SessionListSchema` is `SessionList`): the names of the document's components. */
+const WIRE_TYPE_NAMES = new Map(
+  Object.entries(wire)
+    .filter(([name]) => name.endsWith("Schema"))
+    .map(([name, schema]): [unknown, string] => [schema, name.slice(0, -"Schema".length)]),
+);
+
+/**
+ * The answers' schemas: each wire type once, as a component referenced by name wherever it appears;
+ * an answer with no name in schemas.ts (a list of summaries, say) is written out where it is used.
+ */
+function answerSchemas(answers: readonly z.ZodType[]) {
   const registry = z.registry<{ id: string }>();
-  registry.add(SessionSummarySchema, { id: "SessionSummary" });
-  registry.add(SessionMessageSchema, { id: "SessionMessage" });
-  registry.add(ErrorEnvelopeSchema, { id: "ErrorEnvelope" });
-  for (const { ok } of OPERATIONS) registry.add(ok.schema, { id: ok.name });
+  const unnamed = new Set<string>();
+  for (const schema of [SessionSummarySchema, SessionMessageSchema, ErrorEnvelopeSchema, ...answers]) {
+    if (registry.has(schema)) continue;
+    const name = WIRE_TYPE_NAMES.get(schema);
+    const id = name ?? `unnamed-${unnamed.size}`;
+    if (name === undefined) unnamed.add(id);
+    registry.add(schema, { id });
+  }
   const { schemas } = z.toJSONSchema(registry, { uri: (id) => `#/components/schemas/${id}` });
   for (const schema of Object.values(schemas)) {
     delete schema.$schema;
     delete schema.$id;
   }
-  return schemas;
+  const written = new Map([...unnamed].map((id) => [id, schemas[id]]));
+  for (const id of unnamed) delete schemas[id];
+  return {
+    components: schemas,
+    schemaOf: (schema: z.ZodType) => {
+      const id = registry.get(schema)?.id ?? "";
+      return written.get(id) ?? { $ref: `#/components/schemas/${id}` };
+    },
+  };
 }
 
-function describe(operation: Operation) {
+/** One operation: the route's own declaration, with what every route shares (the envelope on each error, the request id, the key on /admin). */
+function describe(route: Route, schemaOf: (schema: z.ZodType) => unknown) {
+  const admin = route.path.startsWith("/admin/");
+  const conditional = "304" in route.responses;
+  const { params, query, headers: headerParams, body } = route.request ?? {};
   const headers = { "X-Request-Id": { $ref: "#/components/headers/X-Request-Id" } };
+  const envelope = (description: string) => ({ description, headers, content: { "application/json": { schema: schemaOf(ErrorEnvelopeSchema) } } });
+  // Integer keys: the answers come out in the order of their statuses.
   const responses: Record<string, unknown> = {};
-  for (const status of operation.ok.statuses ?? [200]) {
-    responses[status] = {
-      description: operation.ok.description,
-      headers: operation.conditional ? { ...headers, ETag: { $ref: "#/components/headers/ETag" } } : headers,
-      content: { "application/json": { schema: { $ref: `#/components/schemas/${operation.ok.name}` } } },
-    };
+  for (const [status, answer] of Object.entries(route.responses)) {
+    const description = ("description" in answer ? answer.description : undefined) ?? "";
+    const schema = jsonSchemaOf(answer);
+    responses[status] =
+      Number(status) >= 400
+        ? envelope(description)
+        : {
+            description,
+            headers: conditional && Number(status) < 300 ? { ...headers, ETag: { $ref: "#/components/headers/ETag" } } : headers,
+            ...(schema && { content: { "application/json": { schema: schemaOf(schema) } } }),
+          };
   }
-  if (operation.conditional) responses[304] = { description: "Not modified: the `If-None-Match` ETag is still current", headers };
-  for (const status of operation.admin ? [...operation.errors, ...ADMIN_ERRORS].sort() : operation.errors) {
-    responses[status] = {
-      description: ERROR_DESCRIPTIONS[status],
-      headers,
-      content: { "application/json": { schema: { $ref: "#/components/schemas/ErrorEnvelope" } } },
-    };
-  }
+  const shared: ErrorStatus[] = [...(params || query || headerParams ? [400 as const] : []), ...(admin ? ADMIN_ERRORS : []), 500];
+  for (const status of shared) responses[status] = envelope(ERROR_DESCRIPTIONS[status]);
   return {
-    summary: operation.summary,
-    operationId: `${operation.method}${operation.path.replace(/\/:?(\w)/g, (_, c: string) => c.toUpperCase()).replace(/\W/g, "")}`,
-    security: operation.admin ? [{ adminKey: [] }, { bearer: [] }] : [],
+    summary: route.summary,
+    operationId: `${route.method}${route.path.replace(/\/\{?(\w)/g, (_, c: string) => c.toUpperCase()).replace(/\W/g, "")}`,
+    security: admin ? [{ adminKey: [] }, { bearer: [] }] : [],
     parameters: [
-      ...parametersOf(operation.params, "path"),
-      ...parametersOf(operation.query, "query"),
-      ...parametersOf(operation.headers, "header"),
-      ...(operation.conditional ? [{ name: "If-None-Match", in: "header", required: false, schema: { type: "string" } }] : []),
+      ...parametersOf(params, "path"),
+      ...parametersOf(query, "query"),
+      // Content-Type is the request body's media type (OpenAPI ignores a header parameter of that name).
+      ...[headerParams ?? []].flat().flatMap((schema) => parametersOf(schema, "header").filter(({ name }) => name !== "content-type")),
+      ...(conditional ? [{ name: "If-None-Match", in: "header", required: false, schema: { type: "string" } }] : []),
     ],
-    ...(operation.body && {
+    ...(body && {
       requestBody: {
-        required: true,
-        description: operation.body.description,
-        content: { "application/json": { schema: z.toJSONSchema(operation.body.schema) } },
+        required: body.required,
+        description: body.description,
+        content: Object.fromEntries(
+          Object.entries(body.content).map(([type, media]) => [
+            type,
+            media && "schema" in media && media.schema instanceof z.ZodType ? { schema: z.toJSONSchema(media.schema, { io: "input" }) } : media,
+          ]),
+        ),
       },
     }),
     responses,
@@ -258,7 +172,7 @@ function describe(operation: Operation) {
 }
 
 /** Each field of a parameter object, as the client sends it (strings), with its bounds and default. */
-function parametersOf(schema: z.ZodObject | undefined, location: "path" | "query" | "header") {
+function parametersOf(schema: z.ZodType | undefined, location: "path" | "query" | "header") {
   if (!schema) return [];
   const json = z.toJSONSchema(schema, { io: "input" });
   const required = new Set(json.required ?? []);

@@ -1,13 +1,20 @@
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { describe, expect, it } from "vitest";
 import { MemoryStore } from "../../src/storage/memory-store.js";
-import { appFor } from "../fixtures/sessions.js";
+import { ADMIN_KEY, appFor } from "../fixtures/sessions.js";
 
 type Document = {
   openapi: string;
   paths: Record<
     string,
-    Record<string, { security: unknown[]; parameters: { name: string; in: string; schema: Record<string, unknown> }[]; responses: Record<string, unknown> }>
+    Record<
+      string,
+      {
+        security: unknown[];
+        parameters: { name: string; in: string; required: boolean; schema: Record<string, unknown> }[];
+        responses: Record<string, unknown>;
+      }
+    >
   >;
   components: { securitySchemes: Record<string, unknown>; schemas: Record<string, unknown> };
 };
@@ -28,12 +35,40 @@ describe("GET /openapi.json", () => {
     expect(validator.version).toBe("3.1");
   });
 
-  it("describes exactly the routes the app serves", async () => {
-    const app = appFor(new MemoryStore());
+  // The document is generated from the routes declared with `.openapi()`: a route registered any other way (a plain
+  // `.get`), or an operation without its route, fails here. Middleware (`use`, the upstream's catch-all) is method ALL.
+  it.each([
+    ["", {}],
+    ["with writes on and an upstream", { allowWrites: true, upstream: new URL("http://127.0.0.1:9") }],
+  ])("describes exactly the routes the app serves %s: an operation for each, a route for each operation", async (_label, options) => {
+    const app = appFor(new MemoryStore(), options);
     const served = app.routes.filter((route) => route.method !== "ALL").map((route) => `${route.method} ${route.path.replace(/:(\w+)/g, "{$1}")}`);
     const { paths } = await documentOf(app);
     const documented = Object.entries(paths).flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`));
     expect(documented.sort()).toEqual([...new Set(served)].sort());
+  });
+
+  it("answers each documented path id and integer query parameter, when invalid, with the 400 envelope naming it", async () => {
+    const app = appFor(new MemoryStore(), { allowWrites: true });
+    const { paths } = await documentOf(app);
+    const checked: string[] = [];
+    for (const [path, operations] of Object.entries(paths)) {
+      for (const [method, { parameters }] of Object.entries(operations)) {
+        // Every other required query parameter (search's q) is given a valid value, so the invalid one is the only fault.
+        const required = parameters.filter((p) => p.in === "query" && p.required).map((p) => `${p.name}=abc&`);
+        const invalid = parameters.filter((p) => (p.in === "path" && p.name === "id") || (p.in === "query" && p.schema.type === "integer"));
+        for (const parameter of invalid) {
+          const url = parameter.in === "path" ? path.replace("{id}", "a.b") : `${path.replace("{id}", "abc")}?${required.join("")}${parameter.name}=x`;
+          const res = await app.request(url, { method: method.toUpperCase(), headers: { "X-Admin-Key": ADMIN_KEY, "Content-Type": "application/json" } });
+          expect(res.status, `${method} ${url}`).toBe(400);
+          expect(await res.json(), `${method} ${url}`).toEqual({
+            error: { message: expect.stringMatching(/\S/), type: "invalid_request_error", param: parameter.name, code: "invalid_parameter" },
+          });
+          checked.push(`${method} ${path} ${parameter.name}`);
+        }
+      }
+    }
+    expect(checked).toEqual(expect.arrayContaining(["put /admin/sessions/{id} id", "get /admin/sessions/{id}/messages limit", "get /admin/trash offset"]));
   });
 
   it("offers both ways to send the key, on every admin route and no other", async () => {
