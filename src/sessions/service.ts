@@ -61,10 +61,10 @@ export class SessionService {
     this.#sleep = options.sleep ?? realSleep;
     this.#warn = options.warn ?? (() => {});
     this.#loader = options.loader ?? inProcessLoader(store, this.#sleep);
-    const watched = options.watch === false ? withoutWatch(store) : store;
     this.#maxSessionBytes = options.maxSessionBytes ?? DEFAULT_MAX_SESSION_BYTES;
-    this.#catalog = new SessionCatalog(watched, {
+    this.#catalog = new SessionCatalog(store, {
       loader: this.#loader,
+      watch: options.watch,
       now: this.#now,
       warn: this.#warn,
       maxSessionBytes: this.#maxSessionBytes,
@@ -217,16 +217,4 @@ export class SessionService {
     await this.#catalog.close();
     await this.#loader.close?.();
   }
-}
-
-function withoutWatch(store: SessionStore): SessionStore {
-  return {
-    list: () => store.list(),
-    stat: (name) => store.stat(name),
-    read: (name) => store.read(name),
-    remove: (name) => store.remove(name),
-    replace: (name, text, expected) => store.replace(name, text, expected),
-    write: store.write?.bind(store),
-    readBytes: store.readBytes?.bind(store),
-  };
 }
