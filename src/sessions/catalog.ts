@@ -68,7 +68,7 @@ export class SessionCatalog {
   constructor(store: SessionStore, options: CatalogOptions) {
     this.#store = store;
     this.#options = { maxAgeMs: 500, revalidateMs: 10_000, indexInBackground: true, ...options };
-    this.#watch = options.watch === false ? null : (store.watch?.((name) => this.#noteChange(name)) ?? null);
+    this.#watch = options.watch === false ? null : store.watch((name) => this.#noteChange(name));
     this.#summaries = options.cache
       ? new SummaryCache(options.cache, options.warn, () =>
           [...this.#files].map(([name, file]) => ({

@@ -81,9 +81,8 @@ export class SessionTrash {
   /** At start: finishes deletes a crash interrupted, so no session is left hidden or lost (see TrashStore.recover). */
   async recoverInterrupted(): Promise<void> {
     const trash = this.#trash;
-    if (!trash?.recover) return;
-    const recover = trash.recover.bind(trash);
-    const found = await this.#changes.run(() => recover((name) => dataName(`${sessionIdOf(name) ?? "unknown"}.${this.#stamp()}`)));
+    if (!trash) return;
+    const found = await this.#changes.run(() => trash.recover((name) => dataName(`${sessionIdOf(name) ?? "unknown"}.${this.#stamp()}`)));
     if (found > 0)
       this.#options.warn(`finished ${found} delete(s) interrupted by a stop: put back, or into the trash where the CLI had made the session again`);
   }

@@ -1,4 +1,13 @@
-import { type CacheStore, MTIME_METADATA_KEY, type ReadResult, type SessionStore, type StoreEntry, type StoreMetadata, type StoreWatch } from "./store.js";
+import {
+  type BytesReadResult,
+  type CacheStore,
+  MTIME_METADATA_KEY,
+  type ReadResult,
+  type SessionStore,
+  type StoreEntry,
+  type StoreMetadata,
+  type StoreWatch,
+} from "./store.js";
 
 /** `serial`: a new one on every write, for the stamp (a recorded mtime may repeat). */
 type MemoryEntry =
@@ -60,6 +69,11 @@ export class MemoryStore implements SessionStore {
     if (!entry) return { status: "missing" };
     if (entry.kind !== "file") return { status: "not-a-file" };
     return { status: "ok", text: entry.text, mtimeMs: entry.mtimeMs };
+  }
+
+  async readBytes(name: string): Promise<BytesReadResult> {
+    const read = await this.read(name);
+    return read.status === "ok" ? { status: "ok", bytes: new TextEncoder().encode(read.text), mtimeMs: read.mtimeMs } : read;
   }
 
   async remove(name: string): Promise<boolean> {

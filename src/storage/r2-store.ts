@@ -1,4 +1,13 @@
-import { type BytesReadResult, MTIME_METADATA_KEY, type ReadResult, type SessionStore, type StoreEntry, type StoreMetadata, type TrashStore } from "./store.js";
+import {
+  type BytesReadResult,
+  MTIME_METADATA_KEY,
+  type ReadResult,
+  type SessionStore,
+  type StoreEntry,
+  type StoreMetadata,
+  type StoreWatch,
+  type TrashStore,
+} from "./store.js";
 
 /**
  * The few calls of a Workers R2 bucket binding we use, typed here so the app needs no Workers
@@ -89,6 +98,11 @@ export class R2Store implements SessionStore {
     await this.bucket.put(key, bytes, { customMetadata: { ...metadata } });
     return existed ? "replaced" : "created";
   }
+
+  /** A bucket reports no changes: listings re-list it once their last look is old enough. */
+  watch(): StoreWatch {
+    return { active: false, close: () => {} };
+  }
 }
 
 /** The trash as objects under `trash/`: a move is a copy then a delete (R2 has no rename). */
@@ -120,6 +134,11 @@ export class R2Trash implements TrashStore {
 
   remove(trashName: string): Promise<boolean> {
     return removeObject(this.bucket, TRASH_PREFIX + trashName);
+  }
+
+  /** Nothing is set aside here: a move interrupted between its copy and its delete leaves the session in both places, whole. */
+  async recover(): Promise<number> {
+    return 0;
   }
 }
 

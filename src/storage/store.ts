@@ -10,8 +10,8 @@ export interface SessionStore {
   stat(name: string): Promise<StoreEntry | null>;
   /** The whole text of a regular file. */
   read(name: string): Promise<ReadResult>;
-  /** Optional: the same as read(), as the file's exact bytes (digests for sync are of those, whatever their encoding). */
-  readBytes?(name: string): Promise<BytesReadResult>;
+  /** The same as read(), as the file's exact bytes (digests for sync are of those, whatever their encoding). */
+  readBytes(name: string): Promise<BytesReadResult>;
   /** Removes an entry; false if there was none. Must be atomic: of concurrent calls, one wins. */
   remove(name: string): Promise<boolean>;
   /**
@@ -21,21 +21,22 @@ export interface SessionStore {
    */
   replace(name: string, text: string, expected?: string): Promise<boolean>;
   /**
-   * Optional: stores a whole session written by a client (PUT, for sync), byte for byte and
-   * atomically, with small facts about it (`metadata`) that a store able to keep them returns from
-   * list() and stat(); `metadata[MTIME_METADATA_KEY]`, when there, is the modification time to keep
-   * (the filesystem sets the file's to it). Only present where the deployment accepts writes.
+   * Stores a whole session written by a client (PUT, for sync), byte for byte and atomically, with
+   * small facts about it (`metadata`) that a store able to keep them returns from list() and stat();
+   * `metadata[MTIME_METADATA_KEY]`, when there, is the modification time to keep (the filesystem sets
+   * the file's to it). Whether a deployment accepts writes is its configuration's call, not the store's.
    */
-  write?(name: string, bytes: Uint8Array, metadata: StoreMetadata): Promise<"created" | "replaced">;
+  write(name: string, bytes: Uint8Array, metadata: StoreMetadata): Promise<"created" | "replaced">;
   /**
-   * Optional: reports changes as they happen, so a listing need not re-check every file.
-   * `name` is the entry that changed, or null for "anything may have changed".
+   * Reports changes as they happen, so a listing need not re-check every file. `name` is the entry
+   * that changed, or null for "anything may have changed". A store that cannot see changes (a
+   * bucket) answers a watch that is never active.
    */
-  watch?(onChange: (name: string | null) => void): StoreWatch;
+  watch(onChange: (name: string | null) => void): StoreWatch;
 }
 
 export interface StoreWatch {
-  /** False while changes cannot be seen (directory missing, watching failed): callers must re-check themselves. */
+  /** False while changes cannot be seen (directory missing, watching failed, a bucket): callers must re-check themselves. */
   readonly active: boolean;
   close(): void;
 }
@@ -94,10 +95,11 @@ export interface TrashStore {
   /** False if there was no such entry. */
   remove(trashName: string): Promise<boolean>;
   /**
-   * Optional: at start, finishes moves a crash interrupted (the filesystem's set-aside files): each
-   * goes back under its name, or into the trash as `trashNameOf(name)` where that name is taken again.
+   * At start, finishes moves a crash interrupted (the filesystem's set-aside files): each goes back
+   * under its name, or into the trash as `trashNameOf(name)` where that name is taken again. Answers
+   * how many it found; a store whose moves leave nothing set aside finds none.
    */
-  recover?(trashNameOf: (name: string) => string): Promise<number>;
+  recover(trashNameOf: (name: string) => string): Promise<number>;
 }
 
 /** Persisted state the service keeps for itself (never in the sessions directory): one text blob. */
