@@ -1,6 +1,8 @@
 import {
   type BytesReadResult,
   type CacheStore,
+  type CliIndexFile,
+  cliIndexIn,
   MTIME_METADATA_KEY,
   type ReadResult,
   type SessionStore,
@@ -19,6 +21,8 @@ export class MemoryStore implements SessionStore {
   readonly #entries = new Map<string, MemoryEntry>();
   readonly #watchers = new Set<(name: string | null) => void>();
   #clock = 0;
+  /** index.json among the files, as on disk. */
+  readonly cliIndex: CliIndexFile = cliIndexIn(this);
 
   constructor(files: Record<string, string> = {}) {
     for (const [name, text] of Object.entries(files)) this.put(name, text);
@@ -82,6 +86,7 @@ export class MemoryStore implements SessionStore {
     return removed;
   }
 
+  /** Replaces a file's text; with `expected`, only if it still holds exactly that. */
   async replace(name: string, text: string, expected?: string): Promise<boolean> {
     if (expected !== undefined && this.get(name) !== expected) return false;
     this.put(name, text);

@@ -15,12 +15,6 @@ export interface SessionStore {
   /** Removes an entry; false if there was none. Must be atomic: of concurrent calls, one wins. */
   remove(name: string): Promise<boolean>;
   /**
-   * Replaces a file's text atomically (readers see the old or the new text, never a mix).
-   * With `expected`: only if, just before the swap, the file still holds exactly that text
-   * (another writer may have changed it since we read it); false when it did not.
-   */
-  replace(name: string, text: string, expected?: string): Promise<boolean>;
-  /**
    * Stores a whole session written by a client (PUT, for sync), byte for byte and atomically, with
    * small facts about it (`metadata`) that a store able to keep them returns from list() and stat();
    * `metadata[MTIME_METADATA_KEY]`, when there, is the modification time to keep (the filesystem sets
@@ -33,6 +27,33 @@ export interface SessionStore {
    * bucket) answers a watch that is never active.
    */
   watch(onChange: (name: string | null) => void): StoreWatch;
+  /**
+   * The CLI's index.json beside the sessions, which delete and restore keep in step; null where the
+   * CLI never writes one (R2: sessions arrive by sync, which never sends it).
+   */
+  readonly cliIndex: CliIndexFile | null;
+}
+
+/** The CLI's listing index, beside its sessions: a hint we update on delete and restore, never a session. */
+const INDEX_FILE = "index.json";
+
+/** The CLI's index.json, which the CLI rewrites without a lock, so we change it only by compare-and-swap. */
+export interface CliIndexFile {
+  read(): Promise<ReadResult>;
+  /**
+   * Replaces the index's text atomically (readers see the old or the new text, never a mix), only if
+   * just before the swap it still holds exactly `expected` (the CLI may have rewritten it since we
+   * read it); false when it did not.
+   */
+  replace(text: string, expected: string): Promise<boolean>;
+}
+
+/** The index file of a store that can swap any of its files in (the filesystem, memory). */
+export function cliIndexIn(files: {
+  read(name: string): Promise<ReadResult>;
+  replace(name: string, text: string, expected: string): Promise<boolean>;
+}): CliIndexFile {
+  return { read: () => files.read(INDEX_FILE), replace: (text, expected) => files.replace(INDEX_FILE, text, expected) };
 }
 
 export interface StoreWatch {

@@ -2,7 +2,16 @@ import { randomBytes } from "node:crypto";
 import { closeSync, constants, fstatSync, watch as fsWatch, lstatSync, openSync, readSync, type Stats } from "node:fs";
 import { chmod, type FileHandle, lstat, open, readdir, readFile, rename, rm, stat, unlink, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { MTIME_METADATA_KEY, type ReadResult, type SessionStore, type StoreEntry, type StoreMetadata, type StoreWatch } from "../store.js";
+import {
+  type CliIndexFile,
+  cliIndexIn,
+  MTIME_METADATA_KEY,
+  type ReadResult,
+  type SessionStore,
+  type StoreEntry,
+  type StoreMetadata,
+  type StoreWatch,
+} from "../store.js";
 import { hasCode, pathIn } from "./fs-paths.js";
 import { watchDirectory } from "./fs-watch.js";
 
@@ -23,6 +32,8 @@ export class FsStore implements SessionStore {
   #scratch = Buffer.alloc(0);
   readonly #warn: (line: string) => void;
   readonly #watchDirectory: typeof fsWatch;
+  /** The CLI's index.json in the directory. */
+  readonly cliIndex: CliIndexFile = cliIndexIn(this);
 
   constructor(directory: string, options: FsStoreOptions = {}) {
     this.directory = path.resolve(directory);
@@ -152,6 +163,10 @@ export class FsStore implements SessionStore {
     }
   }
 
+  /**
+   * Replaces a file atomically (readers see the old or the new text, never a mix). With `expected`:
+   * only if, just before the swap, the file still holds exactly that text; false when it did not.
+   */
   async replace(name: string, text: string | Uint8Array, expected?: string): Promise<boolean> {
     return this.#swapIn(name, text, expected);
   }
