@@ -78,6 +78,14 @@ export class FsStore implements SessionStore {
     return watchDirectory(this.directory, onChange, { warn: this.#warn, watch: this.#watchDirectory });
   }
 
+  /** Whether the directory is there: list() answers a missing one as empty. */
+  async exists(): Promise<boolean> {
+    return stat(this.directory).then(
+      (stats) => stats.isDirectory(),
+      () => false,
+    );
+  }
+
   /** What a worker thread needs to read this store's files (see blockingReaderOf). */
   share(): FsStoreShare {
     return { directory: this.directory };

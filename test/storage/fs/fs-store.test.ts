@@ -66,6 +66,14 @@ async function pollUntil(condition: () => boolean, deadlineMs: number): Promise<
   return true;
 }
 
+describe("FsStore.exists", () => {
+  it("answers whether the directory is there (list() answers a missing one as empty)", async () => {
+    expect(await store.exists()).toBe(true);
+    expect(await new FsStore(path.join(root, "nope")).exists()).toBe(false);
+    expect(await new FsStore(outside).exists()).toBe(false); // a file, not a directory
+  });
+});
+
 describe("FsStore.list", () => {
   it("gives no entries while the directory does not exist, and sees it once it is created", async () => {
     const later = path.join(root, "not-yet");
