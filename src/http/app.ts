@@ -61,7 +61,6 @@ export function createApp(options: AppOptions) {
   const throttle = new FailedAuthThrottle({ now, ...options.throttle });
   const allowedOrigins = new Set(options.corsOrigins ?? []);
   const allowWrites = options.allowWrites === true;
-  if (allowWrites && !sessions.writable) throw new Error("allowWrites: this store cannot take writes");
 
   const upstream = options.upstream;
   // Which paths are ours comes from the routes registered below (set once they all are, before any request).

@@ -49,7 +49,7 @@ export async function startServer(config: Config, logger: Logger, announce = toT
     trash: new FsTrash(store.directory, trashDir),
     trashMaxAgeMs: config.trashDays * 86_400_000,
     maxSessionBytes: Math.floor(config.maxSessionMb * 1024 * 1024),
-    loader: new WorkerLoader(store.directory),
+    loader: new WorkerLoader(store),
     // One cache file per sessions directory, so --dir elsewhere never reuses another's summaries.
     cache: new FsCache(config.cacheDir, `catalog-${directoryKey}.json`),
   });

@@ -18,6 +18,8 @@ export interface CatalogOptions {
   maxSessionBytes: number;
   /** Where to persist summaries between runs, for a fast restart. */
   cache?: CacheStore;
+  /** Follow the store's change reports (default true); off, every answer older than `maxAgeMs` re-checks the store. */
+  watch?: boolean;
   /** Without a working watch: a listing younger than this is served as is, older ones re-check the store. */
   maxAgeMs?: number;
   /** With a working watch: how often (at most, and only while asked) a background check looks for missed events. */
@@ -46,7 +48,7 @@ interface CachedFile {
  */
 export class SessionCatalog {
   readonly #store: SessionStore;
-  readonly #options: Required<Omit<CatalogOptions, "cache">> & Pick<CatalogOptions, "cache">;
+  readonly #options: Required<Omit<CatalogOptions, "cache" | "watch">> & Pick<CatalogOptions, "cache">;
   readonly #files = new Map<string, CachedFile>();
   readonly #updates = new Mutex();
   readonly #watch: StoreWatch | null;
@@ -66,7 +68,7 @@ export class SessionCatalog {
   constructor(store: SessionStore, options: CatalogOptions) {
     this.#store = store;
     this.#options = { maxAgeMs: 500, revalidateMs: 10_000, indexInBackground: true, ...options };
-    this.#watch = store.watch?.((name) => this.#noteChange(name)) ?? null;
+    this.#watch = options.watch === false ? null : store.watch((name) => this.#noteChange(name));
     this.#summaries = options.cache
       ? new SummaryCache(options.cache, options.warn, () =>
           [...this.#files].map(([name, file]) => ({

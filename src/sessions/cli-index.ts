@@ -1,6 +1,5 @@
-import type { SessionStore } from "../storage/store.js";
+import type { CliIndexFile } from "../storage/store.js";
 import { isRecord } from "./parse.js";
-import { INDEX_FILE } from "./session-files.js";
 
 /** How many times a rewrite starts over because the CLI changed index.json under it; then it gives up (the index is only a hint). */
 export const INDEX_ATTEMPTS = 12;
@@ -18,7 +17,7 @@ export type IndexOutcome = "updated" | "unchanged" | "gave-up";
  * entry comes back at that session's next save). See "Racing the CLI" in the README.
  */
 async function updateIndex(
-  store: SessionStore,
+  index: CliIndexFile,
   change: (entries: Record<string, unknown>) => boolean,
   now: Date,
   sleep: (ms: number) => Promise<void> = async () => {},
@@ -26,31 +25,31 @@ async function updateIndex(
   for (let attempt = 0; attempt < INDEX_ATTEMPTS; attempt++) {
     // A random pause before each new attempt, so we drift out of step with a CLI saving on a rhythm.
     if (attempt > 0) await sleep(Math.random() * Math.min(100, 5 * 2 ** attempt));
-    const file = await store.read(INDEX_FILE);
+    const file = await index.read();
     if (file.status !== "ok") return "unchanged";
-    let index: unknown;
+    let parsed: unknown;
     try {
-      index = JSON.parse(file.text);
+      parsed = JSON.parse(file.text);
     } catch {
       return "unchanged"; // truncated (maybe a CLI write in progress) or damaged: not ours to repair
     }
-    if (!isRecord(index) || !isRecord(index.entries) || !change(index.entries)) return "unchanged";
-    index.updatedAt = now.toISOString();
-    if (await store.replace(INDEX_FILE, JSON.stringify(index, null, 2), file.text)) return "updated";
+    if (!isRecord(parsed) || !isRecord(parsed.entries) || !change(parsed.entries)) return "unchanged";
+    parsed.updatedAt = now.toISOString();
+    if (await index.replace(JSON.stringify(parsed, null, 2), file.text)) return "updated";
   }
   return "gave-up";
 }
 
 /** Drops one id's entry; answers the entry removed (to put back on restore), or undefined if there was none. */
 export async function removeIndexEntry(
-  store: SessionStore,
+  index: CliIndexFile,
   id: string,
   now: Date,
   sleep?: (ms: number) => Promise<void>,
 ): Promise<{ entry: unknown; outcome: IndexOutcome }> {
   let removed: unknown;
   const outcome = await updateIndex(
-    store,
+    index,
     (entries) => {
       if (!Object.hasOwn(entries, id)) return false;
       removed = entries[id];
@@ -64,9 +63,9 @@ export async function removeIndexEntry(
 }
 
 /** Puts an entry back, unless the index already has one for that id (the CLI's newer one wins). */
-export function addIndexEntry(store: SessionStore, id: string, entry: unknown, now: Date, sleep?: (ms: number) => Promise<void>): Promise<IndexOutcome> {
+export function addIndexEntry(index: CliIndexFile, id: string, entry: unknown, now: Date, sleep?: (ms: number) => Promise<void>): Promise<IndexOutcome> {
   return updateIndex(
-    store,
+    index,
     (entries) => {
       if (Object.hasOwn(entries, id)) return false;
       // defineProperty: an id may be `__proto__`, which plain assignment would take for the prototype.

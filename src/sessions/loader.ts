@@ -3,7 +3,7 @@ import type { SessionStore } from "../storage/store.js";
 import { summarize } from "./parse.js";
 import { type LoadedSearchText, searchTextOf } from "./search/search-index.js";
 import { RETRY_DELAYS_MS, readSession, type Sleep, sessionIdOf } from "./session-files.js";
-import type { ServeResult, SessionView } from "./session-view.js";
+import { type ServeResult, type SessionView, serveSession } from "./session-view.js";
 import { parseInstant } from "./time.js";
 
 /** What the catalog keeps of one session file: small enough to hold thousands in memory. */
@@ -26,11 +26,12 @@ export type LoadResult = { status: "ok"; session: LoadedSession; trailing?: bool
  */
 export interface SessionLoader {
   load(name: string, options: LoadOptions): Promise<LoadResult>;
-  /** Optional: GET's answer, read and serialized where `load` runs (without it, the service does it in-process). */
-  serve?(name: string, view: SessionView): Promise<ServeResult>;
+  /** GET's answer, read and serialized where `load` runs. */
+  serve(name: string, view: SessionView): Promise<ServeResult>;
   /** How many loads to keep in flight during a scan. */
   readonly concurrency: number;
-  close?(): Promise<void>;
+  /** Stops whatever the loader started (worker threads). */
+  close(): Promise<void>;
 }
 
 export interface LoadOptions {
@@ -41,7 +42,12 @@ export interface LoadOptions {
 }
 
 export function inProcessLoader(store: SessionStore, sleep: Sleep): SessionLoader {
-  return { concurrency: 16, load: (name, options) => loadSession(store, name, sleep, options) };
+  return {
+    concurrency: 16,
+    load: (name, options) => loadSession(store, name, sleep, options),
+    serve: (name, view) => serveSession(store, name, sleep, view),
+    close: async () => {},
+  };
 }
 
 /** Read, parse and digest one file: the whole job of a loader, wherever it runs. */

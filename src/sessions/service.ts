@@ -1,13 +1,13 @@
 import { InvalidSessionBody, NotASessionFile, ReservedSessionId, SessionCorrupt, SessionNotFound, SessionTooLarge } from "../http/errors.js";
 import type { ListQuery, SearchQuery, SessionList, SessionSummary, Stored, SyncManifest } from "../http/schemas.js";
 import { Limiter } from "../shared/concurrency.js";
-import type { BytesReadResult, CacheStore, ReadResult, SessionStore, TrashStore } from "../storage/store.js";
+import type { CacheStore, SessionStore, TrashStore } from "../storage/store.js";
 import { type CatalogEntry, type CatalogOptions, SessionCatalog } from "./catalog.js";
 import { inProcessLoader, type SessionLoader } from "./loader.js";
 import { parseSession } from "./parse.js";
 import { searchTerms } from "./search/search-index.js";
 import { isReservedId, realSleep, type Sleep, sessionFileName, sessionIdOf } from "./session-files.js";
-import { type SessionView, serveSession } from "./session-view.js";
+import type { SessionView } from "./session-view.js";
 import { sha256Hex, storedDigest, storedMetadata } from "./stored-metadata.js";
 import { SessionTrash } from "./trash.js";
 
@@ -61,10 +61,10 @@ export class SessionService {
     this.#sleep = options.sleep ?? realSleep;
     this.#warn = options.warn ?? (() => {});
     this.#loader = options.loader ?? inProcessLoader(store, this.#sleep);
-    const watched = options.watch === false ? withoutWatch(store) : store;
     this.#maxSessionBytes = options.maxSessionBytes ?? DEFAULT_MAX_SESSION_BYTES;
-    this.#catalog = new SessionCatalog(watched, {
+    this.#catalog = new SessionCatalog(store, {
       loader: this.#loader,
+      watch: options.watch,
       now: this.#now,
       warn: this.#warn,
       maxSessionBytes: this.#maxSessionBytes,
@@ -138,7 +138,7 @@ export class SessionService {
     const served = await this.#reads.run(async () => {
       const entry = await this.#store.stat(name);
       if (entry?.kind === "file" && entry.size > this.#maxSessionBytes) throw new SessionTooLarge(this.#maxSessionBytes);
-      return this.#loader.serve ? this.#loader.serve(name, view) : serveSession(this.#store, name, this.#sleep, view);
+      return this.#loader.serve(name, view);
     });
     if (served.status === "missing") throw new SessionNotFound();
     if (served.status === "corrupt") throw new SessionCorrupt();
@@ -150,18 +150,12 @@ export class SessionService {
     return this.#maxSessionBytes;
   }
 
-  /** Whether the store can take whole sessions from clients (PUT, for sync). */
-  get writable(): boolean {
-    return this.#store.write !== undefined;
-  }
-
   /**
    * Stores a session sent by a client, byte for byte (so its digest matches the sender's file). It
    * must be what the CLI would write: a JSON object (the rule that decides what is listed). The
    * caller has checked the size. `mtimeMs`: the file's modification time where sync read it, kept.
    */
   async put(id: string, bytes: Uint8Array, mtimeMs?: number): Promise<Stored> {
-    if (!this.#store.write) throw new Error("this store takes no writes");
     if (isReservedId(id)) throw new ReservedSessionId();
     const session = parseSession(id, new TextDecoder().decode(bytes), mtimeMs);
     if (session === null) throw new InvalidSessionBody();
@@ -195,9 +189,9 @@ export class SessionService {
     const known = this.#digests.get(name);
     if (known?.stamp === stamp) return known.sha256;
     // The file's bytes where the store can give them: sync digests bytes, and text would differ for a file that is not UTF-8.
-    const read = await this.#reads.run<BytesReadResult | ReadResult>(() => (this.#store.readBytes ? this.#store.readBytes(name) : this.#store.read(name)));
+    const read = await this.#reads.run(() => this.#store.readBytes(name));
     if (read.status !== "ok") return null;
-    const sha256 = await sha256Hex("bytes" in read ? read.bytes : read.text);
+    const sha256 = await sha256Hex(read.bytes);
     this.#digests.set(name, { stamp, sha256 });
     return sha256;
   }
@@ -215,18 +209,6 @@ export class SessionService {
   /** Stops watching, saves the summary cache, stops the loader's workers. */
   async close(): Promise<void> {
     await this.#catalog.close();
-    await this.#loader.close?.();
+    await this.#loader.close();
   }
-}
-
-function withoutWatch(store: SessionStore): SessionStore {
-  return {
-    list: () => store.list(),
-    stat: (name) => store.stat(name),
-    read: (name) => store.read(name),
-    remove: (name) => store.remove(name),
-    replace: (name, text, expected) => store.replace(name, text, expected),
-    write: store.write?.bind(store),
-    readBytes: store.readBytes?.bind(store),
-  };
 }

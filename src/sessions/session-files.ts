@@ -8,9 +8,6 @@ export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 /** A trash item: the session's id, a dot, the deletion time in ms since the epoch. */
 export const TRASH_ID_PATTERN = /^([A-Za-z0-9_-]{1,128})\.([0-9]{1,15})$/;
 
-/** The CLI's listing index: a hint we update on delete, never a session. */
-export const INDEX_FILE = "index.json";
-
 const SESSION_FILE = /^([A-Za-z0-9_-]{1,128})\.json$/;
 
 /** How long to wait between reads of a file that fails to parse: the CLI may be mid-write. */

@@ -67,11 +67,14 @@ export class SessionTrash {
       if (!moved) throw new SessionNotFound();
       this.#options.changed(name);
       let indexEntry: unknown;
-      await this.#indexChange(id, "deleted", async () => {
-        const removed = await removeIndexEntry(this.#store, id, new Date(this.#options.now()), this.#options.sleep);
-        indexEntry = removed.entry;
-        return removed.outcome;
-      });
+      const index = this.#store.cliIndex;
+      if (index) {
+        await this.#indexChange(id, "deleted", async () => {
+          const removed = await removeIndexEntry(index, id, new Date(this.#options.now()), this.#options.sleep);
+          indexEntry = removed.entry;
+          return removed.outcome;
+        });
+      }
       if (!this.#trash) return null;
       await this.#writeNote(this.#trash, id, trashId, indexEntry);
       return trashId;
@@ -81,9 +84,8 @@ export class SessionTrash {
   /** At start: finishes deletes a crash interrupted, so no session is left hidden or lost (see TrashStore.recover). */
   async recoverInterrupted(): Promise<void> {
     const trash = this.#trash;
-    if (!trash?.recover) return;
-    const recover = trash.recover.bind(trash);
-    const found = await this.#changes.run(() => recover((name) => dataName(`${sessionIdOf(name) ?? "unknown"}.${this.#stamp()}`)));
+    if (!trash) return;
+    const found = await this.#changes.run(() => trash.recover((name) => dataName(`${sessionIdOf(name) ?? "unknown"}.${this.#stamp()}`)));
     if (found > 0)
       this.#options.warn(`finished ${found} delete(s) interrupted by a stop: put back, or into the trash where the CLI had made the session again`);
   }
@@ -148,9 +150,10 @@ export class SessionTrash {
       if (outcome === "exists") throw new SessionExists();
       this.#options.changed(name);
       const note = await this.#readNote(trash, trashId);
-      if (note && "index_entry" in note) {
+      const index = this.#store.cliIndex;
+      if (index && note && "index_entry" in note) {
         await this.#indexChange(sessionId, "restored", () =>
-          addIndexEntry(this.#store, sessionId, note.index_entry, new Date(this.#options.now()), this.#options.sleep),
+          addIndexEntry(index, sessionId, note.index_entry, new Date(this.#options.now()), this.#options.sleep),
         );
       }
       await trash.remove(noteName(trashId));

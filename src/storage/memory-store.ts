@@ -1,4 +1,15 @@
-import { type CacheStore, MTIME_METADATA_KEY, type ReadResult, type SessionStore, type StoreEntry, type StoreMetadata, type StoreWatch } from "./store.js";
+import {
+  type BytesReadResult,
+  type CacheStore,
+  type CliIndexFile,
+  cliIndexIn,
+  MTIME_METADATA_KEY,
+  type ReadResult,
+  type SessionStore,
+  type StoreEntry,
+  type StoreMetadata,
+  type StoreWatch,
+} from "./store.js";
 
 /** `serial`: a new one on every write, for the stamp (a recorded mtime may repeat). */
 type MemoryEntry =
@@ -10,6 +21,8 @@ export class MemoryStore implements SessionStore {
   readonly #entries = new Map<string, MemoryEntry>();
   readonly #watchers = new Set<(name: string | null) => void>();
   #clock = 0;
+  /** index.json among the files, as on disk. */
+  readonly cliIndex: CliIndexFile = cliIndexIn(this);
 
   constructor(files: Record<string, string> = {}) {
     for (const [name, text] of Object.entries(files)) this.put(name, text);
@@ -62,12 +75,18 @@ export class MemoryStore implements SessionStore {
     return { status: "ok", text: entry.text, mtimeMs: entry.mtimeMs };
   }
 
+  async readBytes(name: string): Promise<BytesReadResult> {
+    const read = await this.read(name);
+    return read.status === "ok" ? { status: "ok", bytes: new TextEncoder().encode(read.text), mtimeMs: read.mtimeMs } : read;
+  }
+
   async remove(name: string): Promise<boolean> {
     const removed = this.#entries.delete(name);
     if (removed) this.#notify(name);
     return removed;
   }
 
+  /** Replaces a file's text; with `expected`, only if it still holds exactly that. */
   async replace(name: string, text: string, expected?: string): Promise<boolean> {
     if (expected !== undefined && this.get(name) !== expected) return false;
     this.put(name, text);

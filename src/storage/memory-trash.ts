@@ -45,4 +45,9 @@ export class MemoryTrash implements TrashStore {
   remove(trashName: string): Promise<boolean> {
     return this.#files.remove(trashName);
   }
+
+  /** Moves in memory are single steps: nothing is ever left set aside. */
+  async recover(): Promise<number> {
+    return 0;
+  }
 }

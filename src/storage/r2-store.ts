@@ -1,4 +1,13 @@
-import { type BytesReadResult, MTIME_METADATA_KEY, type ReadResult, type SessionStore, type StoreEntry, type StoreMetadata, type TrashStore } from "./store.js";
+import {
+  type BytesReadResult,
+  MTIME_METADATA_KEY,
+  type ReadResult,
+  type SessionStore,
+  type StoreEntry,
+  type StoreMetadata,
+  type StoreWatch,
+  type TrashStore,
+} from "./store.js";
 
 /**
  * The few calls of a Workers R2 bucket binding we use, typed here so the app needs no Workers
@@ -6,12 +15,8 @@ import { type BytesReadResult, MTIME_METADATA_KEY, type ReadResult, type Session
  */
 export interface R2BucketLike {
   head(key: string): Promise<R2ObjectLike | null>;
-  get(key: string, options?: { onlyIf?: { etagMatches?: string } }): Promise<R2ObjectBodyLike | R2ObjectLike | null>;
-  put(
-    key: string,
-    value: string | Uint8Array,
-    options?: { customMetadata?: Record<string, string>; onlyIf?: { etagMatches?: string } },
-  ): Promise<R2ObjectLike | null>;
+  get(key: string): Promise<R2ObjectBodyLike | R2ObjectLike | null>;
+  put(key: string, value: string | Uint8Array, options?: { customMetadata?: Record<string, string> }): Promise<R2ObjectLike | null>;
   delete(keys: string | string[]): Promise<void>;
   list(options?: { prefix?: string; cursor?: string; include?: ("customMetadata" | "httpMetadata")[] }): Promise<{
     objects: R2ObjectLike[];
@@ -26,7 +31,6 @@ type R2ObjectBodyLike = R2ObjectLike & { arrayBuffer(): Promise<ArrayBuffer> };
 interface R2ObjectLike {
   key: string;
   size: number;
-  etag: string;
   version: string;
   uploaded: Date;
   customMetadata?: Record<string, string>;
@@ -43,6 +47,9 @@ const TRASH_PREFIX = "trash/";
  * returns it, so a listing costs one R2 list call per 1,000 sessions and no object reads.
  */
 export class R2Store implements SessionStore {
+  /** The CLI never writes into a bucket: sync sends sessions only. */
+  readonly cliIndex = null;
+
   constructor(readonly bucket: R2BucketLike) {}
 
   list(): Promise<StoreEntry[]> {
@@ -71,23 +78,16 @@ export class R2Store implements SessionStore {
     return removeObject(this.bucket, SESSIONS_PREFIX + name);
   }
 
-  /** With `expected`: a conditional put on the etag of the text we compared, so a write in between wins. */
-  async replace(name: string, text: string, expected?: string): Promise<boolean> {
-    const key = SESSIONS_PREFIX + name;
-    if (expected === undefined) {
-      await this.bucket.put(key, text);
-      return true;
-    }
-    const current = await this.bucket.get(key);
-    if (!current || !("arrayBuffer" in current) || textOf(await current.arrayBuffer()) !== expected) return false;
-    return (await this.bucket.put(key, text, { onlyIf: { etagMatches: current.etag } })) !== null;
-  }
-
   async write(name: string, bytes: Uint8Array, metadata: StoreMetadata): Promise<"created" | "replaced"> {
     const key = SESSIONS_PREFIX + name;
     const existed = (await this.bucket.head(key)) !== null;
     await this.bucket.put(key, bytes, { customMetadata: { ...metadata } });
     return existed ? "replaced" : "created";
+  }
+
+  /** A bucket reports no changes: listings re-list it once their last look is old enough. */
+  watch(): StoreWatch {
+    return { active: false, close: () => {} };
   }
 }
 
@@ -120,6 +120,11 @@ export class R2Trash implements TrashStore {
 
   remove(trashName: string): Promise<boolean> {
     return removeObject(this.bucket, TRASH_PREFIX + trashName);
+  }
+
+  /** Nothing is set aside here: a move interrupted between its copy and its delete leaves the session in both places, whole. */
+  async recover(): Promise<number> {
+    return 0;
   }
 }
 

@@ -10,32 +10,54 @@ export interface SessionStore {
   stat(name: string): Promise<StoreEntry | null>;
   /** The whole text of a regular file. */
   read(name: string): Promise<ReadResult>;
-  /** Optional: the same as read(), as the file's exact bytes (digests for sync are of those, whatever their encoding). */
-  readBytes?(name: string): Promise<BytesReadResult>;
+  /** The same as read(), as the file's exact bytes (digests for sync are of those, whatever their encoding). */
+  readBytes(name: string): Promise<BytesReadResult>;
   /** Removes an entry; false if there was none. Must be atomic: of concurrent calls, one wins. */
   remove(name: string): Promise<boolean>;
   /**
-   * Replaces a file's text atomically (readers see the old or the new text, never a mix).
-   * With `expected`: only if, just before the swap, the file still holds exactly that text
-   * (another writer may have changed it since we read it); false when it did not.
+   * Stores a whole session written by a client (PUT, for sync), byte for byte and atomically, with
+   * small facts about it (`metadata`) that a store able to keep them returns from list() and stat();
+   * `metadata[MTIME_METADATA_KEY]`, when there, is the modification time to keep (the filesystem sets
+   * the file's to it). Whether a deployment accepts writes is its configuration's call, not the store's.
    */
-  replace(name: string, text: string, expected?: string): Promise<boolean>;
+  write(name: string, bytes: Uint8Array, metadata: StoreMetadata): Promise<"created" | "replaced">;
   /**
-   * Optional: stores a whole session written by a client (PUT, for sync), byte for byte and
-   * atomically, with small facts about it (`metadata`) that a store able to keep them returns from
-   * list() and stat(); `metadata[MTIME_METADATA_KEY]`, when there, is the modification time to keep
-   * (the filesystem sets the file's to it). Only present where the deployment accepts writes.
+   * Reports changes as they happen, so a listing need not re-check every file. `name` is the entry
+   * that changed, or null for "anything may have changed". A store that cannot see changes (a
+   * bucket) answers a watch that is never active.
    */
-  write?(name: string, bytes: Uint8Array, metadata: StoreMetadata): Promise<"created" | "replaced">;
+  watch(onChange: (name: string | null) => void): StoreWatch;
   /**
-   * Optional: reports changes as they happen, so a listing need not re-check every file.
-   * `name` is the entry that changed, or null for "anything may have changed".
+   * The CLI's index.json beside the sessions, which delete and restore keep in step; null where the
+   * CLI never writes one (R2: sessions arrive by sync, which never sends it).
    */
-  watch?(onChange: (name: string | null) => void): StoreWatch;
+  readonly cliIndex: CliIndexFile | null;
+}
+
+/** The CLI's listing index, beside its sessions: a hint we update on delete and restore, never a session. */
+const INDEX_FILE = "index.json";
+
+/** The CLI's index.json, which the CLI rewrites without a lock, so we change it only by compare-and-swap. */
+export interface CliIndexFile {
+  read(): Promise<ReadResult>;
+  /**
+   * Replaces the index's text atomically (readers see the old or the new text, never a mix), only if
+   * just before the swap it still holds exactly `expected` (the CLI may have rewritten it since we
+   * read it); false when it did not.
+   */
+  replace(text: string, expected: string): Promise<boolean>;
+}
+
+/** The index file of a store that can swap any of its files in (the filesystem, memory). */
+export function cliIndexIn(files: {
+  read(name: string): Promise<ReadResult>;
+  replace(name: string, text: string, expected: string): Promise<boolean>;
+}): CliIndexFile {
+  return { read: () => files.read(INDEX_FILE), replace: (text, expected) => files.replace(INDEX_FILE, text, expected) };
 }
 
 export interface StoreWatch {
-  /** False while changes cannot be seen (directory missing, watching failed): callers must re-check themselves. */
+  /** False while changes cannot be seen (directory missing, watching failed, a bucket): callers must re-check themselves. */
   readonly active: boolean;
   close(): void;
 }
@@ -94,10 +116,11 @@ export interface TrashStore {
   /** False if there was no such entry. */
   remove(trashName: string): Promise<boolean>;
   /**
-   * Optional: at start, finishes moves a crash interrupted (the filesystem's set-aside files): each
-   * goes back under its name, or into the trash as `trashNameOf(name)` where that name is taken again.
+   * At start, finishes moves a crash interrupted (the filesystem's set-aside files): each goes back
+   * under its name, or into the trash as `trashNameOf(name)` where that name is taken again. Answers
+   * how many it found; a store whose moves leave nothing set aside finds none.
    */
-  recover?(trashNameOf: (name: string) => string): Promise<number>;
+  recover(trashNameOf: (name: string) => string): Promise<number>;
 }
 
 /** Persisted state the service keeps for itself (never in the sessions directory): one text blob. */

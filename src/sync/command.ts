@@ -54,7 +54,7 @@ export async function runSync(argv: readonly string[], io: SyncIo): Promise<numb
   // One state file per sessions directory, and one per directory and deployment; names not a session's (the dots).
   const hash = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 16);
   const state = new FsCache(config.cacheDir, `sync.${hash(store.directory)}.json`);
-  const local = new LocalDirectory(store, { state });
+  const local = new LocalDirectory(store, { state, where: store.directory, exists: () => store.exists() });
   const remote = new Remote({ baseUrl: config.to, adminKey: config.adminKey, fetch: io.fetch, retryDelayMs: io.retryDelayMs, signal: io.stop });
   const memoryFile = new FsCache(config.cacheDir, `sync.${hash(store.directory)}.to.${hash(config.to.href)}.json`);
   const memory = await DeploymentState.open(memoryFile);

@@ -1,14 +1,12 @@
 import { createHash } from "node:crypto";
-import { stat } from "node:fs/promises";
 import { z } from "zod";
 import { readSession, realSleep, type Sleep, sessionIdOf } from "../sessions/session-files.js";
 import { parseJson } from "../shared/json.js";
 import { codeOf } from "../storage/fs/fs-paths.js";
-import type { BufferReadResult, FsStore } from "../storage/fs/fs-store.js";
-import { type CacheStore, RECENT_WRITE_MS } from "../storage/store.js";
+import { type BytesReadResult, type CacheStore, RECENT_WRITE_MS, type SessionStore } from "../storage/store.js";
 import { type KnownDigest, type LocalEntry, type LocalFile, type LocalSessions, SyncError } from "./round.js";
 
-/** Node edge: the local sessions directory as sync sees it, read through FsStore (no symlink is ever followed). */
+/** Node edge: the local sessions directory as sync sees it, read through its store (the command's FsStore never follows a symlink). */
 
 // name -> [stamp, sha256 or null for "not a session"]
 const StateSchema = z.object({ version: z.literal(1), files: z.record(z.string(), z.tuple([z.string(), z.string().nullable()])) });
@@ -17,34 +15,39 @@ type Remembered = [stamp: string, sha256: string | null];
 interface LocalDirectoryOptions {
   /** Where what was hashed is remembered between runs (stamp -> digest); unreadable or missing: everything is hashed again. */
   state: CacheStore;
+  /** Where the sessions are, as the user named it: for messages. */
+  where: string;
+  /** Whether that place is there at all: a store lists a missing directory as empty, which here would delete every session on the deployment. */
+  exists: () => Promise<boolean>;
   now?: () => number;
   sleep?: Sleep;
 }
 
 export class LocalDirectory implements LocalSessions {
-  readonly #store: FsStore;
+  readonly #store: SessionStore;
   readonly #state: CacheStore;
+  readonly #where: string;
+  readonly #exists: () => Promise<boolean>;
   readonly #now: () => number;
   readonly #sleep: Sleep;
   #remembered: Map<string, Remembered> | null = null;
   #changed = false;
 
-  constructor(store: FsStore, options: LocalDirectoryOptions) {
+  constructor(store: SessionStore, options: LocalDirectoryOptions) {
     this.#store = store;
     this.#state = options.state;
+    this.#where = options.where;
+    this.#exists = options.exists;
     this.#now = options.now ?? Date.now;
     this.#sleep = options.sleep ?? realSleep;
   }
 
   async list(): Promise<LocalEntry[]> {
-    // FsStore lists a missing directory as empty; here that would delete every session on the deployment.
-    const directory = await stat(this.#store.directory).catch(() => null);
-    if (!directory?.isDirectory())
-      throw new SyncError(`the sessions directory ${this.#store.directory} does not exist (or is not a directory): nothing synced`, true);
+    if (!(await this.#exists())) throw new SyncError(`the sessions directory ${this.#where} does not exist (or is not a directory): nothing synced`, true);
     const remembered = await this.#load();
     const entries: LocalEntry[] = [];
     const listing = await this.#store.list().catch((error: unknown) => {
-      throw new SyncError(`cannot list the sessions directory ${this.#store.directory} (${codeOf(error)}): nothing synced`, true);
+      throw new SyncError(`cannot list the sessions directory ${this.#where} (${codeOf(error)}): nothing synced`, true);
     });
     for (const entry of listing) {
       const id = sessionIdOf(entry.name);
@@ -71,12 +74,12 @@ export class LocalDirectory implements LocalSessions {
     if (entry.kind === "directory") return { status: "damaged", reason: "a directory" };
     if (entry.kind !== "file") return { status: "damaged", reason: "a symlink or other special file (never followed)" };
     // readSession re-reads a file caught mid-write; it sees the text, we keep the bytes it was decoded from.
-    const last: { file: BufferReadResult } = { file: { status: "missing" } };
+    const last: { file: BytesReadResult } = { file: { status: "missing" } };
     const session = await readSession(
       {
         read: async (name) => {
           last.file = await this.#store.readBytes(name);
-          return last.file.status === "ok" ? { status: "ok", text: last.file.bytes.toString("utf8") } : last.file;
+          return last.file.status === "ok" ? { status: "ok", text: UTF8.decode(last.file.bytes) } : last.file;
         },
       },
       entry.id,
@@ -120,3 +123,5 @@ export class LocalDirectory implements LocalSessions {
 }
 
 const NOT_JSON: LocalFile = { status: "damaged", reason: "not a JSON object" };
+/** Decodes as FsStore.read does: a byte-order mark is kept (parsing skips it), bad bytes become U+FFFD. */
+const UTF8 = new TextDecoder("utf-8", { ignoreBOM: true });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type LoadOptions, loadSession, type SessionLoader } from "../../src/sessions/loader.js";
+import { inProcessLoader, type LoadOptions, loadSession, type SessionLoader } from "../../src/sessions/loader.js";
 import { SessionService } from "../../src/sessions/service.js";
 import { MemoryCache, MemoryStore } from "../../src/storage/memory-store.js";
 import { cliFile, cliSession } from "../fixtures/sessions.js";
@@ -11,6 +11,7 @@ const LIST = { limit: 200, offset: 0, model: undefined, tag: undefined, since: u
 function countingLoader(store: MemoryStore): SessionLoader & { loads: { name: string; options: LoadOptions }[] } {
   const loads: { name: string; options: LoadOptions }[] = [];
   return {
+    ...inProcessLoader(store, noSleep),
     loads,
     concurrency: 4,
     load: (name, options) => {

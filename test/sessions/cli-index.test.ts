@@ -25,7 +25,7 @@ describe("index.json rewrites racing the CLI", () => {
   it("starts over when the CLI rewrote the index after our read, so the CLI's new entry is kept", async () => {
     const store = new CliRacingStore({ "index.json": indexOf(["a", "b"]) });
     store.saves = ["new1", "new2"];
-    expect(await removeIndexEntry(store, "a", NOW)).toEqual({ entry: { title: "a" }, outcome: "updated" });
+    expect(await removeIndexEntry(store.cliIndex, "a", NOW)).toEqual({ entry: { title: "a" }, outcome: "updated" });
     const index = JSON.parse(store.get("index.json") ?? "");
     expect(Object.keys(index.entries)).toEqual(["b", "new1", "new2"]);
     expect(index.updatedAt).toBe(NOW.toISOString());
@@ -35,37 +35,37 @@ describe("index.json rewrites racing the CLI", () => {
     const store = new CliRacingStore({ "index.json": indexOf(["a"]) });
     const cliSaves = Array.from({ length: INDEX_ATTEMPTS }, (_, n) => `cli${n}`);
     store.saves = [...cliSaves];
-    expect((await removeIndexEntry(store, "a", NOW)).outcome).toBe("gave-up");
+    expect((await removeIndexEntry(store.cliIndex, "a", NOW)).outcome).toBe("gave-up");
     expect(entriesOf(store.get("index.json"))).toEqual(["a", ...cliSaves]);
   });
 
   it("leaves a missing, truncated or foreign index alone", async () => {
     for (const text of [undefined, '{"entries": {"a": {', "[1,2]", '{"entries": []}']) {
       const store = new MemoryStore(text === undefined ? {} : { "index.json": text });
-      expect((await removeIndexEntry(store, "a", NOW)).outcome).toBe("unchanged");
-      expect(await addIndexEntry(store, "a", {}, NOW)).toBe("unchanged");
+      expect((await removeIndexEntry(store.cliIndex, "a", NOW)).outcome).toBe("unchanged");
+      expect(await addIndexEntry(store.cliIndex, "a", {}, NOW)).toBe("unchanged");
       expect(store.get("index.json")).toBe(text);
     }
   });
 
   it("puts an entry back under any valid id, __proto__ included, and never over a newer one", async () => {
     const store = new MemoryStore({ "index.json": indexOf(["b"]) });
-    expect(await addIndexEntry(store, "__proto__", { title: "p" }, NOW)).toBe("updated");
+    expect(await addIndexEntry(store.cliIndex, "__proto__", { title: "p" }, NOW)).toBe("updated");
     expect(JSON.parse(store.get("index.json") ?? "").entries).toEqual(JSON.parse('{"b": {"title": "b"}, "__proto__": {"title": "p"}}'));
-    expect(await addIndexEntry(store, "b", { title: "older" }, NOW)).toBe("unchanged");
+    expect(await addIndexEntry(store.cliIndex, "b", { title: "older" }, NOW)).toBe("unchanged");
   });
 });
 
-describe("FsStore.replace with an expected text", () => {
+describe("FsStore's index.json swap", () => {
   it("swaps only while the file still holds what was read, and leaves no temp file either way", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "opta-index-"));
     try {
       const store = new FsStore(dir);
       await writeFile(path.join(dir, "index.json"), "as read");
-      expect(await store.replace("index.json", "ours", "as read")).toBe(true);
+      expect(await store.cliIndex.replace("ours", "as read")).toBe(true);
       expect(await readFile(path.join(dir, "index.json"), "utf8")).toBe("ours");
       await writeFile(path.join(dir, "index.json"), "the CLI's");
-      expect(await store.replace("index.json", "ours again", "ours")).toBe(false);
+      expect(await store.cliIndex.replace("ours again", "ours")).toBe(false);
       expect(await readFile(path.join(dir, "index.json"), "utf8")).toBe("the CLI's");
       expect(await readdir(dir)).toEqual(["index.json"]);
     } finally {

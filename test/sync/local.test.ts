@@ -5,8 +5,10 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FsCache } from "../../src/storage/fs/fs-saved-catalog.js";
 import { type BufferReadResult, FsStore } from "../../src/storage/fs/fs-store.js";
+import { MemoryStore } from "../../src/storage/memory-store.js";
 import { LocalDirectory } from "../../src/sync/local.js";
 import { type LocalEntry, SyncError } from "../../src/sync/round.js";
+import { cliFile } from "../fixtures/sessions.js";
 
 let root: string;
 let dir: string;
@@ -34,7 +36,7 @@ class CountingStore extends FsStore {
 
 /** A LocalDirectory whose clock is a minute ahead: every file counts as written long enough ago to be remembered. */
 function localDir(store = new CountingStore(dir), now = () => Date.now() + 60_000) {
-  return { store, local: new LocalDirectory(store, { state, now, sleep: async () => {} }) };
+  return { store, local: new LocalDirectory(store, { state, where: store.directory, exists: () => store.exists(), now, sleep: async () => {} }) };
 }
 
 const sha = (bytes: Uint8Array | string) => createHash("sha256").update(bytes).digest("hex");
@@ -166,5 +168,13 @@ describe("the local sessions directory, for sync", () => {
     const { local, store } = localDir();
     expect(await local.digest(await entry(local, "a.json"))).toMatchObject({ status: "ok", sha256: sha("{}") });
     expect(store.reads).toEqual(["a.json"]);
+  });
+
+  it("reads any SessionStore, not only a directory: sessions in memory, with their bytes and SHA-256", async () => {
+    const text = cliFile({ id: "abc" });
+    const memory = new MemoryStore({ "abc.json": text, "index.json": "{}" });
+    const local = new LocalDirectory(memory, { state, where: "memory", exists: async () => true, sleep: async () => {} });
+    expect((await local.list()).map((e) => [e.id, e.name, e.kind])).toEqual([["abc", "abc.json", "file"]]);
+    expect(await local.read(await entry(local, "abc.json"))).toEqual({ status: "ok", sha256: sha(text), bytes: new TextEncoder().encode(text) });
   });
 });

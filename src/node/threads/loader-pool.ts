@@ -2,12 +2,17 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { LoadOptions, LoadResult, SessionLoader } from "../../sessions/loader.js";
 import type { ServeResult, SessionView } from "../../sessions/session-view.js";
+import type { FsStore, FsStoreShare } from "../../storage/fs/fs-store.js";
 
 /** A file to digest for the catalog (`options`), or GET's answer to serialize (`view`). */
 export type LoadJob =
   | { id: number; name: string; options: LoadOptions; view?: undefined }
   | { id: number; name: string; view: SessionView; options?: undefined };
 export type LoadReply = { id: number; result: LoadResult | ServeResult; error?: undefined } | { id: number; error: string; result?: undefined };
+/** What each thread starts with: the store it reads, as the main thread opened it. */
+export interface LoaderThreadData {
+  store: FsStoreShare;
+}
 
 interface Pending {
   resolve: (result: LoadResult | ServeResult) => void;
@@ -30,15 +35,15 @@ const IDLE_MS = 1000;
 export class WorkerLoader implements SessionLoader {
   // Enough jobs queued per worker that none waits on a round trip to the main thread.
   readonly concurrency: number;
-  readonly #directory: string;
+  readonly #store: FsStoreShare;
   readonly #size: number;
   #workers: PoolWorker[] = [];
   #nextId = 0;
   #idleTimer: ReturnType<typeof setTimeout> | null = null;
   #closed = false;
 
-  constructor(directory: string, size = Math.max(1, Math.min(4, availableParallelism()))) {
-    this.#directory = directory;
+  constructor(store: FsStore, size = Math.max(1, Math.min(4, availableParallelism()))) {
+    this.#store = store.share();
     this.#size = size;
     this.concurrency = 32 * size;
   }
@@ -71,7 +76,7 @@ export class WorkerLoader implements SessionLoader {
   }
 
   #spawn(): PoolWorker {
-    const worker = new Worker(new URL("./loader-thread.js", import.meta.url), { workerData: { directory: this.#directory } });
+    const worker = new Worker(new URL("./loader-thread.js", import.meta.url), { workerData: { store: this.#store } satisfies LoaderThreadData });
     const entry: PoolWorker = { worker, pending: new Map() };
     worker.unref(); // never what keeps the process alive
     worker.on("message", (reply: LoadReply) => {

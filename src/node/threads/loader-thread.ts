@@ -2,15 +2,12 @@ import { parentPort, workerData } from "node:worker_threads";
 import { loadSession } from "../../sessions/loader.js";
 import { realSleep } from "../../sessions/session-files.js";
 import { serveSession } from "../../sessions/session-view.js";
-import { FsStore } from "../../storage/fs/fs-store.js";
-import type { LoadJob, LoadReply } from "./loader-pool.js";
+import { blockingReaderOf } from "../../storage/fs/fs-store.js";
+import type { LoaderThreadData, LoadJob, LoadReply } from "./loader-pool.js";
 
 /** A worker thread that reads and digests session files, so big JSON.parse calls never block the server. */
 
-const { directory } = workerData as { directory: string };
-const files = new FsStore(directory);
-// Blocking reads: this thread has nothing else to do, and they are several times faster than async ones.
-const store = { read: async (name: string) => files.readBlocking(name) };
+const store = blockingReaderOf((workerData as LoaderThreadData).store);
 
 parentPort?.on("message", async (job: LoadJob) => {
   let reply: LoadReply;

@@ -4,7 +4,7 @@ import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, syml
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FsStore } from "../../../src/storage/fs/fs-store.js";
+import { blockingReaderOf, FsStore } from "../../../src/storage/fs/fs-store.js";
 
 /** Whether this machine can make a FIFO (named pipe); the FIFO cases are skipped without it. */
 function canMakeFifo(): boolean {
@@ -65,6 +65,14 @@ async function pollUntil(condition: () => boolean, deadlineMs: number): Promise<
   }
   return true;
 }
+
+describe("FsStore.exists", () => {
+  it("answers whether the directory is there (list() answers a missing one as empty)", async () => {
+    expect(await store.exists()).toBe(true);
+    expect(await new FsStore(path.join(root, "nope")).exists()).toBe(false);
+    expect(await new FsStore(outside).exists()).toBe(false); // a file, not a directory
+  });
+});
 
 describe("FsStore.list", () => {
   it("gives no entries while the directory does not exist, and sees it once it is created", async () => {
@@ -163,6 +171,14 @@ describe("FsStore.read", () => {
   it.skipIf(!hasMkfifo)("answers not-a-file for a FIFO promptly instead of hanging (skipped when mkfifo is not installed)", async () => {
     execFileSync("mkfifo", [path.join(dir, "pipe.json")]);
     expect(await within(store.read("pipe.json"), 2000)).toEqual({ status: "not-a-file" });
+  });
+
+  it("reads the same through a loader thread's blocking reader, opened from the store's share()", async () => {
+    await writeFile(path.join(dir, "a.json"), '{"title":"héllo"}');
+    await symlink(outside, path.join(dir, "evil.json"));
+    const relative = new FsStore(path.relative(process.cwd(), dir)); // the share carries the resolved directory
+    const reader = blockingReaderOf(JSON.parse(JSON.stringify(relative.share())));
+    for (const name of ["a.json", "evil.json", "nope.json"]) expect(await reader.read(name)).toEqual(await store.read(name));
   });
 });
 
