@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { WebSocket, WebSocketServer } from "ws";
 import { ADMIN_KEY } from "../fixtures/sessions.js";
 import { killProcess, type ServerProcess, startProcess, waitForOutput } from "./helpers.js";
@@ -160,8 +160,7 @@ describe("in front of LMX (--upstream)", () => {
     socket.on("message", (data, isBinary) => received.push(isBinary ? Buffer.from(data as Buffer) : data.toString()));
     socket.send("hello");
     socket.send(Buffer.from([1, 2, 3]), { binary: true });
-    const deadline = Date.now() + 5000;
-    while (received.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    await vi.waitFor(() => expect(received.length).toBeGreaterThanOrEqual(2), { timeout: 5000, interval: 10 });
     expect(received).toEqual(["echo: hello", Buffer.from([1, 2, 3])]);
     const upgrade = lmx.requests.find((r) => r.method === "WS");
     expect(upgrade).toMatchObject({ url: "/v1/chat/stream?session=1", headers: { authorization: "Bearer lmx-key", "x-request-id": requestId } });

@@ -1,7 +1,8 @@
 import { describe, expect, it, vi } from "vitest";
-import { ErrorEnvelopeSchema, TrashListSchema } from "../../../src/http/schemas.js";
+import { TrashListSchema } from "../../../src/http/schemas.js";
 import { SessionService } from "../../../src/sessions/service.js";
 import { MemoryTrash } from "../../../src/storage/memory-trash.js";
+import { expectError, expectInvalidParameter, SESSION_EXISTS, TRASH_ITEM_NOT_FOUND } from "../../fixtures/errors.js";
 import { AUTH, appFor, cliFile, cliSession, storeWith } from "../../fixtures/sessions.js";
 
 const DAY = 86_400_000;
@@ -22,11 +23,6 @@ const index = (ids: string[]) => ({
   updatedAt: "2026-06-01T00:00:00.000Z",
   cliField: [1, 2],
 });
-
-async function expectError(res: Response, status: number, code: string): Promise<void> {
-  expect(res.status).toBe(status);
-  expect(ErrorEnvelopeSchema.parse(await res.json()).error.code).toBe(code);
-}
 
 describe("DELETE /admin/sessions/:id with a trash", () => {
   it("moves the session into the trash, drops its index entry, and still answers {deleted: true}", async () => {
@@ -61,8 +57,8 @@ describe("DELETE /admin/sessions/:id with a trash", () => {
   it("lists an empty trash, and answers 404 for unknown trash items", async () => {
     const { call, trash } = setup();
     expect(await trash()).toEqual([]);
-    await expectError(await call("POST", `/admin/trash/abc.${START}/restore`), 404, "trash_item_not_found");
-    await expectError(await call("DELETE", `/admin/trash/abc.${START}`), 404, "trash_item_not_found");
+    await expectError(await call("POST", `/admin/trash/abc.${START}/restore`), 404, TRASH_ITEM_NOT_FOUND);
+    await expectError(await call("DELETE", `/admin/trash/abc.${START}`), 404, TRASH_ITEM_NOT_FOUND);
   });
 });
 
@@ -85,7 +81,7 @@ describe("POST /admin/trash/:id/restore", () => {
     const { store, call, trash } = setup();
     await call("DELETE", "/admin/sessions/abc");
     store.put("abc.json", cliFile(cliSession("abc", { title: "new one" })));
-    await expectError(await call("POST", `/admin/trash/abc.${START}/restore`), 409, "session_exists");
+    await expectError(await call("POST", `/admin/trash/abc.${START}/restore`), 409, SESSION_EXISTS);
     expect(JSON.parse(store.get("abc.json") ?? "").title).toBe("new one");
     expect((await trash()).map((item) => item.id)).toEqual([`abc.${START}`]);
   });
@@ -99,7 +95,7 @@ describe("POST /admin/trash/:id/restore", () => {
 
   it.each(["abc.", "../abc.1", "abc.1.json", `abc.${"9".repeat(16)}`])("answers 400 for the malformed trash id %j", async (id) => {
     const { call } = setup();
-    await expectError(await call("POST", `/admin/trash/${encodeURIComponent(id)}/restore`), 400, "invalid_parameter");
+    await expectInvalidParameter(await call("POST", `/admin/trash/${encodeURIComponent(id)}/restore`), "id");
   });
 });
 
@@ -136,7 +132,7 @@ describe("DELETE /admin/trash/:id and the scheduled purge", () => {
     await call("DELETE", "/admin/sessions/abc");
     expect(await (await call("DELETE", `/admin/trash/abc.${START}`)).json()).toEqual({ purged: true });
     expect(await trash()).toEqual([]);
-    await expectError(await call("POST", `/admin/trash/abc.${START}/restore`), 404, "trash_item_not_found");
+    await expectError(await call("POST", `/admin/trash/abc.${START}/restore`), 404, TRASH_ITEM_NOT_FOUND);
   });
 
   it("purges on a schedule what was deleted longer ago than the maximum age, with one log line", async () => {
