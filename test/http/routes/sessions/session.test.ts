@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { SessionListSchema } from "../../../src/http/schemas.js";
-import { MemoryStore } from "../../../src/storage/memory-store.js";
-import type { ReadResult, StoreEntry } from "../../../src/storage/store.js";
-import { expectError, expectInvalidParameter, ROUTE_NOT_FOUND, SESSION_CORRUPT, SESSION_ID_RULES, SESSION_NOT_FOUND } from "../../fixtures/errors.js";
-import { AUTH, appFor, cliFile, cliSession, emptySession, MESSAGES_OF_EVERY_SHAPE, storeWith } from "../../fixtures/sessions.js";
+import { SessionListSchema } from "../../../../src/http/schemas.js";
+import { MemoryStore } from "../../../../src/storage/memory-store.js";
+import type { ReadResult, StoreEntry } from "../../../../src/storage/store.js";
+import { expectError, expectInvalidParameter, ROUTE_NOT_FOUND, SESSION_CORRUPT, SESSION_ID_RULES, SESSION_NOT_FOUND } from "../../../fixtures/errors.js";
+import { AUTH, appFor, cliFile, cliSession, emptySession, MESSAGES_OF_EVERY_SHAPE, storeWith } from "../../../fixtures/sessions.js";
 
 type App = ReturnType<typeof appFor>;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { expectError, expectInvalidParameter, SESSION_CORRUPT, SESSION_ID_RULES, SESSION_NOT_FOUND } from "../../fixtures/errors.js";
-import { AUTH, appFor, cliSession, storeWith } from "../../fixtures/sessions.js";
+import { expectError, expectInvalidParameter, SESSION_CORRUPT, SESSION_ID_RULES, SESSION_NOT_FOUND } from "../../../fixtures/errors.js";
+import { AUTH, appFor, cliSession, storeWith } from "../../../fixtures/sessions.js";
 
 const messages = Array.from({ length: 250 }, (_, i) => (i % 50 === 7 ? i : { role: i % 2 ? "assistant" : "user", content: `message ${i}`, extra: { i } }));
 const app = () => appFor(storeWith([cliSession("big", { messages })], { "broken.json": "{" }));

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { type SessionSummary, SessionSummarySchema } from "../../../src/http/schemas.js";
-import { expectInvalidParameter } from "../../fixtures/errors.js";
-import { AUTH, appFor, cliFile, cliSession, SUMMARY_KEYS, storeWith } from "../../fixtures/sessions.js";
+import { type SessionSummary, SessionSummarySchema } from "../../../../src/http/schemas.js";
+import { expectInvalidParameter } from "../../../fixtures/errors.js";
+import { AUTH, appFor, cliFile, cliSession, SUMMARY_KEYS, storeWith } from "../../../fixtures/sessions.js";
 
 type App = ReturnType<typeof appFor>;
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { type SessionList, SessionListSchema, type SessionSummary } from "../../../src/http/schemas.js";
-import { expectInvalidParameter } from "../../fixtures/errors.js";
-import { AUTH, appFor, cliFile, cliSession, recordingLogger, SUMMARY_KEYS, storeWith } from "../../fixtures/sessions.js";
+import { type SessionList, SessionListSchema, type SessionSummary } from "../../../../src/http/schemas.js";
+import { expectInvalidParameter } from "../../../fixtures/errors.js";
+import { AUTH, appFor, cliFile, cliSession, recordingLogger, SUMMARY_KEYS, storeWith } from "../../../fixtures/sessions.js";
 
 type App = ReturnType<typeof appFor>;
 
