@@ -330,14 +330,9 @@ describe("a file caught mid-write", () => {
     const full = cliFile(session);
     await writeFile(filePath("busy.json"), full.slice(0, Math.floor(full.length / 2)));
     const store = new CountingFsStore(dir);
-    const app = appFor(store, { sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) });
-
-    const pending = getSession(app, "busy");
-    const completion = new Promise<void>((resolve, reject) => {
-      setTimeout(() => writeFile(filePath("busy.json"), full).then(resolve, reject), 100);
-    });
-    const res = await pending;
-    await completion;
+    // The CLI finishes its write while GET waits to read again (in that wait, rather than some time later).
+    const finishWriting = () => writeFile(filePath("busy.json"), full);
+    const res = await getSession(appFor(store, { sleep: finishWriting }), "busy");
 
     expect(res.status).toBe(200);
     const body = SessionFullSchema.parse(await res.json());
