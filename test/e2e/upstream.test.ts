@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { WebSocket, WebSocketServer } from "ws";
+import { expectError } from "../fixtures/errors.js";
 import { ADMIN_KEY } from "../fixtures/sessions.js";
 import { killProcess, type ServerProcess, startProcess, waitForOutput } from "./helpers.js";
 
@@ -174,10 +175,7 @@ describe("in front of LMX (--upstream)", () => {
     const url = await start();
     await lmx.close();
     const res = await fetch(`${url}/v1/models`);
-    expect(res.status).toBe(502);
-    expect(await res.json()).toEqual({
-      error: { message: expect.any(String), type: "server_error", param: null, code: "upstream_unavailable" },
-    });
+    await expectError(res, 502, { type: "server_error", code: "upstream_unavailable" });
     const socket = new WebSocket(`${url.replace("http", "ws")}/v1/chat/stream`);
     const status = await new Promise((resolve) => socket.once("unexpected-response", (_req, response) => resolve(response.statusCode)));
     expect(status).toBe(502);
