@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import packageJson from "../../package.json" with { type: "json" };
+import { expectError, ROUTE_NOT_FOUND } from "../fixtures/errors.js";
 import { cliFile, cliSession } from "../fixtures/sessions.js";
 import { ADMIN_KEY, DASHBOARD_ORIGIN } from "../fixtures/settings.js";
-import { type ContractRuntime, expectError, expectJson, KEY, ROUTE_NOT_FOUND } from "./runtime.js";
+import { type ContractRuntime, expectJson, KEY } from "./runtime.js";
 
 const WRONG_KEY = "wrong-key-0123456789-abcdef";
 const FOREIGN_ORIGIN = "http://evil.test";

@@ -1,8 +1,9 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { expectInvalidParameter } from "../fixtures/errors.js";
 import { cliFile, cliSession } from "../fixtures/sessions.js";
 import { DASHBOARD_ORIGIN } from "../fixtures/settings.js";
 import { at, listBody, pair, type Summary, summaryOf } from "./expected.js";
-import { type ContractRuntime, eventually, expectError, expectJson, invalidParameter, KEY } from "./runtime.js";
+import { type ContractRuntime, expectJson, KEY, VISIBLE_WITHIN_MS } from "./runtime.js";
 
 /** Times and ties: c and d share an instant written two ways (+02:00 and Z), e has no usable time. */
 const ORDERED = [
@@ -135,7 +136,7 @@ export function listCases(runtime: ContractRuntime): void {
         [`model=${"m".repeat(201)}`, "model", "model must be at most 200 characters"],
       ])("refuses %s with 400 naming the parameter", async (query, param, message) => {
         const target = await runtime.start({ sessions: [cliSession("abc")] });
-        await expectError(await target.fetch(`/admin/sessions?${query}`, { headers: KEY }), 400, invalidParameter(param, message));
+        await expectInvalidParameter(await target.fetch(`/admin/sessions?${query}`, { headers: KEY }), param, message);
       });
 
       it.each(["limit=1", "limit=200", "offset=0", "offset=1000000", `tag=${"t".repeat(200)}`])("accepts %s", async (query) => {
@@ -181,13 +182,13 @@ export function listCases(runtime: ContractRuntime): void {
         await target.writeBehind("added.json", cliFile(cliSession("added", { updated: "2026-03-09T00:00:00Z" })));
         await target.writeBehind("kept.json", cliFile(cliSession("kept", { title: "renamed" })));
         await target.removeBehind("gone.json");
-        await eventually(async () => {
+        await vi.waitFor(async () => {
           await expectJson(
             await target.fetch("/admin/sessions", { headers: KEY }),
             200,
             listBody([summaryOf("added", { updated: "2026-03-09T00:00:00Z" }), summaryOf("kept", { title: "renamed" })]),
           );
-        });
+        }, VISIBLE_WITHIN_MS);
       });
     });
   });

@@ -1,8 +1,9 @@
 /// <reference types="vite/client" />
 import { describe, expect, it } from "vitest";
+import { expectError, expectInvalidParameter, SESSION_CORRUPT } from "../fixtures/errors.js";
 import { cliFile, cliSession, MESSAGES_OF_EVERY_SHAPE } from "../fixtures/sessions.js";
 import { fullOf, listBody, type Summary, summaryOf } from "./expected.js";
-import { type ContractRuntime, expectError, expectJson, invalidParameter, KEY, SEED_MTIME, SESSION_CORRUPT } from "./runtime.js";
+import { type ContractRuntime, expectJson, KEY, SEED_MTIME } from "./runtime.js";
 
 // The files the real Opta CLI wrote (copied from ../shared/fixtures/real-cli-sessions), as text: seeded byte for byte.
 const REAL_FILES = import.meta.glob<string>("../fixtures/real-cli-sessions/sessions/*.json", { eager: true, query: "?raw", import: "default" });
@@ -185,7 +186,7 @@ export function readingCases(runtime: ContractRuntime): void {
     it.each(["yesterday", "2026-02-30T00:00:00Z", "1700000000000", ""])("refuses X-Session-Mtime %j with 400 naming it, storing nothing", async (mtime) => {
       const target = await runtime.start({});
       const message = "X-Session-Mtime must be an ISO 8601 instant, e.g. 2026-07-01T08:00:00.000Z";
-      await expectError(await put(target, "bad", mtime), 400, invalidParameter("X-Session-Mtime", message));
+      await expectInvalidParameter(await put(target, "bad", mtime), "X-Session-Mtime", message);
       expect((await target.fetch("/admin/sessions/bad", { headers: KEY })).status).toBe(404);
     });
   });
@@ -231,7 +232,7 @@ export function readingCases(runtime: ContractRuntime): void {
       [`cwd=${"c".repeat(1001)}`, "cwd", "cwd must be at most 1000 characters"],
     ])("refuses %s with 400 naming the parameter", async (query, param, message) => {
       const target = await runtime.start({ sessions: SESSIONS });
-      await expectError(await target.fetch(`/admin/sessions?${query}`, { headers: KEY }), 400, invalidParameter(param, message));
+      await expectInvalidParameter(await target.fetch(`/admin/sessions?${query}`, { headers: KEY }), param, message);
     });
   });
 

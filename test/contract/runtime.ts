@@ -58,45 +58,6 @@ export async function expectJson(res: Response, status: number, body: unknown): 
   expect(res.headers.get("Content-Type")).toBe("application/json");
 }
 
-export interface ErrorFields {
-  message: string;
-  type: "invalid_request_error" | "authentication_error" | "not_found_error" | "server_error";
-  param?: string;
-  code: string;
-}
-
-/** The error envelope, exactly. */
-export function expectError(res: Response, status: number, error: ErrorFields): Promise<void> {
-  return expectJson(res, status, { error: { message: error.message, type: error.type, param: error.param ?? null, code: error.code } });
-}
-
-export const SESSION_NOT_FOUND: ErrorFields = { message: "session not found", type: "not_found_error", code: "session_not_found" };
-export const SESSION_CORRUPT: ErrorFields = { message: "the session file cannot be read as a session", type: "invalid_request_error", code: "session_corrupt" };
-export const ROUTE_NOT_FOUND: ErrorFields = { message: "no such route", type: "not_found_error", code: "route_not_found" };
-export const INVALID_ID: ErrorFields = {
-  message: "id must be 1 to 128 characters of A-Z, a-z, 0-9, _ or -",
-  type: "invalid_request_error",
-  param: "id",
-  code: "invalid_parameter",
-};
-
-export function invalidParameter(param: string, message: string): ErrorFields {
-  return { message, type: "invalid_request_error", param, code: "invalid_parameter" };
-}
-
-/** Runs `check` until it passes or `withinMs` have gone by (then its last failure is thrown). */
-export async function eventually(check: () => Promise<void>, withinMs = VISIBLE_WITHIN_MS): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
-
 /** The lowercase hex SHA-256 of bytes (a text: its UTF-8 bytes), computed here rather than taken from src. */
 export async function sha256Of(data: string | Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", typeof data === "string" ? new TextEncoder().encode(data) : data);

@@ -1,7 +1,8 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { expectInvalidParameter } from "../fixtures/errors.js";
 import { cliFile, cliSession } from "../fixtures/sessions.js";
 import { type Summary, summaryOf } from "./expected.js";
-import { type ContractRuntime, eventually, expectError, expectJson, invalidParameter, KEY, type Target } from "./runtime.js";
+import { type ContractRuntime, expectJson, KEY, type Target, VISIBLE_WITHIN_MS } from "./runtime.js";
 
 interface Searchable {
   title?: string;
@@ -129,7 +130,7 @@ export function searchCases(runtime: ContractRuntime): void {
         const added = searchable("added", T, { assistant: "a kiwi" });
         await target.writeBehind("added.json", cliFile(added.session));
         await target.removeBehind("gone.json");
-        await eventually(() => expectFound(target, "kiwi", [added]));
+        await vi.waitFor(() => expectFound(target, "kiwi", [added]), VISIBLE_WITHIN_MS);
       });
     });
 
@@ -193,7 +194,7 @@ export function searchCases(runtime: ContractRuntime): void {
         ["q=a&limit=1&limit=2", "limit", "limit must be given only once"],
       ])("refuses ?%s with 400 naming the parameter", async (query, param, message) => {
         const target = await start([searchable("abc", T)]);
-        await expectError(await target.fetch(`/admin/sessions/search?${query}`, { headers: KEY }), 400, invalidParameter(param, message));
+        await expectInvalidParameter(await target.fetch(`/admin/sessions/search?${query}`, { headers: KEY }), param, message);
       });
 
       it.each([
@@ -209,7 +210,7 @@ export function searchCases(runtime: ContractRuntime): void {
       const named = searchable("search", T);
       const target = await start([named]);
       await expectFound(target, "search", [named]);
-      await expectError(await target.fetch("/admin/sessions/search", { headers: KEY }), 400, invalidParameter("q", "q is required"));
+      await expectInvalidParameter(await target.fetch("/admin/sessions/search", { headers: KEY }), "q", "q is required");
       expect((await target.fetch("/admin/sessions/search/messages", { headers: KEY })).status).toBe(200);
     });
   });

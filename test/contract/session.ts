@@ -1,7 +1,8 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { expectError, expectInvalidParameter, SESSION_CORRUPT, SESSION_ID_RULES, SESSION_NOT_FOUND } from "../fixtures/errors.js";
 import { cliFile, cliSession, MESSAGES_OF_EVERY_SHAPE } from "../fixtures/sessions.js";
 import { fullOf, summaryOf } from "./expected.js";
-import { type ContractRuntime, eventually, expectError, expectJson, INVALID_ID, invalidParameter, KEY, SESSION_CORRUPT, SESSION_NOT_FOUND } from "./runtime.js";
+import { type ContractRuntime, expectJson, KEY, VISIBLE_WITHIN_MS } from "./runtime.js";
 
 const DAMAGED = { "broken.json": '{"id": "broken", "title": "half of', "array.json": "[1, 2]", "null.json": "null", "empty.json": "" };
 
@@ -126,8 +127,8 @@ export function sessionCases(runtime: ContractRuntime): void {
 
     it.each(BAD_IDS)("answers 400 naming id for %s", async (_label, id) => {
       const target = await runtime.start({ sessions: [cliSession("abc")] });
-      await expectError(await target.fetch(`/admin/sessions/${id}`, { headers: KEY }), 400, INVALID_ID);
-      await expectError(await target.fetch(`/admin/sessions/${id}/messages`, { headers: KEY }), 400, INVALID_ID);
+      await expectInvalidParameter(await target.fetch(`/admin/sessions/${id}`, { headers: KEY }), "id", SESSION_ID_RULES);
+      await expectInvalidParameter(await target.fetch(`/admin/sessions/${id}/messages`, { headers: KEY }), "id", SESSION_ID_RULES);
     });
 
     it.each(["index", "INDEX", "Index"])("answers 404 for %s, even beside an index.json holding a session", async (id) => {
@@ -143,7 +144,10 @@ export function sessionCases(runtime: ContractRuntime): void {
       await expectJson(await target.fetch("/admin/sessions/abc", { headers: KEY }), 200, fullOf("abc", { title: "changed" }));
       await target.removeBehind("abc.json");
       await expectError(await target.fetch("/admin/sessions/abc", { headers: KEY }), 404, SESSION_NOT_FOUND);
-      await eventually(async () => expect(((await (await target.fetch("/admin/sessions", { headers: KEY })).json()) as { total: number }).total).toBe(0));
+      await vi.waitFor(
+        async () => expect(((await (await target.fetch("/admin/sessions", { headers: KEY })).json()) as { total: number }).total).toBe(0),
+        VISIBLE_WITHIN_MS,
+      );
     });
   });
 
@@ -176,7 +180,7 @@ export function sessionCases(runtime: ContractRuntime): void {
       ["offset=1&offset=2", "offset", "offset must be given only once"],
     ])("refuses %s with 400 naming the parameter", async (query, param, message) => {
       const target = await start();
-      await expectError(await target.fetch(`/admin/sessions/big/messages?${query}`, { headers: KEY }), 400, invalidParameter(param, message));
+      await expectInvalidParameter(await target.fetch(`/admin/sessions/big/messages?${query}`, { headers: KEY }), param, message);
     });
 
     it("answers 404 and 422 as GET of the session does", async () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { expectError, expectInvalidParameter, ROUTE_NOT_FOUND, SESSION_ID_RULES } from "../fixtures/errors.js";
 import { cliFile, cliSession } from "../fixtures/sessions.js";
 import { fullOf, listBody, summaryOf } from "./expected.js";
-import { type ContractRuntime, expectError, expectJson, INVALID_ID, invalidParameter, KEY, ROUTE_NOT_FOUND, sha256Of, type Target } from "./runtime.js";
+import { type ContractRuntime, expectJson, KEY, sha256Of, type Target } from "./runtime.js";
 
 const INVALID_SESSION = {
   message: "the body must be a session: a JSON object, as the Opta CLI writes it",
@@ -9,8 +10,8 @@ const INVALID_SESSION = {
   param: "body",
   code: "invalid_session",
 } as const;
-const CONTENT_TYPE = invalidParameter("content-type", "send the session with Content-Type: application/json");
-const RESERVED_ID = invalidParameter("id", "index is reserved for the CLI's index.json and is not a session id");
+const CONTENT_TYPE_RULE = "send the session with Content-Type: application/json";
+const RESERVED_ID_RULE = "index is reserved for the CLI's index.json and is not a session id";
 
 /** A small limit both runtimes can be given: 0.01 MiB. */
 const SMALL_LIMIT_MB = 0.01;
@@ -84,17 +85,17 @@ export function syncCases(runtime: ContractRuntime): void {
       ["none", null, new TextEncoder().encode(cliFile(cliSession("abc")))],
     ])("refuses Content-Type %s with 400 naming content-type", async (_label, contentType, body) => {
       const target = await runtime.start({});
-      await expectError(await put(target, "abc", body, contentType), 400, CONTENT_TYPE);
+      await expectInvalidParameter(await put(target, "abc", body, contentType), "content-type", CONTENT_TYPE_RULE);
     });
 
     it.each(["index", "INDEX"])("refuses the reserved id %s with 400 naming id", async (id) => {
       const target = await runtime.start({});
-      await expectError(await put(target, id, cliFile(cliSession(id))), 400, RESERVED_ID);
+      await expectInvalidParameter(await put(target, id, cliFile(cliSession(id))), "id", RESERVED_ID_RULE);
     });
 
     it.each(["a.b", "a%2Fb", "a".repeat(129)])("refuses the invalid id %s with 400 naming id", async (id) => {
       const target = await runtime.start({});
-      await expectError(await put(target, id, cliFile(cliSession("abc"))), 400, INVALID_ID);
+      await expectInvalidParameter(await put(target, id, cliFile(cliSession("abc"))), "id", SESSION_ID_RULES);
     });
 
     it("takes a session of exactly the size limit and refuses one byte more with 413, and GET refuses a bigger file likewise", async () => {

@@ -1,18 +1,13 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { expectError, expectInvalidParameter, SESSION_EXISTS, SESSION_NOT_FOUND, TRASH_ITEM_NOT_FOUND } from "../fixtures/errors.js";
 import { cliFile, cliSession } from "../fixtures/sessions.js";
 import { fullOf, listBody, summaryOf } from "./expected.js";
-import { type ContractRuntime, eventually, expectError, expectJson, invalidParameter, KEY, SESSION_NOT_FOUND, sha256Of, type Target } from "./runtime.js";
+import { type ContractRuntime, expectJson, KEY, sha256Of, type Target, VISIBLE_WITHIN_MS } from "./runtime.js";
 
 const DAY_MS = 86_400_000;
 /** Both runtimes keep deleted sessions 30 days by default (Node: --trash-days; the Worker: OPTA_TRASH_DAYS). */
 const TRASH_DAYS = 30;
-const TRASH_ID = invalidParameter("id", "id must be a trash item's id as GET /admin/trash lists it (<session id>.<digits>), or a session id");
-const SESSION_EXISTS = {
-  message: "a session with this id exists again: delete or rename it first",
-  type: "invalid_request_error",
-  code: "session_exists",
-} as const;
-const TRASH_ITEM_NOT_FOUND = { message: "no such item in the trash", type: "not_found_error", code: "trash_item_not_found" } as const;
+const TRASH_ID_RULES = "id must be a trash item's id as GET /admin/trash lists it (<session id>.<digits>), or a session id";
 
 interface TrashItem {
   id: string;
@@ -140,7 +135,7 @@ export function trashCases(runtime: ContractRuntime): void {
       const target = await runtime.start({ sessions: [cliSession("abc", { title: "first" }), cliSession("other")] });
       const first = (await (await del(target, "abc")).json()) as { trash_id: string };
       await target.writeBehind("abc.json", cliFile(cliSession("abc", { title: "second" })));
-      await eventually(async () => expect((await target.fetch("/admin/sessions/abc", { headers: KEY })).status).toBe(200));
+      await vi.waitFor(async () => expect((await target.fetch("/admin/sessions/abc", { headers: KEY })).status).toBe(200), VISIBLE_WITHIN_MS);
       const second = (await (await del(target, "abc")).json()) as { trash_id: string };
       await del(target, "other");
       expect(second.trash_id).not.toBe(first.trash_id);
@@ -175,7 +170,7 @@ export function trashCases(runtime: ContractRuntime): void {
       ["session_id=a.b", "session_id", "session_id must be 1 to 128 characters of A-Z, a-z, 0-9, _ or -"],
     ])("answers 400 naming the parameter for %s", async (query, param, message) => {
       const target = await runtime.start({ sessions: [cliSession("abc")] });
-      await expectError(await target.fetch(`/admin/trash?${query}`, { headers: KEY }), 400, invalidParameter(param, message));
+      await expectInvalidParameter(await target.fetch(`/admin/trash?${query}`, { headers: KEY }), param, message);
     });
 
     it.each(["abc.1", "index.1", "abc", "index"])("answers 404 trash_item_not_found for the well-formed id %s with no item", async (id) => {
@@ -186,7 +181,7 @@ export function trashCases(runtime: ContractRuntime): void {
 
     it.each(["abc.x", "a.b.1", "abc.", `abc.${"9".repeat(16)}`])("answers 400 naming id for the malformed item id %s", async (id) => {
       const target = await runtime.start({ sessions: [cliSession("abc")] });
-      await expectError(await target.fetch(`/admin/trash/${id}/restore`, { method: "POST", headers: KEY }), 400, TRASH_ID);
+      await expectInvalidParameter(await target.fetch(`/admin/trash/${id}/restore`, { method: "POST", headers: KEY }), "id", TRASH_ID_RULES);
     });
   });
 }

@@ -3,7 +3,8 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from
 import { connect, type Socket } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { expectError, SESSION_CORRUPT } from "../fixtures/errors.js";
 import { ADMIN_KEY, AUTH, cliFile, cliSession } from "../fixtures/sessions.js";
 import { killProcess, type ProcessLimits, type ServerProcess, startProcess, waitForOutput } from "./helpers.js";
 
@@ -32,16 +33,17 @@ async function start(args: string[] = [], env: Record<string, string> = { OPTA_A
 
 const get = (url: string) => fetch(url, { headers: AUTH });
 
-async function listedIds(url: string, until: (ids: string[]) => boolean, deadlineMs = 3000): Promise<string[]> {
-  const deadline = Date.now() + deadlineMs;
-  let ids: string[] = [];
-  do {
-    const body = (await (await get(`${url}/admin/sessions?limit=200`)).json()) as { sessions: { id: string }[] };
-    ids = body.sessions.map((s) => s.id).sort();
-    if (until(ids)) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  } while (Date.now() < deadline);
-  return ids;
+/** The listed ids, sorted, once `ready` holds for them: the server sees a change in the directory within the deadline. */
+function listedIds(url: string, ready: (ids: string[]) => boolean, deadlineMs = 3000): Promise<string[]> {
+  return vi.waitFor(
+    async () => {
+      const body = (await (await get(`${url}/admin/sessions?limit=200`)).json()) as { sessions: { id: string }[] };
+      const ids = body.sessions.map((s) => s.id).sort();
+      expect(ready(ids), `listed: ${ids.join(", ")}`).toBe(true);
+      return ids;
+    },
+    { timeout: deadlineMs, interval: 50 },
+  );
 }
 
 // Root reads any file whatever its mode, so the server runs as `nobody` when the tests run as root.
@@ -220,8 +222,7 @@ describe("the real server, hardened", () => {
     await chmod(path.join(dir, "aaaaaaaaaaaa.json"), 0o000);
     expect(await listedIds(url, (ids) => ids.length === 1)).toEqual(["bbbbbbbbbbbb"]);
     const res = await get(`${url}/admin/sessions/aaaaaaaaaaaa`);
-    expect(res.status).toBe(422);
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("session_corrupt");
+    await expectError(res, 422, SESSION_CORRUPT);
     for (let n = 0; n < 3; n++) expect((await get(`${url}/admin/sessions`)).status).toBe(200);
     expect(server?.output().match(/skipping aaaaaaaaaaaa\.json: not a readable session/g)).toHaveLength(1);
 

@@ -3,6 +3,7 @@ import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { vi } from "vitest";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const testCacheHome = mkdtempSync(path.join(os.tmpdir(), "opta-e2e-cache-"));
@@ -54,14 +55,17 @@ export function startProcess(args: string[], env: Record<string, string>, limits
 
 /** Waits until the output matches, or fails after the deadline with what was printed. */
 export async function waitForOutput(server: ServerProcess, pattern: RegExp, deadlineMs = 10_000): Promise<RegExpMatchArray> {
-  const until = Date.now() + deadlineMs;
-  while (Date.now() < until) {
+  const printed = () => {
     const match = pattern.exec(server.output());
-    if (match) return match;
-    if (server.child.exitCode !== null) break;
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // waitUntil stops at a throw: a process that has exited prints nothing more.
+    if (!match && server.child.exitCode !== null) throw new Error("exited");
+    return match;
+  };
+  try {
+    return await vi.waitUntil(printed, { timeout: deadlineMs, interval: 20 });
+  } catch {
+    throw new Error(`no ${pattern} in output:\n${server.output()}`);
   }
-  throw new Error(`no ${pattern} in output:\n${server.output()}`);
 }
 
 /** Sends SIGTERM the moment the process says it is listening (not at the next poll: the windows this probes are that short). */

@@ -2,7 +2,8 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { connect, createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { expectError, SESSION_CORRUPT, SESSION_NOT_FOUND } from "../fixtures/errors.js";
 import { ADMIN_KEY, cliFile, cliSession } from "../fixtures/sessions.js";
 import { killProcess, type ServerProcess, startProcess, stopWhenListening, waitForOutput } from "./helpers.js";
 
@@ -74,14 +75,12 @@ describe("the real Node server on loopback", () => {
     expect(((await one.json()) as { messages: unknown[] }).messages).toHaveLength(3);
 
     const corrupt = await dashboardFetch(`${url}/admin/sessions/broken123456`);
-    expect(corrupt.status).toBe(422);
-    expect(((await corrupt.json()) as { error: { code: string } }).error.code).toBe("session_corrupt");
+    await expectError(corrupt, 422, SESSION_CORRUPT);
 
     const deleted = await dashboardFetch(`${url}/admin/sessions/older1234567`, "DELETE");
     expect(await deleted.json()).toEqual({ deleted: true, trash_id: expect.stringMatching(/^[\w-]+\.[0-9]+$/) });
     const again = await dashboardFetch(`${url}/admin/sessions/older1234567`, "DELETE");
-    expect(again.status).toBe(404);
-    expect(((await again.json()) as { error: { code: string } }).error.code).toBe("session_not_found");
+    await expectError(again, 404, SESSION_NOT_FOUND);
 
     const after = (await (await dashboardFetch(`${url}/admin/sessions`)).json()) as { total: number };
     expect(after.total).toBe(1);
@@ -201,10 +200,7 @@ describe("the real Node server on loopback", () => {
     expect(await list()).toBe(0);
     await mkdir(later);
     await writeFile(path.join(later, "appeared1234.json"), cliFile(cliSession("appeared1234")));
-    const deadline = Date.now() + 1000;
-    let total = 0;
-    while (Date.now() < deadline && total === 0) total = await list();
-    expect(total).toBe(1);
+    await vi.waitFor(async () => expect(await list()).toBe(1), { timeout: 1000, interval: 10 });
   });
 });
 

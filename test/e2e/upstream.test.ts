@@ -3,8 +3,9 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { WebSocket, WebSocketServer } from "ws";
+import { expectError } from "../fixtures/errors.js";
 import { ADMIN_KEY } from "../fixtures/sessions.js";
 import { killProcess, type ServerProcess, startProcess, waitForOutput } from "./helpers.js";
 
@@ -160,8 +161,7 @@ describe("in front of LMX (--upstream)", () => {
     socket.on("message", (data, isBinary) => received.push(isBinary ? Buffer.from(data as Buffer) : data.toString()));
     socket.send("hello");
     socket.send(Buffer.from([1, 2, 3]), { binary: true });
-    const deadline = Date.now() + 5000;
-    while (received.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    await vi.waitFor(() => expect(received.length).toBeGreaterThanOrEqual(2), { timeout: 5000, interval: 10 });
     expect(received).toEqual(["echo: hello", Buffer.from([1, 2, 3])]);
     const upgrade = lmx.requests.find((r) => r.method === "WS");
     expect(upgrade).toMatchObject({ url: "/v1/chat/stream?session=1", headers: { authorization: "Bearer lmx-key", "x-request-id": requestId } });
@@ -175,10 +175,7 @@ describe("in front of LMX (--upstream)", () => {
     const url = await start();
     await lmx.close();
     const res = await fetch(`${url}/v1/models`);
-    expect(res.status).toBe(502);
-    expect(await res.json()).toEqual({
-      error: { message: expect.any(String), type: "server_error", param: null, code: "upstream_unavailable" },
-    });
+    await expectError(res, 502, { type: "server_error", code: "upstream_unavailable" });
     const socket = new WebSocket(`${url.replace("http", "ws")}/v1/chat/stream`);
     const status = await new Promise((resolve) => socket.once("unexpected-response", (_req, response) => resolve(response.statusCode)));
     expect(status).toBe(502);

@@ -1,12 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { ownedPathsOf } from "../../src/http/upstream.js";
 import { MemoryStore } from "../../src/storage/memory-store.js";
 import type { ReadResult, StoreEntry } from "../../src/storage/store.js";
+import { type ExpectedError, expectError, ROUTE_NOT_FOUND, SESSION_NOT_FOUND } from "../fixtures/errors.js";
 import { ADMIN_KEY, AUTH, appFor, cliSession, DASHBOARD_HEADERS, recordingLogger, storeWith } from "../fixtures/sessions.js";
 
 const ORIGIN = "http://dashboard.test";
 const FOREIGN = "http://evil.test";
 const WRONG_KEY = "wrong-key-9f8e7d6c5b4a";
+const UNAUTHENTICATED: ExpectedError = { type: "authentication_error", code: "invalid_admin_key" };
 
 /** /admin routes and variants of them (query strings, ids that are not sessions, a route that does not exist), as [method, path]. */
 const ADMIN_ROUTES: [string, string][] = [
@@ -39,15 +40,6 @@ const BAD_CREDENTIALS: [string, Record<string, string>][] = [
 
 const app = () => appFor(storeWith([cliSession("abc")]), { allowWrites: true });
 
-async function expectEnvelope(res: Response, status: number, type: string): Promise<Record<string, unknown>> {
-  expect(res.status).toBe(status);
-  const body = (await res.json()) as { error: Record<string, unknown> };
-  expect(Object.keys(body)).toEqual(["error"]);
-  expect(body.error).toMatchObject({ type, message: expect.stringMatching(/\S/) });
-  expect(Object.keys(body.error).sort()).toEqual(["code", "message", "param", "type"]);
-  return body.error;
-}
-
 function preflight(path: string, origin: string, method = "GET"): Request {
   return new Request(`http://localhost${path}`, {
     method: "OPTIONS",
@@ -73,7 +65,7 @@ describe("admin key", () => {
       const res = await appFor(store).request(path, { method, headers });
       expect(res.headers.get("WWW-Authenticate")).toBe("Bearer");
       const text = await res.clone().text();
-      await expectEnvelope(res, 401, "authentication_error");
+      await expectError(res, 401, UNAUTHENTICATED);
       expect(text).not.toContain(ADMIN_KEY);
       expect(text).not.toContain(WRONG_KEY);
       expect(store.get("abc.json")).toBeDefined();
@@ -94,7 +86,7 @@ describe("admin key", () => {
   });
   it.each(registered)("with an upstream set, %s %s still needs our key", async (method, path) => {
     const guarded = appFor(storeWith([cliSession("abc")]), { upstream: new URL("http://127.0.0.1:9"), allowWrites: true });
-    await expectEnvelope(await guarded.request(path, { method }), 401, "authentication_error");
+    await expectError(await guarded.request(path, { method }), 401, UNAUTHENTICATED);
   });
 
   it("never logs the key, right or wrong", async () => {
@@ -197,8 +189,7 @@ describe("errors", () => {
     const store = storeWith([cliSession("abc")]);
     const init: RequestInit = { method, headers: DASHBOARD_HEADERS };
     if (method !== "GET") init.body = JSON.stringify({ id: "abc" });
-    const error = await expectEnvelope(await appFor(store).request(path, init), 404, "not_found_error");
-    expect(error.code).not.toBe("session_not_found");
+    await expectError(await appFor(store).request(path, init), 404, ROUTE_NOT_FOUND);
     expect(store.get("abc.json")).toBeDefined();
   });
 
@@ -220,7 +211,7 @@ describe("errors", () => {
         const logger = recordingLogger();
         const res = await appFor(new FailingStore(), { logger }).request(path, { headers: AUTH });
         const text = await res.clone().text();
-        await expectEnvelope(res, 500, "server_error");
+        await expectError(res, 500, { type: "server_error", code: "internal_error", message: "internal server error" });
         for (const leak of [secretPath, "/Users", "EACCES", "EIO", "scandir", ".json", "    at ", "Error:"]) {
           expect(text).not.toContain(leak);
         }
@@ -260,32 +251,6 @@ describe("the dashboard's exact requests", () => {
     expect(store.get("-8h6JWRxg1BC.json")).toBeUndefined();
 
     const missing = await app.request("/admin/sessions/-8h6JWRxg1BC", { headers: withOrigin });
-    const body = (await missing.json()) as { error: { message: string; code: string } };
-    expect(missing.status).toBe(404);
-    expect(body.error.code).toBe("session_not_found");
-    expect(body.error.message).toEqual(expect.any(String));
+    await expectError(missing, 404, SESSION_NOT_FOUND);
   });
-});
-
-describe("which paths are ours under --upstream (derived from the app's routes)", () => {
-  const ownsPath = ownedPathsOf(appFor(storeWith([])).routes);
-
-  it.each([
-    "/healthz",
-    "/openapi.json",
-    "/admin/sessions",
-    "/admin/sessions/abc/messages",
-    "/admin/sessions/nosuchroute/x",
-    "/admin/trash",
-    "/admin/sync/other",
-  ])("answers %s here", (path) => expect(ownsPath(path)).toBe(true));
-
-  it("refuses to build from a route under /admin with no fixed first segment (it would have no group, so no key check under an upstream)", () => {
-    expect(() => ownedPathsOf([{ method: "GET", path: "/admin/:anything" }])).toThrow(/must start with a fixed segment/);
-    expect(ownedPathsOf([{ method: "ALL", path: "/admin/*" }])("/admin/x")).toBe(false); // middleware is no route
-  });
-
-  it.each(["/", "/v1/models", "/admin/models", "/admin/events", "/admin/sessionsX", "/healthz/x", "/admin"])("leaves %s to LMX", (path) =>
-    expect(ownsPath(path)).toBe(false),
-  );
 });

@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import { type AddressInfo, connect, type Socket } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { connectionCap, limitConnections, openFileLimit } from "../../src/node/connections.js";
 
 let server: Server | undefined;
@@ -31,6 +31,9 @@ interface Client {
   received: () => string;
 }
 
+/** How long a socket event may take to arrive, and how often to look. */
+const SOON = { timeout: 3000, interval: 10 };
+
 /** Connects (and sends a request, if given) once the server has taken the connection. */
 async function open(port: number, request?: string): Promise<Client> {
   const before = accepted;
@@ -41,17 +44,9 @@ async function open(port: number, request?: string): Promise<Client> {
   socket.on("close", () => (closed = true));
   socket.on("error", () => {});
   socket.on("data", (chunk) => (received += chunk));
-  await until(() => accepted > before);
+  await vi.waitUntil(() => accepted > before, SOON);
   if (request) socket.write(`GET ${request} HTTP/1.1\r\nHost: x\r\n\r\n`);
   return { closed: () => closed, received: () => received };
-}
-
-async function until(check: () => boolean, deadlineMs = 3000): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("not within the deadline");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 describe("connection limits", () => {
@@ -59,7 +54,7 @@ describe("connection limits", () => {
     const port = await serve(3, 60_000);
     const [first, second, third] = [await open(port), await open(port), await open(port)];
     const client = await open(port, "/healthz");
-    await until(() => client.received().endsWith("ok"));
+    await vi.waitUntil(() => client.received().endsWith("ok"), SOON);
     expect(first?.closed()).toBe(true);
     expect([second?.closed(), third?.closed()]).toEqual([false, false]);
   });
@@ -67,19 +62,19 @@ describe("connection limits", () => {
   it("closes one that never sent a request before a keep-alive one between requests, though the keep-alive one is older", async () => {
     const port = await serve(2, 60_000);
     const kept = await open(port, "/healthz");
-    await until(() => kept.received().endsWith("ok"));
+    await vi.waitUntil(() => kept.received().endsWith("ok"), SOON);
     const flood = await open(port);
     const client = await open(port, "/healthz");
-    await until(() => client.received().endsWith("ok"));
+    await vi.waitUntil(() => client.received().endsWith("ok"), SOON);
     expect([flood.closed(), kept.closed()]).toEqual([true, false]);
   });
 
   it("lets a newcomer in when every open connection is a keep-alive one between requests: the oldest of those goes", async () => {
     const port = await serve(2, 60_000);
     const kept = [await open(port, "/healthz"), await open(port, "/healthz")];
-    for (const client of kept) await until(() => client.received().endsWith("ok"));
+    for (const client of kept) await vi.waitUntil(() => client.received().endsWith("ok"), SOON);
     const newcomer = await open(port, "/healthz");
-    await until(() => newcomer.received().endsWith("ok"));
+    await vi.waitUntil(() => newcomer.received().endsWith("ok"), SOON);
     expect(kept.map((client) => client.closed())).toEqual([true, false]);
     expect(newcomer.closed()).toBe(false);
   });
@@ -89,8 +84,8 @@ describe("connection limits", () => {
     const busy = await open(port, "/hang");
     const idle = await open(port);
     const late = await open(port, "/healthz");
-    await until(() => idle.closed());
-    await until(() => late.received().endsWith("ok"));
+    await vi.waitUntil(() => idle.closed(), SOON);
+    await vi.waitUntil(() => late.received().endsWith("ok"), SOON);
     expect(busy.closed()).toBe(false);
   });
 
@@ -99,7 +94,7 @@ describe("connection limits", () => {
     // The one that asks connects first: once the later silent one is closed, the asking one's time is up too.
     const asked = await open(port, "/hang");
     const silent = await open(port);
-    await until(() => silent.closed());
+    await vi.waitUntil(() => silent.closed(), SOON);
     expect(asked.closed()).toBe(false);
   });
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { inProcessLoader, type LoadOptions, loadSession, type SessionLoader } from "../../src/sessions/loader.js";
 import { SessionService } from "../../src/sessions/service.js";
 import { MemoryCache, MemoryStore } from "../../src/storage/memory-store.js";
@@ -64,9 +64,7 @@ describe("the catalog with a watch", () => {
 
     now += 10_001; // this answer starts a background re-list that notes the change...
     await service.list(LIST);
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    const titles = (await service.list(LIST)).sessions.map((s) => s.title); // ...which the next answer reads
-    expect(titles).toContain("missed");
+    await vi.waitFor(async () => expect((await service.list(LIST)).sessions.map((s) => s.title)).toContain("missed")); // ...which later answers read
   });
 });
 

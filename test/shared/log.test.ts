@@ -1,17 +1,6 @@
-import { PassThrough } from "node:stream";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createLogger } from "../../src/node/pino-logger.js";
 import { consoleLogger, printable, printableError } from "../../src/shared/log.js";
-
-const HOSTILE = "a\nINFO: forged\r\u001b[31m\u007f\u0085\u2028\u2029\u202e\u200f\u061c\u2066b";
-const ESCAPED = "a\\u000aINFO: forged\\u000d\\u001b[31m\\u007f\\u0085\\u2028\\u2029\\u202e\\u200f\\u061c\\u2066b";
-
-function collected(format: "text" | "json") {
-  const stream = new PassThrough();
-  let text = "";
-  stream.on("data", (chunk) => (text += chunk));
-  return { logger: createLogger(format, stream), text: () => text };
-}
+import { ESCAPED, HOSTILE } from "../fixtures/hostile-line.js";
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -21,19 +10,6 @@ describe("log lines", () => {
   it("writes control, separator and bidi characters as escapes, and leaves the rest alone", () => {
     expect(printable(HOSTILE)).toBe(ESCAPED);
     expect(printable("plain é 中 \t")).toBe("plain é 中 \\u0009");
-  });
-
-  it.each(["text", "json"] as const)("keeps one event on one line in the %s log, an error's message included", async (format) => {
-    const { logger, text } = collected(format);
-    logger.info(`GET /${HOSTILE} 404 1ms`, { requestId: "r1" });
-    logger.error(`reading ${HOSTILE}`, Object.assign(new TypeError(`ENOENT ${HOSTILE}`), { path: HOSTILE }), { requestId: "r2" });
-    await new Promise((resolve) => setImmediate(resolve));
-    const lines = text().trimEnd().split("\n");
-    if (format === "json") expect(lines).toHaveLength(2);
-    for (const line of lines.filter((line) => line.includes("forged"))) expect(line).toMatch(/\\u000aINFO: forged/);
-    expect(text()).not.toMatch(/(?!\n)\p{Cc}|[\u2028\u2029\u202e\u200f\u061c\u2066]/u);
-    expect(text()).toContain(format === "text" ? ESCAPED : ESCAPED.replaceAll("\\", "\\\\"));
-    expect(text()).toContain("TypeError");
   });
 
   it("escapes the Worker's console lines too", () => {
@@ -56,5 +32,22 @@ describe("printableError", () => {
     expect(copy).toBeInstanceOf(TypeError);
     expect(copy.cause.message).toBe("connect ECONNREFUSED\\u000a127.0.0.1:9");
     expect(copy.cause.code).toBe("ECONNREFUSED");
+  });
+});
+
+describe("printable: what logs and sync print", () => {
+  it("shows bidi controls as escapes, so a line cannot be reordered on screen", () => {
+    expect(printable("failed \u202eevil\u202c and \u2066iso\u2069 \u200f\u061c")).toBe("failed \\u202eevil\\u202c and \\u2066iso\\u2069 \\u200f\\u061c");
+  });
+
+  it("shows C0 and C1 controls, separators and zero-width marks as escapes", () => {
+    expect(printable("a\u001b[2Jb\rc\u0007d\u009b31me\u2028f\u200bg\ufeffh\tI")).toBe(
+      "a\\u001b[2Jb\\u000dc\\u0007d\\u009b31me\\u2028f\\u200bg\\ufeffh\\u0009I",
+    );
+    expect(printable("tag \u{e0041}")).toBe("tag \\u{e0041}");
+  });
+
+  it("leaves ordinary text as it is", () => {
+    expect(printable("synced to https://x: café ☕ 12 uploaded")).toBe("synced to https://x: café ☕ 12 uploaded");
   });
 });

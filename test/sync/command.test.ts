@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { createAdaptorServer } from "@hono/node-server";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { MemoryStore } from "../../src/storage/memory-store.js";
 import { runSync } from "../../src/sync/command.js";
 import { ADMIN_KEY, type AppForOptions, AUTH, appFor, cliFile, cliSession } from "../fixtures/sessions.js";
@@ -136,6 +136,7 @@ describe("opta-sessions sync, against the real app", () => {
     deployment = await startDeployment();
     for (let i = 0; i < 8; i++) await writeSession(`s${i}`);
     deployment.fault = async () => {
+      // A slow deployment on purpose: each answer takes 60 ms, so the round lasts long enough to draw.
       await new Promise((resolve) => setTimeout(resolve, 60));
       return null;
     };
@@ -380,11 +381,9 @@ describe("opta-sessions sync, against the real app", () => {
       watchTimings: { debounceMs: 10, periodMs: 20 },
     });
     const rounds = () => deployment?.requests.filter((request) => request === "GET /admin/sync/manifest").length ?? 0;
-    for (const deadline = Date.now() + 10_000; rounds() < 4 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 5));
-    stop.abort();
+    await vi.waitFor(() => expect(rounds()).toBeGreaterThanOrEqual(4), { timeout: 10_000, interval: 5 }).finally(() => stop.abort());
     expect(await watching).toBe(1);
 
-    expect(rounds()).toBeGreaterThanOrEqual(4);
     expect(deployment.requests.filter((request) => request === "PUT /admin/sessions/huge")).toHaveLength(1);
     expect(stdout.match(/failed huge: too large for the deployment \(413: .+\); not sent again until the file changes\n/g)).toHaveLength(1);
     expect(stderr).not.toContain("huge"); // the failure line was the one mention

@@ -81,7 +81,7 @@ class FakeRemote implements RemoteSessions {
     this.requests.push(`${method} ${id}`);
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    await new Promise((resolve) => setTimeout(resolve, 1));
+    await new Promise((resolve) => setTimeout(resolve, 1)); // a request takes a moment, so concurrent ones overlap
     this.inFlight--;
     const refusal = this.refuse(method, id);
     if (refusal) throw refusal;

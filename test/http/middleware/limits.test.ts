@@ -1,15 +1,9 @@
 import type { Context } from "hono";
-import { describe, expect, it } from "vitest";
-import { ErrorEnvelopeSchema } from "../../../src/http/schemas.js";
+import { describe, expect, it, vi } from "vitest";
 import { MemoryStore } from "../../../src/storage/memory-store.js";
 import type { ReadResult } from "../../../src/storage/store.js";
+import { expectError, expectInvalidParameter } from "../../fixtures/errors.js";
 import { ADMIN_KEY, AUTH, appFor, cliFile, cliSession, recordingLogger, storeWith } from "../../fixtures/sessions.js";
-
-async function expectError(res: Response, status: number, type: string, code: string): Promise<void> {
-  expect(res.status).toBe(status);
-  const body = ErrorEnvelopeSchema.parse(await res.json());
-  expect(body.error).toMatchObject({ type, code });
-}
 
 /** Reads wait until released, counting how many are in flight at once. */
 class GatedStore extends MemoryStore {
@@ -35,8 +29,8 @@ describe("maximum session size", () => {
     const big = cliSession("big", { messages: [{ role: "user", content: "x".repeat(2000) }] });
     const store = storeWith([big, cliSession("small")]);
     const app = appFor(store, { maxSessionBytes: 1000 });
-    await expectError(await app.request("/admin/sessions/big", { headers: AUTH }), 413, "invalid_request_error", "session_too_large");
-    await expectError(await app.request("/admin/sessions/big/messages", { headers: AUTH }), 413, "invalid_request_error", "session_too_large");
+    await expectError(await app.request("/admin/sessions/big", { headers: AUTH }), 413, { type: "invalid_request_error", code: "session_too_large" });
+    await expectError(await app.request("/admin/sessions/big/messages", { headers: AUTH }), 413, { type: "invalid_request_error", code: "session_too_large" });
     expect((await app.request("/admin/sessions/small", { headers: AUTH })).status).toBe(200);
     expect(store.get("big.json")).toBe(cliFile(big));
   });
@@ -50,10 +44,13 @@ describe("bounded reads", () => {
     const app = appFor(store, { readConcurrency: 3 });
     const answers = Promise.all(ids.map((id) => app.request(`/admin/sessions/${id}`, { headers: AUTH })));
     let released = 0;
-    while (released < ids.length) {
-      await new Promise((resolve) => setImmediate(resolve));
-      released += store.releaseAll();
-    }
+    await vi.waitFor(
+      () => {
+        released += store.releaseAll();
+        expect(released).toBe(ids.length);
+      },
+      { interval: 1 },
+    );
     expect((await answers).map((res) => res.status)).toEqual(ids.map(() => 200));
     expect(store.maxInFlight).toBe(3);
   });
@@ -65,10 +62,7 @@ describe("request timeout", () => {
     const app = appFor(store, { limits: { requestTimeoutMs: 30 } });
     const res = await app.request("/admin/sessions/slow", { headers: AUTH });
     expect(res.headers.get("X-Request-Id")).toMatch(/\S/);
-    expect(res.status).toBe(503);
-    expect(await res.json()).toEqual({
-      error: { message: "the request took too long and was abandoned: try again", type: "server_error", param: null, code: "request_timeout" },
-    });
+    await expectError(res, 503, { type: "server_error", code: "request_timeout", message: "the request took too long and was abandoned: try again" });
     store.releaseAll();
   });
 });
@@ -76,9 +70,9 @@ describe("request timeout", () => {
 describe("query string length", () => {
   it("answers 414 query_too_long past the cap, before any parameter is parsed or the key is checked", async () => {
     const app = appFor(storeWith([cliSession("abc")]), { limits: { maxQueryLength: 300 } });
-    await expectError(await app.request(`/admin/sessions/search?q=${"a".repeat(300)}`), 414, "invalid_request_error", "query_too_long");
+    await expectError(await app.request(`/admin/sessions/search?q=${"a".repeat(300)}`), 414, { type: "invalid_request_error", code: "query_too_long" });
     // Under the cap, the parameters' own limits answer (model: 200 characters).
-    await expectError(await app.request(`/admin/sessions?model=${"a".repeat(201)}`, { headers: AUTH }), 400, "invalid_request_error", "invalid_parameter");
+    await expectInvalidParameter(await app.request(`/admin/sessions?model=${"a".repeat(201)}`, { headers: AUTH }), "model");
     expect((await app.request(`/admin/sessions?model=${"a".repeat(200)}`, { headers: AUTH })).status).toBe(200);
   });
 });
@@ -95,7 +89,7 @@ describe("failed-key throttling", () => {
     for (let n = 0; n < 5; n++) expect((await app.request("/admin/sessions", as("10.0.0.66", WRONG))).status).toBe(401);
     const refused = await app.request("/admin/sessions", as("10.0.0.66", ADMIN_KEY));
     expect(refused.headers.get("Retry-After")).toBe("30");
-    await expectError(refused, 429, "rate_limit_error", "too_many_failed_attempts");
+    await expectError(refused, 429, { type: "rate_limit_error", code: "too_many_failed_attempts" });
     expect((await app.request("/admin/sessions", as("10.0.0.7", ADMIN_KEY))).status).toBe(200);
     expect((await app.request("/admin/sessions", as("10.0.0.7", WRONG))).status).toBe(401);
 
@@ -123,7 +117,7 @@ describe("failed-key throttling", () => {
     const keyless = { headers: { "X-Test-Client": "127.0.0.1" } };
     for (let n = 0; n < 100; n++) {
       // An EventSource cannot send headers: its key is in the query, which is not a key offered here (an LMX route).
-      await expectError(await app.request(`/admin/events?admin_key=${ADMIN_KEY}`, keyless), 401, "authentication_error", "invalid_admin_key");
+      await expectError(await app.request(`/admin/events?admin_key=${ADMIN_KEY}`, keyless), 401, { type: "authentication_error", code: "invalid_admin_key" });
       expect((await app.request("/admin/sessions/abc", keyless)).status).toBe(401);
     }
     expect((await app.request("/admin/sessions", as("127.0.0.1", ADMIN_KEY))).status).toBe(200);
@@ -152,7 +146,7 @@ describe("failed-key throttling", () => {
     expect(statuses).toEqual([...Array(20).fill(401), ...Array(10).fill(429)]);
     const refused = await app.request("/admin/sessions", as("10.9.9.9", WRONG));
     expect(refused.headers.get("Retry-After")).toBe("60");
-    await expectError(refused, 429, "rate_limit_error", "too_many_failed_attempts");
+    await expectError(refused, 429, { type: "rate_limit_error", code: "too_many_failed_attempts" });
     expect((await app.request("/admin/sessions", as("10.9.9.9", ADMIN_KEY))).status).toBe(200);
     expect((await app.request("/admin/sessions", as("127.0.0.3", ADMIN_KEY))).status).toBe(200);
     expect((await app.request("/admin/sessions", { headers: { "X-Test-Client": "10.1.1.1", Authorization: `Bearer ${ADMIN_KEY}` } })).status).toBe(200);

@@ -1,10 +1,11 @@
 import { lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, unlink, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ErrorEnvelopeSchema, SessionFullSchema, SessionListSchema, SessionSummarySchema } from "../../../src/http/schemas.js";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { SessionFullSchema, SessionListSchema, SessionSummarySchema } from "../../../src/http/schemas.js";
 import { FsStore } from "../../../src/storage/fs/fs-store.js";
 import type { ReadResult } from "../../../src/storage/store.js";
+import { expectError, SESSION_CORRUPT, SESSION_NOT_FOUND } from "../../fixtures/errors.js";
 import { type AppForOptions, AUTH, appFor, cliFile, cliSession, emptySession, recordingLogger } from "../../fixtures/sessions.js";
 
 let root: string;
@@ -83,20 +84,6 @@ async function listSessions(app: App) {
 
 async function listedIds(app: App): Promise<string[]> {
   return (await listSessions(app)).sessions.map((session) => session.id);
-}
-
-async function errorOf(res: Response) {
-  return ErrorEnvelopeSchema.parse(await res.json()).error;
-}
-
-/** Polls until the condition holds or the deadline passes; true if it held in time. */
-async function pollUntil(condition: () => Promise<boolean>, deadlineMs: number): Promise<boolean> {
-  const until = Date.now() + deadlineMs;
-  for (;;) {
-    if (await condition()) return true;
-    if (Date.now() > until) return false;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 async function namesInDir(): Promise<string[]> {
@@ -186,15 +173,13 @@ describe("damaged and foreign files in the sessions directory", () => {
   it.each(DAMAGED.map((damaged) => [damaged.kind, damaged] as const))("answers 422 session_corrupt for GET of %s", async (_kind, damaged) => {
     await damaged.make();
     const res = await getSession(appOverDir(), damaged.name.replace(/\.json$/, ""));
-    expect(res.status).toBe(422);
-    expect(await errorOf(res)).toMatchObject({ type: "invalid_request_error", code: "session_corrupt" });
+    await expectError(res, 422, SESSION_CORRUPT);
   });
 
   it("answers 404 session_not_found for GET of a session with no file", async () => {
     await writeSession(cliSession("good"));
     const res = await getSession(appOverDir(), "missing");
-    expect(res.status).toBe(404);
-    expect(await errorOf(res)).toMatchObject({ type: "not_found_error", code: "session_not_found" });
+    await expectError(res, 404, SESSION_NOT_FOUND);
   });
 
   it.each(DAMAGED.map((damaged) => [damaged.kind, damaged] as const))("deletes %s like any session", async (_kind, damaged) => {
@@ -320,20 +305,21 @@ describe("changes the CLI makes while the app runs", () => {
   });
 
   it("shows each change within 1 second with the default 500 ms listing cache", async () => {
+    const WITHIN_1_S = { timeout: 1000, interval: 10 };
     await writeSession(cliSession("a"));
     const app = appOverDir({ catalog: { maxAgeMs: 500 } });
     expect(await listedIds(app)).toEqual(["a"]);
 
     await writeSession(cliSession("b"));
-    expect(await pollUntil(async () => (await listedIds(app)).includes("b"), 1000), "new file listed within 1 s").toBe(true);
+    await vi.waitFor(async () => expect(await listedIds(app), "new file listed within 1 s").toContain("b"), WITHIN_1_S);
 
     const grown = cliSession("b", { messages: [{ role: "user", content: "only one" }] });
     await writeSession(grown);
     const countOfB = async () => (await listSessions(app)).sessions.find((session) => session.id === "b")?.message_count;
-    expect(await pollUntil(async () => (await countOfB()) === 1, 1000), "changed file shown within 1 s").toBe(true);
+    await vi.waitFor(async () => expect(await countOfB(), "changed file shown within 1 s").toBe(1), WITHIN_1_S);
 
     await unlink(filePath("a.json"));
-    expect(await pollUntil(async () => !(await listedIds(app)).includes("a"), 1000), "removed file dropped within 1 s").toBe(true);
+    await vi.waitFor(async () => expect(await listedIds(app), "removed file dropped within 1 s").not.toContain("a"), WITHIN_1_S);
   });
 });
 
@@ -343,14 +329,9 @@ describe("a file caught mid-write", () => {
     const full = cliFile(session);
     await writeFile(filePath("busy.json"), full.slice(0, Math.floor(full.length / 2)));
     const store = new CountingFsStore(dir);
-    const app = appFor(store, { sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) });
-
-    const pending = getSession(app, "busy");
-    const completion = new Promise<void>((resolve, reject) => {
-      setTimeout(() => writeFile(filePath("busy.json"), full).then(resolve, reject), 100);
-    });
-    const res = await pending;
-    await completion;
+    // The CLI finishes its write while GET waits to read again (in that wait, rather than some time later).
+    const finishWriting = () => writeFile(filePath("busy.json"), full);
+    const res = await getSession(appFor(store, { sleep: finishWriting }), "busy");
 
     expect(res.status).toBe(200);
     const body = SessionFullSchema.parse(await res.json());
@@ -371,8 +352,7 @@ describe("a file caught mid-write", () => {
     });
 
     const res = await getSession(app, "broken");
-    expect(res.status).toBe(422);
-    expect(await errorOf(res)).toMatchObject({ code: "session_corrupt" });
+    await expectError(res, 422, SESSION_CORRUPT);
     expect(waits.length).toBeGreaterThan(0);
     expect(store.reads.get("broken.json")).toBe(waits.length + 1);
   });
@@ -558,11 +538,9 @@ describe("security: nothing outside the sessions directory", () => {
     const app = appOverDir();
 
     const got = await getSession(app, id);
-    expect(got.status).toBe(404);
-    expect(await errorOf(got)).toMatchObject({ type: "not_found_error" });
+    await expectError(got, 404, SESSION_NOT_FOUND);
     const deleted = await deleteSession(app, id);
-    expect(deleted.status).toBe(404);
-    expect(await errorOf(deleted)).toMatchObject({ type: "not_found_error" });
+    await expectError(deleted, 404, SESSION_NOT_FOUND);
 
     expect(await readFile(filePath("index.json"), "utf8")).toBe(indexText);
     expect((await stat(filePath("index.json"))).ino).toBe(inodeBefore);

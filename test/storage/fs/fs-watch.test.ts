@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, rm, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { SessionService } from "../../../src/sessions/service.js";
 import { FsStore } from "../../../src/storage/fs/fs-store.js";
 import { cliFile, cliSession } from "../../fixtures/sessions.js";
@@ -27,16 +27,23 @@ function cli(script: string): void {
   execFileSync(process.execPath, ["--input-type=module", "-e", `import fs from "node:fs"; process.chdir(${JSON.stringify(dir)}); ${script}`]);
 }
 
-async function titlesWithin(deadlineMs: number, until: (titles: Record<string, string | null>) => boolean): Promise<Record<string, string | null>> {
-  const deadline = Date.now() + deadlineMs;
-  let titles: Record<string, string | null> = {};
-  do {
-    const list = await service!.list({ limit: 200, offset: 0, model: undefined, tag: undefined, since: undefined, until: undefined, cwd: undefined });
-    titles = Object.fromEntries(list.sessions.map((s) => [s.id, s.title]));
-    if (until(titles)) return titles;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  } while (Date.now() < deadline);
-  return titles;
+type Titles = Record<string, string | null>;
+
+async function listedTitles(): Promise<Titles> {
+  const list = await service!.list({ limit: 200, offset: 0, model: undefined, tag: undefined, since: undefined, until: undefined, cwd: undefined });
+  return Object.fromEntries(list.sessions.map((s) => [s.id, s.title]));
+}
+
+/** The listing's titles by id once `ready` holds for them (the watch is asynchronous); fails after `deadlineMs`. */
+function titlesWithin(deadlineMs: number, ready: (titles: Titles) => boolean): Promise<Titles> {
+  return vi.waitFor(
+    async () => {
+      const titles = await listedTitles();
+      expect(ready(titles), `titles: ${JSON.stringify(titles)}`).toBe(true);
+      return titles;
+    },
+    { timeout: deadlineMs, interval: 20 },
+  );
 }
 
 describe("the real directory watch (default settings)", () => {
@@ -66,7 +73,10 @@ describe("the real directory watch (default settings)", () => {
     const file = path.join(dir, "aaaaaaaaaaaa.json");
     const when = new Date("2026-03-01T10:00:00.000Z");
     await utimes(file, when, when);
-    expect((await titlesWithin(1000, () => false)).aaaaaaaaaaaa).toBe("one");
+    // A quiet second, on purpose (nothing to wait for but the time): the utimes' own watch events are over, so only
+    // the replace's can make the listing re-read a file whose size and mtime stay the same.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect((await listedTitles()).aaaaaaaaaaaa).toBe("one");
     await writeFile(file, cliFile(cliSession("aaaaaaaaaaaa", { title: "owe" }))); // same length
     await utimes(file, when, when);
     expect((await titlesWithin(1000, (t) => t.aaaaaaaaaaaa === "owe")).aaaaaaaaaaaa).toBe("owe");
@@ -99,9 +109,7 @@ describe("faults of the sessions directory, each said in one line", () => {
     cli(`fs.writeFileSync("aaaaaaaaaaaa.json", ${JSON.stringify(cliFile(cliSession("aaaaaaaaaaaa", { title: "two" })))})`);
     expect((await titlesWithin(1000, (t) => t.aaaaaaaaaaaa === "two")).aaaaaaaaaaaa).toBe("two");
     // The once-a-second retry of the watch fails again, quietly.
-    const deadline = Date.now() + 3000;
-    while (attempts < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(attempts).toBeGreaterThanOrEqual(2);
+    await vi.waitFor(() => expect(attempts).toBeGreaterThanOrEqual(2), { timeout: 3000, interval: 20 });
     expect(lines).toEqual([`cannot watch ${dir} (ENOSPC): checking it on every request instead`]);
   });
 

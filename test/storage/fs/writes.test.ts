@@ -3,9 +3,9 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "n
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from "vitest";
-import { ErrorEnvelopeSchema } from "../../../src/http/schemas.js";
 import { FsStore } from "../../../src/storage/fs/fs-store.js";
 import type { SessionStore } from "../../../src/storage/store.js";
+import { expectError, ROUTE_NOT_FOUND } from "../../fixtures/errors.js";
 import { AUTH, appFor, cliFile, cliSession } from "../../fixtures/sessions.js";
 
 /** PUT /admin/sessions/:id and GET /admin/sync/manifest on the Node side: off by default, atomic when on. */
@@ -27,17 +27,12 @@ const put = (body: string, headers: Record<string, string> = { "Content-Type": "
   body,
 });
 
-async function errorCode(res: Response): Promise<string | null> {
-  return ErrorEnvelopeSchema.parse(await res.json()).error.code;
-}
-
 describe("writes on the Node server", () => {
   it("do not exist unless enabled: PUT and the manifest are unknown routes (after the key check), and nothing is written", async () => {
     const app = appFor(new FsStore(dir));
     const text = cliFile(cliSession("abc"));
     const res = await app.request("/admin/sessions/abc", put(text));
-    expect(res.status).toBe(404);
-    expect(await errorCode(res)).toBe("route_not_found");
+    await expectError(res, 404, ROUTE_NOT_FOUND);
     expect((await app.request("/admin/sync/manifest", { headers: AUTH })).status).toBe(404);
     expect((await app.request("/admin/sessions/abc", { method: "PUT", body: text })).status).toBe(401);
     expect(await readdir(dir)).toEqual([]);
@@ -79,23 +74,23 @@ describe("writes on the Node server", () => {
 
   it("refuse a bad body, content type or id with a clear 4xx and change nothing", async () => {
     const app = appFor(new FsStore(dir), { allowWrites: true, maxSessionBytes: 1000 });
-    const cases: [string, RequestInit, number, string][] = [
-      ["abc", put("{truncated"), 400, "invalid_session"],
-      ["abc", put("[1,2]"), 400, "invalid_session"],
-      ["abc", put("null"), 400, "invalid_session"],
-      ["abc", put(""), 400, "invalid_session"],
-      ["abc", put("{}", { "Content-Type": "text/plain" }), 400, "invalid_parameter"],
-      ["abc", put("{}", {}), 400, "invalid_parameter"],
-      ["index", put("{}"), 400, "invalid_parameter"],
-      ["InDeX", put("{}"), 400, "invalid_parameter"],
-      ["a.b", put("{}"), 400, "invalid_parameter"],
-      ["..%2Fescape", put("{}"), 400, "invalid_parameter"],
-      ["abc", put(JSON.stringify({ title: "x".repeat(2000) })), 413, "session_too_large"],
+    const cases: [string, RequestInit, number, string, string | undefined][] = [
+      ["abc", put("{truncated"), 400, "invalid_session", "body"],
+      ["abc", put("[1,2]"), 400, "invalid_session", "body"],
+      ["abc", put("null"), 400, "invalid_session", "body"],
+      ["abc", put(""), 400, "invalid_session", "body"],
+      ["abc", put("{}", { "Content-Type": "text/plain" }), 400, "invalid_parameter", "content-type"],
+      ["abc", put("{}", {}), 400, "invalid_parameter", "content-type"],
+      ["index", put("{}"), 400, "invalid_parameter", "id"],
+      ["InDeX", put("{}"), 400, "invalid_parameter", "id"],
+      ["a.b", put("{}"), 400, "invalid_parameter", "id"],
+      ["..%2Fescape", put("{}"), 400, "invalid_parameter", "id"],
+      ["abc", put(JSON.stringify({ title: "x".repeat(2000) })), 413, "session_too_large", undefined],
     ];
-    for (const [id, init, status, code] of cases) {
+    for (const [id, init, status, code, param] of cases) {
       const res = await app.request(`/admin/sessions/${id}`, init);
       expect([id, res.status]).toEqual([id, status]);
-      expect(await errorCode(res)).toBe(code);
+      await expectError(res, status, { type: "invalid_request_error", code, param });
     }
     expect(await readdir(dir)).toEqual([]);
     expect(await readdir(path.dirname(dir)).then((names) => names.some((name) => name === "escape.json"))).toBe(false);
@@ -104,8 +99,7 @@ describe("writes on the Node server", () => {
   it("answer 409 when something that is not a file has the session's name", async () => {
     await mkdir(path.join(dir, "abc.json"));
     const res = await appFor(new FsStore(dir), { allowWrites: true }).request("/admin/sessions/abc", put("{}"));
-    expect(res.status).toBe(409);
-    expect(await errorCode(res)).toBe("not_a_file");
+    await expectError(res, 409, { type: "invalid_request_error", code: "not_a_file" });
     expect((await stat(path.join(dir, "abc.json"))).isDirectory()).toBe(true);
   });
 

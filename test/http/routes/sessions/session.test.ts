@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { SessionListSchema } from "../../../src/http/schemas.js";
-import { MemoryStore } from "../../../src/storage/memory-store.js";
-import type { ReadResult, StoreEntry } from "../../../src/storage/store.js";
-import { AUTH, appFor, cliFile, cliSession, emptySession, MESSAGES_OF_EVERY_SHAPE, storeWith } from "../../fixtures/sessions.js";
+import { SessionListSchema } from "../../../../src/http/schemas.js";
+import { MemoryStore } from "../../../../src/storage/memory-store.js";
+import type { ReadResult, StoreEntry } from "../../../../src/storage/store.js";
+import { expectError, expectInvalidParameter, ROUTE_NOT_FOUND, SESSION_CORRUPT, SESSION_ID_RULES, SESSION_NOT_FOUND } from "../../../fixtures/errors.js";
+import { AUTH, appFor, cliFile, cliSession, emptySession, MESSAGES_OF_EVERY_SHAPE, storeWith } from "../../../fixtures/sessions.js";
 
 type App = ReturnType<typeof appFor>;
 
@@ -63,15 +64,6 @@ async function listIds(app: App): Promise<string[]> {
   expect(res.status).toBe(200);
   return SessionListSchema.parse(await res.json()).sessions.map((session) => session.id);
 }
-
-async function expectError(res: Response, status: number, type: string, code: string, param: string | null = null): Promise<void> {
-  expect(res.status).toBe(status);
-  expect(await res.json()).toEqual({ error: { message: expect.stringMatching(/\S/), type, param, code } });
-}
-
-const expectNotFound = (res: Response) => expectError(res, 404, "not_found_error", "session_not_found");
-const expectCorrupt = (res: Response) => expectError(res, 422, "invalid_request_error", "session_corrupt");
-const expectInvalidId = (res: Response) => expectError(res, 400, "invalid_request_error", "invalid_parameter", "id");
 
 function indexFile(ids: string[]): Record<string, unknown> {
   return {
@@ -181,11 +173,11 @@ describe("GET /admin/sessions/:id", () => {
     const res = await get(app, "outer");
     expect(res.status).toBe(200);
     expect(((await res.json()) as { id: unknown }).id).toBe("outer");
-    await expectNotFound(await get(app, "inner"));
+    await expectError(await get(app, "inner"), 404, SESSION_NOT_FOUND);
   });
 
   it("answers 404 session_not_found for an id with no file", async () => {
-    await expectNotFound(await get(appFor(storeWith([cliSession("abc")])), "nosuch"));
+    await expectError(await get(appFor(storeWith([cliSession("abc")])), "nosuch"), 404, SESSION_NOT_FOUND);
   });
 
   it.each([
@@ -195,12 +187,12 @@ describe("GET /admin/sessions/:id", () => {
     ["a JSON string", '"bad"'],
     ["empty", ""],
   ])("answers 422 session_corrupt for a file that is %s", async (_label, text) => {
-    await expectCorrupt(await get(appFor(storeWith([], { "bad.json": text })), "bad"));
+    await expectError(await get(appFor(storeWith([], { "bad.json": text })), "bad"), 422, SESSION_CORRUPT);
   });
 
   it("answers 422 session_corrupt for a directory named like a session", async () => {
     const store = new MemoryStore().putDirectory("dir.json");
-    await expectCorrupt(await get(appFor(store), "dir"));
+    await expectError(await get(appFor(store), "dir"), 422, SESSION_CORRUPT);
   });
 
   it.each(["-8h6JWRxg1BC", "_8h6JWRxg1BC", "--", "_"])("serves and deletes id %j, which starts with - or _", async (id) => {
@@ -209,14 +201,14 @@ describe("GET /admin/sessions/:id", () => {
     expect(res.status).toBe(200);
     expect(((await res.json()) as { id: unknown }).id).toBe(id);
     expect((await del(app, id)).status).toBe(200);
-    await expectNotFound(await get(app, id));
+    await expectError(await get(app, id), 404, SESSION_NOT_FOUND);
   });
 
   it("accepts an id of 128 characters", async () => {
     const id = "a".repeat(128);
     const app = appFor(storeWith([cliSession(id)]));
     expect((await get(app, id)).status).toBe(200);
-    await expectNotFound(await get(app, "b".repeat(128)));
+    await expectError(await get(app, "b".repeat(128)), 404, SESSION_NOT_FOUND);
   });
 });
 
@@ -240,14 +232,14 @@ describe("/admin/sessions/:id with an invalid id", () => {
   it.each(invalid)("GET answers 400 naming id for %s, without touching the store", async (_label, raw) => {
     const store = new RecordingStore();
     store.put("abc.json", cliFile(cliSession("abc")));
-    await expectInvalidId(await get(appFor(store), raw));
+    await expectInvalidParameter(await get(appFor(store), raw), "id", SESSION_ID_RULES);
     expect(store.calls).toEqual([]);
   });
 
   it.each(invalid)("DELETE answers 400 naming id for %s, without touching the store", async (_label, raw) => {
     const store = new RecordingStore();
     store.put("abc.json", cliFile(cliSession("abc")));
-    await expectInvalidId(await del(appFor(store), raw));
+    await expectInvalidParameter(await del(appFor(store), raw), "id", SESSION_ID_RULES);
     expect(store.calls).toEqual([]);
     expect(store.get("abc.json")).toBeDefined();
   });
@@ -255,7 +247,7 @@ describe("/admin/sessions/:id with an invalid id", () => {
   it("never reaches the session routes for %2e%2e, which URL parsing resolves to /admin/", async () => {
     const store = new RecordingStore();
     const res = await get(appFor(store), "%2e%2e");
-    await expectError(res, 404, "not_found_error", "route_not_found");
+    await expectError(res, 404, ROUTE_NOT_FOUND);
     expect(store.calls).toEqual([]);
   });
 });
@@ -265,13 +257,13 @@ describe("/admin/sessions/index", () => {
 
   it.each(["index", "INDEX", "Index"])("GET %s answers 404 and leaves index.json alone", async (id) => {
     const store = storeWith([cliSession("abc")], { "index.json": indexText });
-    await expectNotFound(await get(appFor(store, clock), id));
+    await expectError(await get(appFor(store, clock), id), 404, SESSION_NOT_FOUND);
     expect(store.get("index.json")).toBe(indexText);
   });
 
   it.each(["index", "INDEX", "Index"])("DELETE %s answers 404 and leaves index.json alone", async (id) => {
     const store = storeWith([cliSession("abc")], { "index.json": indexText });
-    await expectNotFound(await del(appFor(store, clock), id));
+    await expectError(await del(appFor(store, clock), id), 404, SESSION_NOT_FOUND);
     expect(store.get("index.json")).toBe(indexText);
   });
 });
@@ -283,7 +275,7 @@ describe("DELETE /admin/sessions/:id", () => {
     const res = await del(app, "gone");
     expect(res.status).toBe(200);
     expect(await res.json()).toStrictEqual({ deleted: true, trash_id: null });
-    await expectNotFound(await get(app, "gone"));
+    await expectError(await get(app, "gone"), 404, SESSION_NOT_FOUND);
     expect(await listIds(app)).toEqual(["keep"]);
     expect((await get(app, "keep")).status).toBe(200);
   });
@@ -291,11 +283,11 @@ describe("DELETE /admin/sessions/:id", () => {
   it("answers 404 session_not_found on a second delete", async () => {
     const app = appFor(storeWith([cliSession("gone")]), clock);
     expect((await del(app, "gone")).status).toBe(200);
-    await expectNotFound(await del(app, "gone"));
+    await expectError(await del(app, "gone"), 404, SESSION_NOT_FOUND);
   });
 
   it("answers 404 session_not_found for an id with no file", async () => {
-    await expectNotFound(await del(appFor(storeWith([cliSession("abc")]), clock), "nosuch"));
+    await expectError(await del(appFor(storeWith([cliSession("abc")]), clock), "nosuch"), 404, SESSION_NOT_FOUND);
   });
 
   it("removes the index entry, keeps every other entry and field, stamps updatedAt and writes the CLI's format", async () => {
@@ -333,7 +325,7 @@ describe("DELETE /admin/sessions/:id", () => {
     const app = appFor(store, clock);
     expect((await del(app, "bad")).status).toBe(200);
     expect(store.get("bad.json")).toBeUndefined();
-    await expectNotFound(await get(app, "bad"));
+    await expectError(await get(app, "bad"), 404, SESSION_NOT_FOUND);
     expect(store.get("index.json")).toBe(indexWithout(index, ["bad"]));
     expect(await listIds(app)).toEqual(["ok"]);
   });
@@ -342,7 +334,7 @@ describe("DELETE /admin/sessions/:id", () => {
     const store = storeWith([cliSession("ok")]).putDirectory("dir.json");
     const app = appFor(store, clock);
     expect((await del(app, "dir")).status).toBe(200);
-    await expectNotFound(await get(app, "dir"));
+    await expectError(await get(app, "dir"), 404, SESSION_NOT_FOUND);
     expect((await store.list()).map((entry) => entry.name)).toEqual(["ok.json"]);
   });
 
@@ -367,7 +359,7 @@ describe("DELETE /admin/sessions/:id", () => {
     const answers = await Promise.all(Array.from({ length: 6 }, () => del(app, "abc")));
     const statuses = answers.map((res) => res.status).sort();
     expect(statuses).toEqual([200, 404, 404, 404, 404, 404]);
-    for (const res of answers.filter((answer) => answer.status === 404)) await expectNotFound(res);
+    for (const res of answers.filter((answer) => answer.status === 404)) await expectError(res, 404, SESSION_NOT_FOUND);
     expect(store.get("index.json")).toBe(indexWithout(index, ["abc"]));
   });
 });

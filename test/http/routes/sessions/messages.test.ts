@@ -1,11 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { AUTH, appFor, cliSession, storeWith } from "../../fixtures/sessions.js";
+import { expectError, expectInvalidParameter, SESSION_CORRUPT, SESSION_ID_RULES, SESSION_NOT_FOUND } from "../../../fixtures/errors.js";
+import { AUTH, appFor, cliSession, storeWith } from "../../../fixtures/sessions.js";
 
 const messages = Array.from({ length: 250 }, (_, i) => (i % 50 === 7 ? i : { role: i % 2 ? "assistant" : "user", content: `message ${i}`, extra: { i } }));
 const app = () => appFor(storeWith([cliSession("big", { messages })], { "broken.json": "{" }));
 
+const request = (path: string) => app().request(path, { headers: AUTH });
+
 async function page(path: string) {
-  const res = await app().request(path, { headers: AUTH });
+  const res = await request(path);
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -38,9 +41,7 @@ describe("GET /admin/sessions/:id/messages", () => {
     ["offset=-1", "offset"],
     ["offset=1&offset=2", "offset"],
   ])("refuses %s with 400 naming %s", async (query, param) => {
-    const { status, body } = await page(`/admin/sessions/big/messages?${query}`);
-    expect(status).toBe(400);
-    expect(body.error).toMatchObject({ type: "invalid_request_error", param, code: "invalid_parameter" });
+    await expectInvalidParameter(await request(`/admin/sessions/big/messages?${query}`), param);
   });
 
   it("accepts limit 500", async () => {
@@ -48,10 +49,10 @@ describe("GET /admin/sessions/:id/messages", () => {
   });
 
   it("answers 404, 422 and 400 as GET of the session does", async () => {
-    expect((await page("/admin/sessions/missing/messages")).status).toBe(404);
-    expect((await page("/admin/sessions/index/messages")).status).toBe(404);
-    expect((await page("/admin/sessions/broken/messages")).body.error).toMatchObject({ code: "session_corrupt" });
-    expect((await page("/admin/sessions/..%2Fbig/messages")).body.error).toMatchObject({ param: "id" });
+    await expectError(await request("/admin/sessions/missing/messages"), 404, SESSION_NOT_FOUND);
+    await expectError(await request("/admin/sessions/index/messages"), 404, SESSION_NOT_FOUND);
+    await expectError(await request("/admin/sessions/broken/messages"), 422, SESSION_CORRUPT);
+    await expectInvalidParameter(await request("/admin/sessions/..%2Fbig/messages"), "id", SESSION_ID_RULES);
   });
 
   it("needs the admin key", async () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { type SessionSummary, SessionSummarySchema } from "../../../src/http/schemas.js";
-import { AUTH, appFor, cliFile, cliSession, SUMMARY_KEYS, storeWith } from "../../fixtures/sessions.js";
+import { type SessionSummary, SessionSummarySchema } from "../../../../src/http/schemas.js";
+import { expectInvalidParameter } from "../../../fixtures/errors.js";
+import { AUTH, appFor, cliFile, cliSession, SUMMARY_KEYS, storeWith } from "../../../fixtures/sessions.js";
 
 type App = ReturnType<typeof appFor>;
 
@@ -28,13 +29,6 @@ function session(id: string, time: string, overrides: Record<string, unknown> = 
       { role: "assistant", content: "hi" },
     ],
     ...overrides,
-  });
-}
-
-async function expectInvalidParameter(res: Response, param: string): Promise<void> {
-  expect(res.status).toBe(400);
-  expect(await res.json()).toEqual({
-    error: { message: expect.stringMatching(/\S/), type: "invalid_request_error", param, code: "invalid_parameter" },
   });
 }
 

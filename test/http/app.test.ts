@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { MemoryStore } from "../../../src/storage/memory-store.js";
-import { appFor } from "../../fixtures/sessions.js";
+import { MemoryStore } from "../../src/storage/memory-store.js";
+import { appFor } from "../fixtures/sessions.js";
 
 describe("GET /healthz", () => {
   it("answers ok with the version and nothing else, without a key", async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { type SessionList, SessionListSchema, type SessionSummary } from "../../../src/http/schemas.js";
-import { AUTH, appFor, cliFile, cliSession, recordingLogger, SUMMARY_KEYS, storeWith } from "../../fixtures/sessions.js";
+import { type SessionList, SessionListSchema, type SessionSummary } from "../../../../src/http/schemas.js";
+import { expectInvalidParameter } from "../../../fixtures/errors.js";
+import { AUTH, appFor, cliFile, cliSession, recordingLogger, SUMMARY_KEYS, storeWith } from "../../../fixtures/sessions.js";
 
 type App = ReturnType<typeof appFor>;
 
@@ -33,13 +34,6 @@ function without(session: Record<string, unknown>, ...keys: string[]): Record<st
 /** A session whose created and updated are both `time`. */
 function at(id: string, time: unknown, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return cliSession(id, { created: time, updated: time, ...overrides });
-}
-
-async function expectInvalidParameter(res: Response, param: string): Promise<void> {
-  expect(res.status).toBe(400);
-  expect(await res.json()).toEqual({
-    error: { message: expect.stringMatching(/\S/), type: "invalid_request_error", param, code: "invalid_parameter" },
-  });
 }
 
 describe("GET /admin/sessions: the summary of a session", () => {

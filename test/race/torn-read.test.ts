@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FsStore } from "../../../src/storage/fs/fs-store.js";
+import { FsStore } from "../../src/storage/fs/fs-store.js";
 
 let dir: string;
 beforeEach(async () => {
