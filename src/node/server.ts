@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { access, constants, mkdir, readdir, realpath, stat } from "node:fs/promises";
 import { createServer, type RequestListener } from "node:http";
@@ -8,7 +8,8 @@ import { ApiError, bareErrorResponse, internalError } from "../http/errors.js";
 import { ownedPathsOf } from "../http/upstream.js";
 import { SessionService } from "../sessions/service.js";
 import { type Logger, requestIdFor } from "../shared/log.js";
-import { FsCache } from "../storage/fs/fs-saved-catalog.js";
+import { FsOwnFile } from "../storage/fs/fs-own-file.js";
+import { nameKey } from "../storage/fs/fs-paths.js";
 import { FsStore } from "../storage/fs/fs-store.js";
 import { FsTrash } from "../storage/fs/fs-trash.js";
 import { compressJson } from "./compression.js";
@@ -36,7 +37,7 @@ export async function startServer(config: Config, logger: Logger, announce = toT
   // Named after the sessions directory (links followed: one directory, however it is spelled), for the trash and the
   // cache file alike: one trash each, never listed, restored into or purged by another.
   const realDirectory = await realpath(store.directory).catch(() => store.directory);
-  const directoryKey = createHash("sha256").update(realDirectory).digest("hex").slice(0, 16);
+  const directoryKey = nameKey(realDirectory);
   const trashRoot = path.join(config.dataDir, "trash");
   const trashDir = path.join(trashRoot, directoryKey);
   // Made now, so a data directory we cannot write stops the start instead of failing the first delete.
@@ -51,7 +52,7 @@ export async function startServer(config: Config, logger: Logger, announce = toT
     maxSessionBytes: Math.floor(config.maxSessionMb * 1024 * 1024),
     loader: new WorkerLoader(store),
     // One cache file per sessions directory, so --dir elsewhere never reuses another's summaries.
-    cache: new FsCache(config.cacheDir, `catalog-${directoryKey}.json`),
+    savedCatalog: new FsOwnFile(config.cacheDir, `catalog-${directoryKey}.json`),
   });
   // The port is taken before anything starts (scan, purge, loader workers): a failed start has nothing to stop and exits at once.
   let ready: (listener: RequestListener) => void = () => {};

@@ -32,7 +32,7 @@ interface SearchBuckets {
  * What the catalog derives from its entries for filters and search: the interned models, the
  * trigram buckets, and the search index of the current listing.
  */
-export class CatalogIndex {
+export class CatalogLookups {
   readonly #models = new Interned();
   readonly #cwds = new Interned();
   readonly #slots = new Slots();

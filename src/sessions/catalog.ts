@@ -1,9 +1,8 @@
-import { forEachLimited } from "../shared/concurrency.js";
-import { Mutex } from "../shared/mutex.js";
-import { type CacheStore, RECENT_WRITE_MS, type SessionStore, type StoreEntry, type StoreWatch } from "../storage/store.js";
-import { type CatalogEntry, CatalogIndex, type IndexedEntry } from "./catalog-lookups.js";
+import { forEachLimited, Mutex } from "../shared/concurrency.js";
+import { type OwnFile, RECENT_WRITE_MS, type SessionStore, type StoreEntry, type StoreWatch } from "../storage/store.js";
+import { type CatalogEntry, CatalogLookups, type IndexedEntry } from "./catalog-lookups.js";
 import type { LoadResult, SessionLoader } from "./loader.js";
-import { SummaryCache } from "./saved-catalog.js";
+import { SavedCatalog } from "./saved-catalog.js";
 import type { SearchIndex } from "./search/search-index.js";
 import { sessionIdOf } from "./session-files.js";
 import { storedSummary } from "./stored-metadata.js";
@@ -17,7 +16,7 @@ export interface CatalogOptions {
   /** A file larger than this (bytes) is left out unread, like a damaged one (GET answers 413 for it). */
   maxSessionBytes: number;
   /** Where to persist summaries between runs, for a fast restart. */
-  cache?: CacheStore;
+  savedCatalog?: OwnFile;
   /** Follow the store's change reports (default true); off, every answer older than `maxAgeMs` re-checks the store. */
   watch?: boolean;
   /** Without a working watch: a listing younger than this is served as is, older ones re-check the store. */
@@ -48,12 +47,12 @@ interface CachedFile {
  */
 export class SessionCatalog {
   readonly #store: SessionStore;
-  readonly #options: Required<Omit<CatalogOptions, "cache" | "watch">> & Pick<CatalogOptions, "cache">;
+  readonly #options: Required<Omit<CatalogOptions, "savedCatalog" | "watch">> & Pick<CatalogOptions, "savedCatalog">;
   readonly #files = new Map<string, CachedFile>();
   readonly #updates = new Mutex();
   readonly #watch: StoreWatch | null;
   #ordered: readonly CatalogEntry[] = [];
-  readonly #index = new CatalogIndex();
+  readonly #index = new CatalogLookups();
   #orderIsStale = false;
   #restored = false;
   #lastScanAt: number | null = null;
@@ -63,14 +62,14 @@ export class SessionCatalog {
   #indexing: Promise<void> | null = null;
   /** Every entry has its message text indexed; cleared whenever one without is added. */
   #indexed = false;
-  readonly #summaries: SummaryCache | null;
+  readonly #summaries: SavedCatalog | null;
 
   constructor(store: SessionStore, options: CatalogOptions) {
     this.#store = store;
     this.#options = { maxAgeMs: 500, revalidateMs: 10_000, indexInBackground: true, ...options };
     this.#watch = options.watch === false ? null : store.watch((name) => this.#noteChange(name));
-    this.#summaries = options.cache
-      ? new SummaryCache(options.cache, options.warn, () =>
+    this.#summaries = options.savedCatalog
+      ? new SavedCatalog(options.savedCatalog, options.warn, () =>
           [...this.#files].map(([name, file]) => ({
             name,
             key: file.key,

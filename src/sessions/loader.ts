@@ -1,8 +1,9 @@
 import type { SessionSummary } from "../http/schemas.js";
+import type { Sleep } from "../shared/clock.js";
 import type { SessionStore } from "../storage/store.js";
 import { summarize } from "./parse.js";
 import { type LoadedSearchText, searchTextOf } from "./search/search-index.js";
-import { RETRY_DELAYS_MS, readSession, type Sleep, sessionIdOf } from "./session-files.js";
+import { RETRY_DELAYS_MS, readSession, sessionIdOf } from "./session-files.js";
 import { type ServeResult, type SessionView, serveSession } from "./session-view.js";
 import { parseInstant } from "./time.js";
 

@@ -1,19 +1,19 @@
 import { z } from "zod";
 import { SessionSummarySchema } from "../http/schemas.js";
 import { parseJson } from "../shared/json.js";
-import type { CacheStore } from "../storage/store.js";
+import type { OwnFile } from "../storage/store.js";
 
 /** Summaries are saved this long after a change (a scan's worth of changes, one save): a lost save only costs re-reads. */
 const SAVE_DELAY_MS = 10_000;
 
 /** Keeps the catalog's summaries in the service's cache between runs: read back at start, saved a while after changes and on close. */
-export class SummaryCache {
-  readonly #cache: CacheStore;
+export class SavedCatalog {
+  readonly #cache: OwnFile;
   readonly #warn: (message: string) => void;
   readonly #snapshot: () => PersistedFile[];
   #timer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(cache: CacheStore, warn: (message: string) => void, snapshot: () => PersistedFile[]) {
+  constructor(cache: OwnFile, warn: (message: string) => void, snapshot: () => PersistedFile[]) {
     this.#cache = cache;
     this.#warn = warn;
     this.#snapshot = snapshot;

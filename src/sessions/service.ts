@@ -1,14 +1,16 @@
 import { InvalidSessionBody, NotASessionFile, ReservedSessionId, SessionCorrupt, SessionNotFound, SessionTooLarge } from "../http/errors.js";
 import type { ListQuery, SearchQuery, SessionList, SessionSummary, Stored, SyncManifest } from "../http/schemas.js";
+import { realSleep, type Sleep } from "../shared/clock.js";
 import { Limiter } from "../shared/concurrency.js";
-import type { CacheStore, SessionStore, TrashStore } from "../storage/store.js";
+import { sha256Hex } from "../shared/digest.js";
+import type { OwnFile, SessionStore, TrashStore } from "../storage/store.js";
 import { type CatalogEntry, type CatalogOptions, SessionCatalog } from "./catalog.js";
 import { inProcessLoader, type SessionLoader } from "./loader.js";
 import { parseSession } from "./parse.js";
 import { searchTerms } from "./search/search-index.js";
-import { isReservedId, realSleep, type Sleep, sessionFileName, sessionIdOf } from "./session-files.js";
+import { isReservedId, sessionFileName, sessionIdOf } from "./session-files.js";
 import type { SessionView } from "./session-view.js";
-import { sha256Hex, storedDigest, storedMetadata } from "./stored-metadata.js";
+import { storedDigest, storedMetadata } from "./stored-metadata.js";
 import { SessionTrash } from "./trash.js";
 
 /** Defaults for the limits below: a 256 MiB session is far past any real one, and parsing it needs ~1 GiB. */
@@ -25,7 +27,7 @@ export interface SessionServiceOptions {
   /** How files are read and digested for listing; in-process by default. */
   loader?: SessionLoader;
   /** Where summaries persist between runs. */
-  cache?: CacheStore;
+  savedCatalog?: OwnFile;
   /** Follow the store's change reports when it offers them (default true). */
   watch?: boolean;
   catalog?: Pick<CatalogOptions, "maxAgeMs" | "revalidateMs" | "indexInBackground">;
@@ -68,7 +70,7 @@ export class SessionService {
       now: this.#now,
       warn: this.#warn,
       maxSessionBytes: this.#maxSessionBytes,
-      cache: options.cache,
+      savedCatalog: options.savedCatalog,
       ...options.catalog,
     });
     this.#reads = new Limiter(options.readConcurrency ?? DEFAULT_READ_CONCURRENCY);
@@ -198,7 +200,7 @@ export class SessionService {
 
   /** Moves the session into the trash and drops its index.json entry; answers the trash item's id. Of concurrent deletes of one id, one wins. */
   delete(id: string): Promise<string | null> {
-    return this.trash.take(id);
+    return this.trash.delete(id);
   }
 
   /** Starts the first scan now, so the first list does not wait for it. */

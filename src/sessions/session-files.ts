@@ -1,4 +1,5 @@
 import type { SessionFull } from "../http/schemas.js";
+import type { Sleep } from "../shared/clock.js";
 import type { SessionStore } from "../storage/store.js";
 import { parseSessionFile } from "./parse.js";
 
@@ -31,11 +32,6 @@ export function sessionIdOf(fileName: string): string | null {
 
 /** `trailing`: the file held bytes after its leading object (two overlapping CLI saves), left out. */
 type SessionRead = { status: "ok"; session: SessionFull; trailing: boolean } | { status: "missing" } | { status: "corrupt" };
-
-export type Sleep = (ms: number) => Promise<void>;
-
-/** The real clock's pause (tests pass their own Sleep). */
-export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Reads and parses one session. The CLI writes without temp + rename, so a parse failure may be a

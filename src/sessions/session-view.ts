@@ -1,7 +1,8 @@
 import type { MessagePage, SessionFull } from "../http/schemas.js";
+import type { Sleep } from "../shared/clock.js";
 import type { SessionStore } from "../storage/store.js";
 import { withContentAsText } from "./content-as-text.js";
-import { RETRY_DELAYS_MS, readSession, type Sleep, sessionIdOf } from "./session-files.js";
+import { RETRY_DELAYS_MS, readSession, sessionIdOf } from "./session-files.js";
 
 /** What GET of a session sends: the whole session, or one page of its messages; content as text under the compatibility switch. */
 export interface SessionView {

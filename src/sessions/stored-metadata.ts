@@ -18,12 +18,6 @@ const DIGEST_KEY = "sha256";
 // Versioned: a summary stored by an older version (other counts, no cwd) is not trusted, and the object is read instead.
 const SUMMARY_KEY = "summary-v2";
 
-/** The lowercase hex SHA-256 of bytes (a text's UTF-8): what sync compares. Web Crypto, so it runs in both runtimes. */
-export async function sha256Hex(data: Uint8Array | string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", typeof data === "string" ? new TextEncoder().encode(data) : data);
-  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
-}
-
 /** `mtimeMs`: the modification time sync recorded for the file (X-Session-Mtime), kept so times fall back to it. */
 export function storedMetadata(session: SessionFull, sha256: string, mtimeMs?: number): StoreMetadata {
   const { id: _id, created_at: _created, updated_at: _updated, ...rest } = summarize(session);

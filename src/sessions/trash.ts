@@ -1,9 +1,8 @@
 import { z } from "zod";
 import { SessionExists, SessionNotFound, TrashItemNotFound } from "../http/errors.js";
 import { SessionSummarySchema, type TrashItem, type TrashQuery } from "../http/schemas.js";
-import { Limiter } from "../shared/concurrency.js";
+import { Limiter, Mutex } from "../shared/concurrency.js";
 import { parseJson } from "../shared/json.js";
-import { Mutex } from "../shared/mutex.js";
 import type { SessionStore, TrashStore } from "../storage/store.js";
 import { addIndexEntry, type IndexOutcome, removeIndexEntry } from "./cli-index.js";
 import { parseSession, summarize } from "./parse.js";
@@ -58,12 +57,12 @@ export class SessionTrash {
   }
 
   /** DELETE /admin/sessions/:id: answers the trash item's id (null without a trash). Of concurrent deletes of one id, one wins; the rest find nothing. */
-  async take(id: string): Promise<string | null> {
+  async delete(id: string): Promise<string | null> {
     if (isReservedId(id)) throw new SessionNotFound();
     const name = sessionFileName(id);
     return this.#changes.run(async () => {
       const trashId = `${id}.${this.#stamp()}`;
-      const moved = this.#trash ? await this.#trash.takeIn(name, dataName(trashId)) : await this.#store.remove(name);
+      const moved = this.#trash ? await this.#trash.moveIn(name, dataName(trashId)) : await this.#store.remove(name);
       if (!moved) throw new SessionNotFound();
       this.#options.changed(name);
       let indexEntry: unknown;
@@ -145,7 +144,7 @@ export class SessionTrash {
       const { sessionId } = parseTrashId(trashId);
       if (isReservedId(sessionId)) throw new TrashItemNotFound();
       const name = sessionFileName(sessionId);
-      const outcome = await trash.putBack(dataName(trashId), name);
+      const outcome = await trash.moveBack(dataName(trashId), name);
       if (outcome === "missing") throw new TrashItemNotFound();
       if (outcome === "exists") throw new SessionExists();
       this.#options.changed(name);

@@ -31,3 +31,14 @@ export async function forEachLimited<T>(items: readonly T[], limit: number, task
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
+
+/** Runs tasks one at a time, in call order; a failed task does not block the next. */
+export class Mutex {
+  #tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(task);
+    this.#tail = result.catch(() => undefined);
+    return result;
+  }
+}

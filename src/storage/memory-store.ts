@@ -1,9 +1,9 @@
 import {
   type BytesReadResult,
-  type CacheStore,
   type CliIndexFile,
   cliIndexIn,
   MTIME_METADATA_KEY,
+  type OwnFile,
   type ReadResult,
   type SessionStore,
   type StoreEntry,
@@ -109,8 +109,8 @@ function entryOf(name: string, entry: MemoryEntry): StoreEntry {
   return { name, kind: entry.kind, size, mtimeMs: entry.mtimeMs, stamp: `${size}:${entry.serial}`, ...(metadata && { metadata }) };
 }
 
-/** A CacheStore in memory, for tests. */
-export class MemoryCache implements CacheStore {
+/** A OwnFile in memory, for tests. */
+export class MemoryOwnFile implements OwnFile {
   text: string | null = null;
   async read(): Promise<string | null> {
     return this.text;

@@ -10,7 +10,7 @@ export class MemoryTrash implements TrashStore {
     this.#sessions = sessions;
   }
 
-  async takeIn(name: string, trashName: string): Promise<boolean> {
+  async moveIn(name: string, trashName: string): Promise<boolean> {
     const entry = await this.#sessions.stat(name);
     if (!entry) return false;
     const text = this.#sessions.get(name);
@@ -19,7 +19,7 @@ export class MemoryTrash implements TrashStore {
     return this.#sessions.remove(name);
   }
 
-  async putBack(trashName: string, name: string): Promise<"restored" | "exists" | "missing"> {
+  async moveBack(trashName: string, name: string): Promise<"restored" | "exists" | "missing"> {
     const entry = await this.#files.stat(trashName);
     if (!entry) return "missing";
     if (await this.#sessions.stat(name)) return "exists";

@@ -95,11 +95,11 @@ export class R2Store implements SessionStore {
 export class R2Trash implements TrashStore {
   constructor(readonly bucket: R2BucketLike) {}
 
-  async takeIn(name: string, trashName: string): Promise<boolean> {
+  async moveIn(name: string, trashName: string): Promise<boolean> {
     return move(this.bucket, SESSIONS_PREFIX + name, TRASH_PREFIX + trashName);
   }
 
-  async putBack(trashName: string, name: string): Promise<"restored" | "exists" | "missing"> {
+  async moveBack(trashName: string, name: string): Promise<"restored" | "exists" | "missing"> {
     // The item first, as on disk: restoring an item that is gone is 404 whether or not the session exists.
     if (!(await this.bucket.head(TRASH_PREFIX + trashName))) return "missing";
     if (await this.bucket.head(SESSIONS_PREFIX + name)) return "exists";

@@ -105,9 +105,9 @@ export interface TrashStore {
    * an atomic rename where both are on one filesystem, else copy, flush to disk, then remove.
    * False if there was no such entry. Of concurrent calls for one name, one wins.
    */
-  takeIn(name: string, trashName: string): Promise<boolean>;
+  moveIn(name: string, trashName: string): Promise<boolean>;
   /** Moves `trashName` back into the sessions directory as `name`, never over an existing entry. */
-  putBack(trashName: string, name: string): Promise<"restored" | "exists" | "missing">;
+  moveBack(trashName: string, name: string): Promise<"restored" | "exists" | "missing">;
   /** Every entry of the trash (none if it does not exist yet). */
   list(): Promise<StoreEntry[]>;
   read(trashName: string): Promise<ReadResult>;
@@ -123,8 +123,8 @@ export interface TrashStore {
   recover(trashNameOf: (name: string) => string): Promise<number>;
 }
 
-/** Persisted state the service keeps for itself (never in the sessions directory): one text blob. */
-export interface CacheStore {
+/** A file of the service's own (never in the sessions directory): one text, read whole and replaced whole. */
+export interface OwnFile {
   read(): Promise<string | null>;
   write(text: string): Promise<void>;
 }

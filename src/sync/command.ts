@@ -1,8 +1,8 @@
-import { createHash } from "node:crypto";
 import os from "node:os";
 import { ConfigError } from "../shared/config-values.js";
 import { printable } from "../shared/log.js";
-import { FsCache } from "../storage/fs/fs-saved-catalog.js";
+import { FsOwnFile } from "../storage/fs/fs-own-file.js";
+import { nameKey } from "../storage/fs/fs-paths.js";
 import { FsStore } from "../storage/fs/fs-store.js";
 import { parseSyncConfig, SYNC_USAGE, type SyncConfig } from "./config.js";
 import { DeploymentState } from "./deployment-memory.js";
@@ -52,11 +52,10 @@ export async function runSync(argv: readonly string[], io: SyncIo): Promise<numb
   const warn = (line: string) => print(io.stderr, [`warning: ${line}`]);
   const store = new FsStore(config.dir, { warn });
   // One state file per sessions directory, and one per directory and deployment; names not a session's (the dots).
-  const hash = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 16);
-  const state = new FsCache(config.cacheDir, `sync.${hash(store.directory)}.json`);
+  const state = new FsOwnFile(config.cacheDir, `sync.${nameKey(store.directory)}.json`);
   const local = new LocalDirectory(store, { state, where: store.directory, exists: () => store.exists() });
   const remote = new Remote({ baseUrl: config.to, adminKey: config.adminKey, fetch: io.fetch, retryDelayMs: io.retryDelayMs, signal: io.stop });
-  const memoryFile = new FsCache(config.cacheDir, `sync.${hash(store.directory)}.to.${hash(config.to.href)}.json`);
+  const memoryFile = new FsOwnFile(config.cacheDir, `sync.${nameKey(store.directory)}.to.${nameKey(config.to.href)}.json`);
   const memory = await DeploymentState.open(memoryFile);
   let warned = new Set<string>();
   let previous: RoundResult | null = null;

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { parseJson } from "../shared/json.js";
-import type { CacheStore } from "../storage/store.js";
+import type { OwnFile } from "../storage/store.js";
 import type { DeploymentMemory, Refusal } from "./round.js";
 
 /** What sync knows of one deployment between runs (a file in the cache folder; in memory only when there is none). */
@@ -13,19 +13,19 @@ const StateSchema = z.object({
 });
 
 export class DeploymentState implements DeploymentMemory {
-  readonly #store: CacheStore | null;
+  readonly #store: OwnFile | null;
   readonly #held: Map<string, string>;
   readonly #refused: Map<string, Refusal>;
   #changed = false;
 
-  private constructor(store: CacheStore | null, state: z.infer<typeof StateSchema> | null) {
+  private constructor(store: OwnFile | null, state: z.infer<typeof StateSchema> | null) {
     this.#store = store;
     this.#held = new Map(Object.entries(state?.held ?? {}));
     this.#refused = new Map(Object.entries(state?.refused ?? {}));
   }
 
   /** Reads what was remembered; a missing or damaged file starts from nothing (a deleted session may then be sent again once). */
-  static async open(store: CacheStore | null): Promise<DeploymentState> {
+  static async open(store: OwnFile | null): Promise<DeploymentState> {
     let text: string | null = null;
     try {
       text = store ? await store.read() : null;

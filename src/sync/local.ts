@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { readSession, realSleep, type Sleep, sessionIdOf } from "../sessions/session-files.js";
+import { readSession, sessionIdOf } from "../sessions/session-files.js";
+import { realSleep, type Sleep } from "../shared/clock.js";
 import { parseJson } from "../shared/json.js";
 import { codeOf } from "../storage/fs/fs-paths.js";
-import { type BytesReadResult, type CacheStore, RECENT_WRITE_MS, type SessionStore } from "../storage/store.js";
+import { type BytesReadResult, type OwnFile, RECENT_WRITE_MS, type SessionStore } from "../storage/store.js";
 import { type KnownDigest, type LocalEntry, type LocalFile, type LocalSessions, SyncError } from "./round.js";
 
 /** Node edge: the local sessions directory as sync sees it, read through its store (the command's FsStore never follows a symlink). */
@@ -14,7 +15,7 @@ type Remembered = [stamp: string, sha256: string | null];
 
 interface LocalDirectoryOptions {
   /** Where what was hashed is remembered between runs (stamp -> digest); unreadable or missing: everything is hashed again. */
-  state: CacheStore;
+  state: OwnFile;
   /** Where the sessions are, as the user named it: for messages. */
   where: string;
   /** Whether that place is there at all: a store lists a missing directory as empty, which here would delete every session on the deployment. */
@@ -25,7 +26,7 @@ interface LocalDirectoryOptions {
 
 export class LocalDirectory implements LocalSessions {
   readonly #store: SessionStore;
-  readonly #state: CacheStore;
+  readonly #state: OwnFile;
   readonly #where: string;
   readonly #exists: () => Promise<boolean>;
   readonly #now: () => number;

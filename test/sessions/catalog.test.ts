@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { inProcessLoader, type LoadOptions, loadSession, type SessionLoader } from "../../src/sessions/loader.js";
 import { SessionService } from "../../src/sessions/service.js";
-import { MemoryCache, MemoryStore } from "../../src/storage/memory-store.js";
+import { MemoryOwnFile, MemoryStore } from "../../src/storage/memory-store.js";
 import { cliFile, cliSession } from "../fixtures/sessions.js";
 
 const noSleep = async () => {};
@@ -99,15 +99,15 @@ describe("the persisted summary cache", () => {
   it("restarts without reading unchanged files, and lists exactly what a cold start lists", async () => {
     const store = sessions(6);
     store.put("broken.json", "{ truncated");
-    const cache = new MemoryCache();
-    const first = new SessionService(store, { sleep: noSleep, cache, watch: false, catalog: { maxAgeMs: 0 } });
+    const cache = new MemoryOwnFile();
+    const first = new SessionService(store, { sleep: noSleep, savedCatalog: cache, watch: false, catalog: { maxAgeMs: 0 } });
     const cold = await first.list(LIST);
     await first.close(); // saves the cache
     expect(cache.text).not.toBeNull();
 
     store.put("s003.json", cliFile(cliSession("s003", { title: "changed while stopped" })), { silent: true });
     const loader = countingLoader(store);
-    const second = new SessionService(store, { sleep: noSleep, cache, loader, watch: false, catalog: { maxAgeMs: 0 } });
+    const second = new SessionService(store, { sleep: noSleep, savedCatalog: cache, loader, watch: false, catalog: { maxAgeMs: 0 } });
     const warm = await second.list(LIST);
     expect(loader.loads.filter((load) => !load.options.search).map((load) => load.name)).toEqual(["s003.json"]);
     expect(warm.total).toBe(cold.total);
@@ -118,12 +118,12 @@ describe("the persisted summary cache", () => {
   it("searches message text after a restart (the text is indexed again, not cached)", async () => {
     const store = sessions(3);
     store.put("special.json", cliFile(cliSession("special", { messages: [{ role: "user", content: "a zebra crossing" }] })));
-    const cache = new MemoryCache();
-    const first = new SessionService(store, { sleep: noSleep, cache, watch: false });
+    const cache = new MemoryOwnFile();
+    const first = new SessionService(store, { sleep: noSleep, savedCatalog: cache, watch: false });
     await first.list(LIST);
     await first.close();
 
-    const second = new SessionService(store, { sleep: noSleep, cache, watch: false });
+    const second = new SessionService(store, { sleep: noSleep, savedCatalog: cache, watch: false });
     expect((await second.search({ q: "zebra", limit: 20 })).map((s) => s.id)).toEqual(["special"]);
   });
 
@@ -134,9 +134,9 @@ describe("the persisted summary cache", () => {
       JSON.stringify({ format: "other", files: [] }),
       JSON.stringify({ format: "opta-sessions/catalog@1", files: [{ name: 1 }] }),
     ]) {
-      const cache = new MemoryCache();
+      const cache = new MemoryOwnFile();
       cache.text = text;
-      const service = new SessionService(sessions(2), { sleep: noSleep, cache, watch: false });
+      const service = new SessionService(sessions(2), { sleep: noSleep, savedCatalog: cache, watch: false });
       expect((await service.list(LIST)).total).toBe(2);
     }
   });

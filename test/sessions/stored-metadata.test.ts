@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseSession, summarize } from "../../src/sessions/parse.js";
-import { sha256Hex, storedDigest, storedMetadata, storedSummary } from "../../src/sessions/stored-metadata.js";
+import { storedDigest, storedMetadata, storedSummary } from "../../src/sessions/stored-metadata.js";
+import { sha256Hex } from "../../src/shared/digest.js";
 import type { StoreEntry, StoreMetadata } from "../../src/storage/store.js";
 import { cliFile, cliSession } from "../fixtures/sessions.js";
 
@@ -44,10 +45,5 @@ describe("summaries kept beside a stored session (R2 custom metadata)", () => {
     expect(storedSummary(entry("index.json", good))).toBeNull();
     expect(storedSummary(entry("abc.json"))).toBeNull();
     expect(storedSummary(entry("abc.json", good))?.summary.id).toBe("abc");
-  });
-
-  it("digest the UTF-8 bytes (SHA-256, lowercase hex)", async () => {
-    expect(await sha256Hex("")).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-    expect(await sha256Hex("é")).toBe("4a99557e4033c3539de2eb65472017cad5f9557f7a0625a09f1c3f6e2ba69c4c"); // from `shasum -a 256`
   });
 });

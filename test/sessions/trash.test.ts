@@ -57,7 +57,7 @@ function indexOf(store: MemoryStore): { entries: Record<string, unknown>; update
 describe("take: a delete moves the session into the trash", () => {
   it("moves the file under <id>.<time>, drops its index entry, and notes its summary and that entry", async () => {
     const { store, bin, trash, changed, warnings } = setup({ index: ["abc", "other"] });
-    expect(await trash.take("abc")).toBe(`abc.${START}`);
+    expect(await trash.delete("abc")).toBe(`abc.${START}`);
     expect(store.get("abc.json")).toBeUndefined();
     expect(await textIn(bin, `abc.${START}.json`)).toBe(cliFile(cliSession("abc")));
     expect(JSON.parse((await textIn(bin, `abc.${START}.meta.json`)) ?? "null")).toEqual({
@@ -72,7 +72,7 @@ describe("take: a delete moves the session into the trash", () => {
   it("notes no index entry when index.json had none, so a restore leaves index.json as it is", async () => {
     const { store, bin, trash } = setup({ index: ["other"] });
     const indexBefore = store.get("index.json");
-    await trash.take("abc");
+    await trash.delete("abc");
     expect(Object.keys(JSON.parse((await textIn(bin, `abc.${START}.meta.json`)) ?? "null"))).toEqual(["summary"]);
     await trash.restore("abc");
     expect(store.get("index.json")).toBe(indexBefore);
@@ -80,16 +80,16 @@ describe("take: a delete moves the session into the trash", () => {
 
   it("gives two deletes of one id within one millisecond items of their own", async () => {
     const { store, bin, trash } = setup();
-    await trash.take("abc");
+    await trash.delete("abc");
     store.put("abc.json", cliFile(cliSession("abc", { title: "second life" })));
-    expect(await trash.take("abc")).toBe(`abc.${START + 1}`);
+    expect(await trash.delete("abc")).toBe(`abc.${START + 1}`);
     expect(await namesIn(bin)).toEqual([`abc.${START}.json`, `abc.${START}.meta.json`, `abc.${START + 1}.json`, `abc.${START + 1}.meta.json`]);
   });
 
   it.each(["nosuch", "index", "INDEX"])("answers SessionNotFound for %s and changes nothing", async (id) => {
     const { store, bin, trash, changed } = setup({ index: ["abc"] });
     const indexBefore = store.get("index.json");
-    await expect(trash.take(id)).rejects.toBeInstanceOf(SessionNotFound);
+    await expect(trash.delete(id)).rejects.toBeInstanceOf(SessionNotFound);
     expect(store.get("index.json")).toBe(indexBefore);
     expect(await namesIn(bin)).toEqual([]);
     expect(changed).toEqual([]);
@@ -100,7 +100,7 @@ describe("take: a delete moves the session into the trash", () => {
     bin.write = async () => {
       throw new Error("disk full");
     };
-    expect(await trash.take("abc")).toBe(`abc.${START}`);
+    expect(await trash.delete("abc")).toBe(`abc.${START}`);
     expect(await namesIn(bin)).toEqual([`abc.${START}.json`]);
     expect((await trash.list()).map((item) => item.session)).toEqual([null]);
     expect(warnings).toEqual(["deleted abc into the trash but could not write its note: disk full"]);
@@ -120,9 +120,9 @@ describe("take: a delete moves the session into the trash", () => {
       "index.json": indexFile(["abc", "other"]),
     });
     const { trash, warnings } = setup({ store });
-    expect(await trash.take("abc")).toBe(`abc.${START}`);
+    expect(await trash.delete("abc")).toBe(`abc.${START}`);
     store.failure = "races";
-    expect(await trash.take("other")).toBe(`other.${START + 1}`);
+    expect(await trash.delete("other")).toBe(`other.${START + 1}`);
     expect(indexOf(store).entries).toEqual({ abc: entryOf("abc"), other: entryOf("other") });
     expect(warnings).toEqual([
       "deleted abc but could not update index.json: read-only file system",
@@ -135,7 +135,7 @@ describe("without a trash store", () => {
   it("a delete removes for good and answers null; there is nothing to list, restore or purge", async () => {
     const store = storeWith([cliSession("abc"), cliSession("other")], { "index.json": indexFile(["abc", "other"]) });
     const trash = new SessionTrash(store, null, { now: () => START, warn: () => {}, changed: () => {} });
-    expect(await trash.take("abc")).toBeNull();
+    expect(await trash.delete("abc")).toBeNull();
     expect(store.get("abc.json")).toBeUndefined();
     expect(Object.keys(indexOf(store).entries)).toEqual(["other"]);
     expect(await trash.list()).toEqual([]);
@@ -148,9 +148,9 @@ describe("without a trash store", () => {
 describe("list", () => {
   it("lists newest deletion first, with its times, size and the summary from its note", async () => {
     const { clock, trash } = setup();
-    await trash.take("abc");
+    await trash.delete("abc");
     clock.now += DAY;
-    await trash.take("other");
+    await trash.delete("other");
     expect(await trash.list()).toEqual([
       {
         id: `other.${START + DAY}`,
@@ -175,11 +175,11 @@ describe("list", () => {
     const ids = ["s0", "s1", "s2", "s3", "s4"];
     const { store, clock, trash } = setup({ sessions: ids.map((id) => cliSession(id)) });
     for (const id of ids) {
-      await trash.take(id);
+      await trash.delete(id);
       clock.now += 1000;
     }
     store.put("s1.json", cliFile(cliSession("s1")));
-    await trash.take("s1");
+    await trash.delete("s1");
     const idsOf = async (query: Parameters<SessionTrash["list"]>[0]) => (await trash.list(query)).map((item) => item.id);
     expect(await idsOf({ limit: 2, offset: 1 })).toEqual([`s4.${START + 4000}`, `s3.${START + 3000}`]);
     expect(await idsOf({ limit: 50, offset: 5 })).toEqual([`s0.${START}`]);
@@ -190,7 +190,7 @@ describe("list", () => {
   it("lists an item whose note is absent, not JSON, or holds no summary, with session null", async () => {
     const { bin, clock, trash } = setup({ sessions: ["a", "b", "c", "d"].map((id) => cliSession(id)) });
     for (const id of ["a", "b", "c", "d"]) {
-      await trash.take(id);
+      await trash.delete(id);
       clock.now += 1000;
     }
     await bin.remove(`a.${START}.meta.json`);
@@ -215,7 +215,7 @@ describe("list", () => {
   it("reads a few notes at a time, never every item's at once (200 items: at most 8 open)", async () => {
     const ids = Array.from({ length: 200 }, (_, i) => `s${i}`);
     const { bin, trash } = setup({ sessions: ids.map((id) => cliSession(id)) });
-    for (const id of ids) await trash.take(id);
+    for (const id of ids) await trash.delete(id);
     let open = 0;
     let mostOpen = 0;
     const read = bin.read.bind(bin);
@@ -237,7 +237,7 @@ describe("restore", () => {
   it("puts the file back as it was, its index entry back, and the note away", async () => {
     const { store, bin, trash, changed } = setup({ index: ["abc", "other"] });
     const before = store.get("abc.json");
-    await trash.take("abc");
+    await trash.delete("abc");
     expect(await trash.restore(`abc.${START}`)).toBe("abc");
     expect(store.get("abc.json")).toBe(before);
     expect(indexOf(store)).toEqual({ entries: { other: entryOf("other"), abc: entryOf("abc") }, updatedAt: "2026-07-01T12:00:00.000Z", cliField: [1, 2] });
@@ -247,10 +247,10 @@ describe("restore", () => {
 
   it("restores a session id's most recently deleted item", async () => {
     const { store, clock, trash } = setup();
-    await trash.take("abc");
+    await trash.delete("abc");
     store.put("abc.json", cliFile(cliSession("abc", { title: "second life" })));
     clock.now += 1000;
-    await trash.take("abc");
+    await trash.delete("abc");
     expect(await trash.restore("abc")).toBe("abc");
     expect(JSON.parse(store.get("abc.json") ?? "null").title).toBe("second life");
     expect((await trash.list()).map((item) => item.id)).toEqual([`abc.${START}`]);
@@ -258,7 +258,7 @@ describe("restore", () => {
 
   it("refuses with SessionExists when the id exists again, changing nothing", async () => {
     const { store, bin, trash } = setup();
-    await trash.take("abc");
+    await trash.delete("abc");
     store.put("abc.json", cliFile(cliSession("abc", { title: "new one" })));
     await expect(trash.restore(`abc.${START}`)).rejects.toBeInstanceOf(SessionExists);
     await expect(trash.restore("abc")).rejects.toBeInstanceOf(SessionExists);
@@ -277,7 +277,7 @@ describe("restore", () => {
     ["not JSON", "{"],
   ])("puts the file back without touching index.json when the note is %s", async (_kind, note) => {
     const { store, bin, trash } = setup({ index: ["abc", "other"] });
-    await trash.take("abc");
+    await trash.delete("abc");
     const indexAfterDelete = store.get("index.json");
     if (note === null) await bin.remove(`abc.${START}.meta.json`);
     else await bin.write(`abc.${START}.meta.json`, note);
@@ -289,7 +289,7 @@ describe("restore", () => {
 
   it("leaves an index entry the CLI wrote since the delete (the newer one wins)", async () => {
     const { store, trash } = setup({ index: ["abc", "other"] });
-    await trash.take("abc");
+    await trash.delete("abc");
     store.put("index.json", cliFile({ entries: { abc: { title: "newer" } }, updatedAt: "2026-07-01T13:00:00.000Z" }));
     await trash.restore(`abc.${START}`);
     expect(indexOf(store).entries).toEqual({ abc: { title: "newer" } });
@@ -299,8 +299,8 @@ describe("restore", () => {
 describe("purge", () => {
   it("removes an item and its note for good, by item id or by session id", async () => {
     const { store, bin, trash } = setup();
-    await trash.take("abc");
-    await trash.take("other");
+    await trash.delete("abc");
+    await trash.delete("other");
     await trash.purge(`abc.${START}`);
     await trash.purge("other");
     expect(await namesIn(bin)).toEqual([]);
@@ -325,10 +325,10 @@ describe("purge", () => {
 describe("purgeExpired: the maximum age", () => {
   it("purges what was deleted the maximum age ago or longer, leftover notes included, and says how many in one line", async () => {
     const { bin, clock, trash, warnings } = setup();
-    await trash.take("abc");
+    await trash.delete("abc");
     await bin.write(`gone.${START}.meta.json`, JSON.stringify({ summary: null }));
     clock.now += 10 * DAY;
-    await trash.take("other");
+    await trash.delete("other");
     clock.now = START + MAX_AGE - 1;
     expect(await trash.purgeExpired()).toBe(0);
     expect(warnings).toEqual([]);

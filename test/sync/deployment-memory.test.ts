@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { CacheStore } from "../../src/storage/store.js";
+import type { OwnFile } from "../../src/storage/store.js";
 import { DeploymentState } from "../../src/sync/deployment-memory.js";
 
 const DIGEST = "a".repeat(64);
@@ -8,7 +8,7 @@ const OTHER = "b".repeat(64);
 /** A state file in memory, counting writes. */
 function stateFile(text: string | null = null) {
   const file = { text, writes: 0 };
-  const store: CacheStore = {
+  const store: OwnFile = {
     read: async () => file.text,
     write: async (next) => {
       file.text = next;

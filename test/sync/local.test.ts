@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, symlink, unlink, writeFile } from "node:f
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FsCache } from "../../src/storage/fs/fs-saved-catalog.js";
+import { FsOwnFile } from "../../src/storage/fs/fs-own-file.js";
 import { type BufferReadResult, FsStore } from "../../src/storage/fs/fs-store.js";
 import { MemoryStore } from "../../src/storage/memory-store.js";
 import { LocalDirectory } from "../../src/sync/local.js";
@@ -12,13 +12,13 @@ import { cliFile } from "../fixtures/sessions.js";
 
 let root: string;
 let dir: string;
-let state: FsCache;
+let state: FsOwnFile;
 
 beforeEach(async () => {
   root = await mkdtemp(path.join(os.tmpdir(), "opta-sync-local-"));
   dir = path.join(root, "sessions");
   await mkdir(dir);
-  state = new FsCache(path.join(root, "cache"), "sync.test.json");
+  state = new FsOwnFile(path.join(root, "cache"), "sync.test.json");
 });
 
 afterEach(async () => {

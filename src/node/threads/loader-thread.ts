@@ -1,7 +1,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { loadSession } from "../../sessions/loader.js";
-import { realSleep } from "../../sessions/session-files.js";
 import { serveSession } from "../../sessions/session-view.js";
+import { realSleep } from "../../shared/clock.js";
 import { blockingReaderOf } from "../../storage/fs/fs-store.js";
 import type { LoaderThreadData, LoadJob, LoadReply } from "./loader-pool.js";
 

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import path from "node:path";
 
 /** Node edge: what the filesystem adapters share about names and errors. */
@@ -17,4 +18,9 @@ export function hasCode(error: unknown, ...codes: string[]): boolean {
 
 export function codeOf(error: unknown): string {
   return typeof error === "object" && error !== null && "code" in error ? String(error.code) : "unknown error";
+}
+
+/** What names our own files after a directory (or a deployment's address): the first 16 hex digits of its SHA-256. */
+export function nameKey(text: string): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, 16);
 }

@@ -44,7 +44,7 @@ export class FsTrash implements TrashStore {
     this.#copy = options.copy ?? copyFlushed;
   }
 
-  async takeIn(name: string, trashName: string): Promise<boolean> {
+  async moveIn(name: string, trashName: string): Promise<boolean> {
     const source = pathIn(this.sessionsDirectory, name);
     const target = pathIn(this.directory, trashName);
     await mkdir(this.directory, { recursive: true, mode: 0o700 });
@@ -105,7 +105,7 @@ export class FsTrash implements TrashStore {
   /**
    * Copies a set-aside session into the trash and only then removes it. A CLI write already under
    * way when it was set aside lands in it: a change seen during the copy means copy again, so the
-   * trash keeps the newer version; one that never settles fails the move (takeIn puts it back).
+   * trash keeps the newer version; one that never settles fails the move (moveIn puts it back).
    */
   async #moveAcross(aside: string, target: string): Promise<void> {
     const stats = await lstat(aside);
@@ -131,7 +131,7 @@ export class FsTrash implements TrashStore {
     await unlink(aside);
   }
 
-  async putBack(trashName: string, name: string): Promise<"restored" | "exists" | "missing"> {
+  async moveBack(trashName: string, name: string): Promise<"restored" | "exists" | "missing"> {
     const source = pathIn(this.directory, trashName);
     const target = pathIn(this.sessionsDirectory, name);
     const stats = await lstat(source).catch(() => null);

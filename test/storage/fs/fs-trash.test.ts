@@ -49,11 +49,11 @@ describe("FsTrash", () => {
     await writeFile(path.join(sessions, "abc.json"), "v1");
     const { ino } = await stat(path.join(sessions, "abc.json"));
     const trash = new FsTrash(sessions, trashDir);
-    expect(await trash.takeIn("abc.json", "abc.1.json")).toBe(true);
+    expect(await trash.moveIn("abc.json", "abc.1.json")).toBe(true);
     expect(existsSync(path.join(sessions, "abc.json"))).toBe(false);
     expect((await stat(path.join(trashDir, "abc.1.json"))).ino).toBe(ino);
     expect((await stat(trashDir)).mode & 0o777).toBe(0o700);
-    expect(await trash.putBack("abc.1.json", "abc.json")).toBe("restored");
+    expect(await trash.moveBack("abc.1.json", "abc.json")).toBe("restored");
     expect((await stat(path.join(sessions, "abc.json"))).ino).toBe(ino);
     expect(await trash.list()).toEqual([]);
   });
@@ -61,8 +61,8 @@ describe("FsTrash", () => {
   it("answers false for a session that is not there, and only one of concurrent moves wins", async () => {
     await writeFile(path.join(sessions, "abc.json"), "v1");
     const trash = new FsTrash(sessions, trashDir);
-    expect(await trash.takeIn("nope.json", "nope.1.json")).toBe(false);
-    const wins = await Promise.all([1, 2, 3, 4].map((n) => trash.takeIn("abc.json", `abc.${n}.json`)));
+    expect(await trash.moveIn("nope.json", "nope.1.json")).toBe(false);
+    const wins = await Promise.all([1, 2, 3, 4].map((n) => trash.moveIn("abc.json", `abc.${n}.json`)));
     expect(wins.filter(Boolean)).toHaveLength(1);
     expect((await trash.list()).map((entry) => entry.name)).toHaveLength(1);
   });
@@ -70,21 +70,21 @@ describe("FsTrash", () => {
   it("never restores over a session that exists again, and leaves both as they were", async () => {
     await writeFile(path.join(sessions, "abc.json"), "old");
     const trash = new FsTrash(sessions, trashDir);
-    await trash.takeIn("abc.json", "abc.1.json");
+    await trash.moveIn("abc.json", "abc.1.json");
     await writeFile(path.join(sessions, "abc.json"), "new");
-    expect(await trash.putBack("abc.1.json", "abc.json")).toBe("exists");
+    expect(await trash.moveBack("abc.1.json", "abc.json")).toBe("exists");
     expect(await readFile(path.join(sessions, "abc.json"), "utf8")).toBe("new");
     expect(await readFile(path.join(trashDir, "abc.1.json"), "utf8")).toBe("old");
-    expect(await trash.putBack("gone.1.json", "gone.json")).toBe("missing");
+    expect(await trash.moveBack("gone.1.json", "gone.json")).toBe("missing");
   });
 
   it("moves a symlink as a link, never what it points to", async () => {
     await symlink(outside, path.join(sessions, "link.json"));
     const trash = new FsTrash(sessions, trashDir, acrossDevices);
-    expect(await trash.takeIn("link.json", "link.1.json")).toBe(true);
+    expect(await trash.moveIn("link.json", "link.1.json")).toBe(true);
     expect(await readlink(path.join(trashDir, "link.1.json"))).toBe(outside);
     expect(await readFile(outside, "utf8")).toBe("not a session: must never move");
-    expect(await trash.putBack("link.1.json", "link.json")).toBe("restored");
+    expect(await trash.moveBack("link.1.json", "link.json")).toBe("restored");
     expect((await lstat(path.join(sessions, "link.json"))).isSymbolicLink()).toBe(true);
   });
 
@@ -97,7 +97,7 @@ describe("FsTrash", () => {
         throw full;
       },
     });
-    await expect(trash.takeIn("abc.json", "abc.1.json")).rejects.toThrow(/ENOSPC/);
+    await expect(trash.moveIn("abc.json", "abc.1.json")).rejects.toThrow(/ENOSPC/);
     expect(await readdir(sessions)).toEqual(["abc.json"]); // back where the CLI and the listing see it, nothing left set aside
     expect(await readFile(path.join(sessions, "abc.json"), "utf8")).toBe("v1");
     expect(await trash.list()).toEqual([]);
@@ -105,8 +105,8 @@ describe("FsTrash", () => {
 
   it("refuses names that are not plain file names", async () => {
     const trash = new FsTrash(sessions, trashDir);
-    await expect(trash.takeIn("../outside.txt", "x.1.json")).rejects.toThrow();
-    await expect(trash.putBack("../outside.txt", "x.json")).rejects.toThrow();
+    await expect(trash.moveIn("../outside.txt", "x.1.json")).rejects.toThrow();
+    await expect(trash.moveBack("../outside.txt", "x.json")).rejects.toThrow();
     await expect(trash.remove("../outside.txt")).rejects.toThrow();
     expect(await readFile(outside, "utf8")).toBe("not a session: must never move");
   });
@@ -134,7 +134,7 @@ describe("FsTrash", () => {
       async () => {
         await writeFile(path.join(sessions, "abc.json"), "deleted version");
         const trash = await trashWithSaveDuringCopy(() => writeFile(path.join(sessions, "abc.json"), "saved by the CLI during the copy"));
-        expect(await trash.takeIn("abc.json", "abc.1.json")).toBe(true);
+        expect(await trash.moveIn("abc.json", "abc.1.json")).toBe(true);
         expect(await readFile(path.join(sessions, "abc.json"), "utf8")).toBe("saved by the CLI during the copy");
         expect(await readFile(path.join(trashDir, "abc.1.json"), "utf8")).toBe("deleted version");
         expect(await readdir(sessions)).toEqual(["abc.json"]); // nothing set aside is left behind
@@ -150,7 +150,7 @@ describe("FsTrash", () => {
           const [aside] = (await readdir(sessions)).filter((name) => name.startsWith(".abc.json."));
           await writeFile(path.join(sessions, aside as string), "newer, finished during the copy"); // the CLI's open file, now set aside
         });
-        expect(await trash.takeIn("abc.json", "abc.1.json")).toBe(true);
+        expect(await trash.moveIn("abc.json", "abc.1.json")).toBe(true);
         expect(await readFile(path.join(trashDir, "abc.1.json"), "utf8")).toBe("newer, finished during the copy");
         expect(await readdir(sessions)).toEqual([]);
       },
@@ -178,17 +178,17 @@ describe("FsTrash", () => {
       const trash = new FsTrash(sessions, trashDir, real ? {} : acrossDevices);
       const text = JSON.stringify({ id: "abc", messages: ["x".repeat(100_000)] });
       await writeFile(path.join(sessions, "abc.json"), text, { mode: 0o640 });
-      expect(await trash.takeIn("abc.json", "abc.1.json")).toBe(true);
+      expect(await trash.moveIn("abc.json", "abc.1.json")).toBe(true);
       expect(existsSync(path.join(sessions, "abc.json"))).toBe(false);
       expect(await readFile(path.join(trashDir, "abc.1.json"), "utf8")).toBe(text);
       expect((await trash.list()).map((entry) => entry.name)).toEqual(["abc.1.json"]); // no staging leftovers
 
       await writeFile(path.join(sessions, "abc.json"), "made again");
-      expect(await trash.putBack("abc.1.json", "abc.json")).toBe("exists");
+      expect(await trash.moveBack("abc.1.json", "abc.json")).toBe("exists");
       expect(await readFile(path.join(sessions, "abc.json"), "utf8")).toBe("made again");
       await rm(path.join(sessions, "abc.json"));
 
-      expect(await trash.putBack("abc.1.json", "abc.json")).toBe("restored");
+      expect(await trash.moveBack("abc.1.json", "abc.json")).toBe("restored");
       expect(await readFile(path.join(sessions, "abc.json"), "utf8")).toBe(text);
       expect((await stat(path.join(sessions, "abc.json"))).mode & 0o777).toBe(0o640);
       expect((await readFile(path.join(sessions, "abc.json"))).length).toBe(text.length);

@@ -1,13 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { CacheStore } from "../store.js";
+import type { OwnFile } from "../store.js";
 
-/** The service's own cache file, in its own directory (never the sessions directory). Node only. */
-export class FsCache implements CacheStore {
+/** A file of the service's own (the saved catalog, sync's state), in its own directory, never the sessions directory; written atomically. Node only. */
+export class FsOwnFile implements OwnFile {
   readonly file: string;
 
-  constructor(directory: string, name = "catalog-v1.json") {
+  constructor(directory: string, name: string) {
     this.file = path.join(path.resolve(directory), name);
   }
 
