@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { adminRouteGroups } from "../src/http/upstream.js";
 import { USAGE } from "../src/node/config.js";
@@ -22,5 +22,12 @@ describe("README.md stays true", () => {
     const flags = [...USAGE.matchAll(/^ {2}(--[a-z-]+)/gm)].map((match) => match[1]);
     expect(flags.length).toBeGreaterThan(10);
     for (const flag of flags) expect(readme, flag).toContain(flag);
+  });
+
+  it("names only files and folders that exist (README.md and SECURITY.md)", () => {
+    const security = readFileSync(new URL("../SECURITY.md", import.meta.url), "utf8");
+    const named = [...`${readme}\n${security}`.matchAll(/`((?:src|test|scripts|bench|launchd)\/[\w./-]+?)`/g)].map((match) => match[1] ?? "");
+    expect(named.length).toBeGreaterThan(20);
+    expect(named.filter((file) => !existsSync(new URL(`../${file}`, import.meta.url)))).toEqual([]);
   });
 });
