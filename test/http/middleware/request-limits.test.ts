@@ -1,27 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { MemoryStore } from "../../../src/storage/memory-store.js";
-import type { ReadResult } from "../../../src/storage/store.js";
 import { expectError, expectInvalidParameter } from "../../fixtures/errors.js";
-import { AUTH, appFor, cliFile, cliSession, storeWith } from "../../fixtures/sessions.js";
-
-/** Reads wait until released, counting how many are in flight at once. */
-class GatedStore extends MemoryStore {
-  inFlight = 0;
-  maxInFlight = 0;
-  #release: (() => void)[] = [];
-  override async read(name: string): Promise<ReadResult> {
-    this.inFlight++;
-    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    await new Promise<void>((resolve) => this.#release.push(resolve));
-    this.inFlight--;
-    return super.read(name);
-  }
-  releaseAll(): number {
-    const waiting = this.#release.splice(0);
-    for (const release of waiting) release();
-    return waiting.length;
-  }
-}
+import { AUTH, appFor, cliFile, cliSession, GatedStore, storeWith } from "../../fixtures/sessions.js";
 
 describe("request timeout", () => {
   it("answers 503 request_timeout when the answer takes longer than the limit", async () => {
