@@ -1,11 +1,12 @@
 import packageJson from "../../package.json" with { type: "json" };
 import { createApp } from "../http/app.js";
 import { ApiError, bareErrorResponse } from "../http/errors.js";
+import { requestIdFor } from "../http/middleware/request-log.js";
 import { inProcessLoader } from "../sessions/loader.js";
 import { SessionService } from "../sessions/service.js";
 import { realSleep } from "../shared/clock.js";
 import { ConfigError, check, checkedAdminKey, originList, type Parser, positive, SwitchSchema } from "../shared/config-values.js";
-import { consoleLogger, requestIdFor } from "../shared/log.js";
+import { consoleLogger } from "../shared/log.js";
 import { type R2BucketLike, R2Store, R2Trash } from "../storage/r2-store.js";
 
 /**

@@ -2,8 +2,9 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { type RawData, WebSocket, WebSocketServer } from "ws";
 import { bareErrorResponse, RouteNotFound, UpstreamUnavailable } from "../http/errors.js";
+import { requestIdFor } from "../http/middleware/request-log.js";
 import { FORWARDING_HEADERS, forwardingHeaders, type OwnsPath, upstreamUrl } from "../http/upstream.js";
-import { type Logger, requestIdFor } from "../shared/log.js";
+import type { Logger } from "../shared/log.js";
 
 /** Node edge: HTTP upgrades never reach the fetch handler, so WebSockets to LMX are bridged here with `ws`. */
 

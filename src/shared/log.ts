@@ -1,6 +1,3 @@
-import type { MiddlewareHandler } from "hono";
-import type { RequestIdVariables } from "hono/request-id";
-
 /** What ties a log line to one request; the Node edge prints it in text or JSON. */
 export interface LogFields {
   requestId?: string;
@@ -13,21 +10,7 @@ export interface Logger {
   error(line: string, error?: unknown, fields?: LogFields): void;
 }
 
-/** The caller's `X-Request-Id` when well formed (the rule hono/request-id applies), else a new one: for the Node edge. */
-export function requestIdFor(offered: string | undefined): string {
-  return offered && /^[\w\-=]{1,255}$/.test(offered) ? offered : crypto.randomUUID();
-}
-
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
-
-/** One line per request: method, path (never the query string, which may hold secrets), status, time, request id. */
-export function requestLog(logger: Logger, now: () => number): MiddlewareHandler<{ Variables: RequestIdVariables }> {
-  return async (c, next) => {
-    const startedAt = now();
-    await next();
-    logger.info(`${c.req.method} ${c.req.path} ${c.res.status} ${Math.round(now() - startedAt)}ms`, { requestId: c.var.requestId });
-  };
-}
 
 /**
  * What may not reach a log line or a terminal as itself: C0 and C1 controls (a newline would start a forged
