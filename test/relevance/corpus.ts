@@ -1,5 +1,5 @@
 import { cliSession } from "../fixtures/sessions.js";
-import { assistant, fnv1a, type Message, system, toolUse, user } from "./messages.js";
+import { assistant, fnv1a, type Message, system, toolUse, user, userParts } from "./messages.js";
 import { type Planted, plantedSessions } from "./planted.js";
 
 /**
@@ -127,7 +127,7 @@ function generatedSession(id: string, random: Random, text: TextMaker): Record<s
   const messages: Message[] = [system()];
   const turns = random.int(1, 8);
   for (let turn = 0; turn < turns; turn++) {
-    messages.push(user(text.sentence()));
+    messages.push(random.chance(0.1) ? userParts(text.sentence(), text.sentence()) : user(text.sentence()));
     for (let call = random.int(0, 2); call > 0; call--) messages.push(...text.toolUse(turns - turn > 2));
     messages.push(assistant(`${text.sentence()} ${text.sentence()}`));
   }
@@ -149,8 +149,9 @@ function times(updated: number, random: Random) {
 
 /** What the CLI titles a session: its first prompt, newlines made spaces, cut to 60 UTF-16 units. */
 function titleOf(messages: readonly Message[]): string {
-  const first = messages.find((message) => message.role === "user");
-  return typeof first?.content === "string" ? first.content.trim().replace(/\n/g, " ").slice(0, 60) : "";
+  const content = messages.find((message) => message.role === "user")?.content;
+  const prompt = Array.isArray(content) ? content.map((part: { text?: string }) => part.text ?? "").join(" ") : String(content ?? "");
+  return prompt.trim().replace(/\n/g, " ").slice(0, 60);
 }
 
 /** Text from the everyday words only: sentences, tool calls over ordinary files, and their outputs. */

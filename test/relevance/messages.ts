@@ -20,6 +20,11 @@ export function user(content: string): Message {
   return { role: "user", content };
 }
 
+/** A user message whose content is an array of text parts, as the CLI saves a prompt with an attachment. */
+export function userParts(...texts: string[]): Message {
+  return { role: "user", content: texts.map((text) => ({ type: "text", text })) };
+}
+
 export function assistant(content: string): Message {
   return { role: "assistant", content };
 }

@@ -1,4 +1,4 @@
-import { assistant, type Message, toolUse, user } from "./messages.js";
+import { assistant, type Message, toolUse, user, userParts } from "./messages.js";
 
 /**
  * The sessions the judged queries are about, written by hand, each under a readable key (judgments.json names them by
@@ -460,7 +460,7 @@ export function plantedSessions(chatter: (count: number) => Message[]): Planted[
       messages: [
         user("Look at the hot loop in resize.c"),
         assistant("It copies one pixel per iteration."),
-        user("Can the compiler vectorize it?"),
+        userParts("Can the compiler", "vectorize it?"),
         assistant("Yes, once the early return is hoisted out of the loop."),
       ],
     },
