@@ -400,7 +400,8 @@ export function plantedSessions(chatter: (count: number) => Message[]): Planted[
     {
       key: "long",
       daysAgo: 20,
-      messages: [...chatter(411), assistant("Switching to a jemalloc arena per thread removed the lock contention."), ...chatter(187)],
+      // The case: the hit is message 600 of 1,203.
+      messages: [...chatter(599), assistant("Switching to a jemalloc arena per thread removed the lock contention."), ...chatter(602)],
     },
     {
       key: "jemalloc-short",
