@@ -28,10 +28,13 @@ export const ERROR_CODES = {
   session_corrupt: { status: 422, type: "invalid_request_error" },
   too_many_failed_attempts: { status: 429, type: "rate_limit_error" },
   internal_error: { status: 500, type: "server_error" },
+  /** Worker only: the live feed (GET /admin/sessions/events) runs on the Node server. */
+  events_unavailable: { status: 501, type: "server_error" },
   upstream_unavailable: { status: 502, type: "server_error" },
   request_timeout: { status: 503, type: "server_error" },
   /** Worker only: a required setting is missing or wrong. */
   not_configured: { status: 503, type: "server_error" },
+  too_many_subscribers: { status: 503, type: "server_error" },
 } as const satisfies Record<string, { status: ContentfulStatusCode; type: ErrorType }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -161,6 +164,20 @@ export class RequestTimedOut extends ApiError {
 export class UpstreamUnavailable extends ApiError {
   constructor() {
     super("upstream_unavailable", "the upstream LMX server is not answering");
+  }
+}
+
+/** The live feed has as many subscribers as it takes. */
+export class TooManySubscribers extends ApiError {
+  constructor() {
+    super("too_many_subscribers", "the live feed has as many subscribers as it takes: try again later", { headers: { "Retry-After": "5" } });
+  }
+}
+
+/** Where no live feed is kept (the Worker): said plainly, not a 404 that looks like a typo. */
+export class EventsUnavailable extends ApiError {
+  constructor() {
+    super("events_unavailable", "the live feed runs on the Node server only: on this deployment, poll GET /admin/sessions instead");
   }
 }
 

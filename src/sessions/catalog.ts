@@ -1,3 +1,4 @@
+import type { SessionSummary } from "../http/schemas.js";
 import { forEachLimited, Mutex } from "../shared/concurrency.js";
 import { type OwnFile, RECENT_WRITE_MS, type SessionStore, type StoreEntry, type StoreWatch } from "../storage/store.js";
 import { type CatalogEntry, CatalogLookups, type IndexedEntry } from "./catalog-lookups.js";
@@ -8,6 +9,14 @@ import { sessionIdOf } from "./session-files.js";
 import { storedSummary } from "./stored-metadata.js";
 
 export type { CatalogEntry } from "./catalog-lookups.js";
+
+/** Told of the listing's changes after the first scan (the live feed): what to look at, and what changed. */
+export interface CatalogListener {
+  /** A file may have changed (the watch, a rescan, our own write): the next `entries()` re-reads it. */
+  noted(): void;
+  /** A session's listing entry changed; null: not listed (gone, or not readable as a session). */
+  changed(id: string, before: SessionSummary | null, after: SessionSummary | null): void;
+}
 
 export interface CatalogOptions {
   loader: SessionLoader;
@@ -28,6 +37,7 @@ export interface CatalogOptions {
    * work left running after its answer may be cut off, so its first search indexes instead.
    */
   indexInBackground?: boolean;
+  listener?: CatalogListener;
 }
 
 interface CachedFile {
@@ -47,7 +57,7 @@ interface CachedFile {
  */
 export class SessionCatalog {
   readonly #store: SessionStore;
-  readonly #options: Required<Omit<CatalogOptions, "savedCatalog" | "watch">> & Pick<CatalogOptions, "savedCatalog">;
+  readonly #options: Required<Omit<CatalogOptions, "savedCatalog" | "watch" | "listener">> & Pick<CatalogOptions, "savedCatalog" | "listener">;
   readonly #files = new Map<string, CachedFile>();
   readonly #updates = new Mutex();
   readonly #watch: StoreWatch | null;
@@ -129,6 +139,8 @@ export class SessionCatalog {
   #noteChange(name: string | null): void {
     if (name === null) this.#rescanNeeded = true;
     else if (sessionIdOf(name) !== null) this.#changedNames.add(name);
+    else return;
+    this.#options.listener?.noted();
   }
 
   async #fullScan(): Promise<void> {
@@ -168,6 +180,7 @@ export class SessionCatalog {
       for (const entry of listed) if (this.#needsReading(entry, this.#files.get(entry.name))) this.#changedNames.add(entry.name);
       for (const name of this.#files.keys()) if (!present.has(name)) this.#changedNames.add(name);
       this.#lastScanAt = this.#options.now();
+      if (this.#changedNames.size > 0) this.#options.listener?.noted();
     } catch {
       this.#rescanNeeded = true;
     } finally {
@@ -218,12 +231,19 @@ export class SessionCatalog {
     return this.#index.cwds;
   }
 
-  /** Every change of a file's entry goes through here, so a replaced entry always leaves the buckets. */
+  /**
+   * Every change of a file's entry goes through here, so a replaced entry always leaves the buckets,
+   * and the listener hears of every change after the first scan (that scan is the starting point).
+   */
   #setFile(name: string, file: CachedFile | null): void {
     const old = this.#files.get(name)?.entry;
     if (old) this.#index.release(old);
     if (file) this.#files.set(name, file);
     else this.#files.delete(name);
+    const before = old?.summary ?? null;
+    const after = file?.entry?.summary ?? null;
+    const id = sessionIdOf(name);
+    if (this.#lastScanAt !== null && before !== after && id !== null) this.#options.listener?.changed(id, before, after);
   }
 
   #forget(name: string): void {

@@ -5,6 +5,7 @@ import { Limiter } from "../shared/concurrency.js";
 import { sha256Hex } from "../shared/digest.js";
 import type { OwnFile, SessionStore, TrashStore } from "../storage/store.js";
 import { type CatalogEntry, type CatalogOptions, SessionCatalog } from "./catalog.js";
+import { ChangeFeed, type ChangeFeedOptions } from "./change-feed.js";
 import { inProcessLoader, type SessionLoader } from "./loader.js";
 import { parseSession } from "./parse.js";
 import { searchTerms } from "./search/search-index.js";
@@ -39,6 +40,8 @@ export interface SessionServiceOptions {
   maxSessionBytes?: number;
   /** At most this many GETs read session files at once; the rest queue (open files and memory stay bounded). */
   readConcurrency?: number;
+  /** Keep a live feed of the listing's changes (GET /admin/sessions/events); without it that route answers 501. */
+  changeFeed?: Omit<ChangeFeedOptions, "now" | "sleep" | "refresh" | "warn">;
 }
 
 /** Everything the routes can do with sessions, over any store. Ids arrive already validated. */
@@ -55,6 +58,8 @@ export class SessionService {
   readonly #digests = new Map<string, { stamp: string; sha256: string }>();
   /** Delete, restore and purge, and the trash's listing. */
   readonly trash: SessionTrash;
+  /** The listing's changes as events, where this service keeps them (changeFeed option); else null. */
+  readonly feed: ChangeFeed | null;
   #filterCache: { entries: readonly CatalogEntry[]; matches: Map<string, readonly CatalogEntry[]> } = { entries: [], matches: new Map() };
 
   constructor(store: SessionStore, options: SessionServiceOptions = {}) {
@@ -64,7 +69,17 @@ export class SessionService {
     this.#warn = options.warn ?? (() => {});
     this.#loader = options.loader ?? inProcessLoader(store, this.#sleep);
     this.#maxSessionBytes = options.maxSessionBytes ?? DEFAULT_MAX_SESSION_BYTES;
+    this.feed = options.changeFeed
+      ? new ChangeFeed({
+          ...options.changeFeed,
+          now: this.#now,
+          sleep: this.#sleep,
+          warn: this.#warn,
+          refresh: () => this.#catalog.entries().then(() => undefined),
+        })
+      : null;
     this.#catalog = new SessionCatalog(store, {
+      listener: this.feed ?? undefined,
       loader: this.#loader,
       watch: options.watch,
       now: this.#now,
@@ -208,8 +223,9 @@ export class SessionService {
     return this.#catalog.warmUp();
   }
 
-  /** Stops watching, saves the summary cache, stops the loader's workers. */
+  /** Ends the feed's subscriptions, stops watching, saves the summary cache, stops the loader's workers. */
   async close(): Promise<void> {
+    this.feed?.close();
     await this.#catalog.close();
     await this.#loader.close();
   }

@@ -13,6 +13,7 @@ import {
   AuthenticationFailed,
   bareErrorResponse,
   ERROR_CODES,
+  EventsUnavailable,
   handleError,
   InvalidSessionBody,
   internalError,
@@ -27,6 +28,7 @@ import {
   SessionNotFound,
   SessionTooLarge,
   TooManyFailedAttempts,
+  TooManySubscribers,
   TrashItemNotFound,
   UpstreamUnavailable,
 } from "../../src/http/errors.js";
@@ -52,9 +54,11 @@ const DOCUMENTED: [number, string, string][] = [
   [422, "invalid_request_error", "session_corrupt"],
   [429, "rate_limit_error", "too_many_failed_attempts"],
   [500, "server_error", "internal_error"],
+  [501, "server_error", "events_unavailable"],
   [502, "server_error", "upstream_unavailable"],
   [503, "server_error", "request_timeout"],
   [503, "server_error", "not_configured"],
+  [503, "server_error", "too_many_subscribers"],
 ];
 
 describe("the code-to-status table", () => {
@@ -89,6 +93,8 @@ describe("the code-to-status table", () => {
       new TooManyFailedAttempts(30),
       new RequestTimedOut(),
       new UpstreamUnavailable(),
+      new TooManySubscribers(),
+      new EventsUnavailable(),
       invalidParameter(new z.ZodError([]), "limit"),
       internalError(),
     ];
