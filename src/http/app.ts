@@ -13,6 +13,7 @@ import { DEFAULT_LIMITS, type Limits, queryLengthCap } from "./middleware/reques
 import { requestLog } from "./middleware/request-log.js";
 import { FailedAuthThrottle, type ThrottleOptions } from "./middleware/wrong-key-throttle.js";
 import { openApiDocument } from "./openapi.js";
+import { EVENTS_PATH, type EventRoutesOptions, eventRoutes } from "./routes/events.js";
 import { publicRoutes } from "./routes/public.js";
 import { sessionRoutes } from "./routes/sessions.js";
 import { syncRoutes } from "./routes/sync.js";
@@ -49,6 +50,8 @@ export interface AppOptions {
   contentAsText?: boolean;
   /** Failed-key throttling thresholds (defaults in throttle.ts). */
   throttle?: Omit<ThrottleOptions, "now">;
+  /** The live feed's hook to cut a subscriber that stopped reading (routes/events.ts). */
+  cutConnection?: EventRoutesOptions["cutConnection"];
 }
 
 export type AppEnv = { Variables: { sessions: SessionService; allowWrites: boolean; contentAsText: boolean } & RequestIdVariables };
@@ -106,11 +109,19 @@ export function createApp(options: AppOptions) {
         forwarded,
         queryLengthCap(limits.maxQueryLength),
         privateNoCache(),
-        adminKeyAuth({ key: options.adminKey, throttle, clientAddress: options.clientAddress, warn: (line) => logger.warn(line) }),
+        adminKeyAuth({
+          key: options.adminKey,
+          throttle,
+          clientAddress: options.clientAddress,
+          warn: (line) => logger.warn(line),
+          acceptsQueryKey: (c) => c.req.path === EVENTS_PATH,
+        }),
         // The work itself cannot be cancelled: it finishes in the background, the client is not kept waiting on it.
         timeout(limits.requestTimeoutMs, () => new RequestTimedOut()),
       ),
     )
+    // Before /{id} (so `events` is never taken for a session id) and before the ETag, which would wait for a stream's end.
+    .route(EVENTS_PATH, eventRoutes({ cutConnection: options.cutConnection }))
     .use("/admin/sessions/*", conditionalGet())
     .route("/admin/sessions", sessionRoutes)
     .route("/admin/trash", trashRoutes)

@@ -13,7 +13,8 @@ const ERROR_DESCRIPTIONS = {
   422: "The file exists but is not a session (`session_corrupt`)",
   429: "Too many wrong keys from this address (`too_many_failed_attempts`, with `Retry-After`)",
   500: "Unexpected failure (details only in the server's log)",
-  503: "The request took too long (`request_timeout`)",
+  501: "Not on this deployment (`events_unavailable`: the live feed runs on the Node server, not the Worker)",
+  503: "The request took too long (`request_timeout`), or the live feed has as many subscribers as it takes (`too_many_subscribers`)",
 } as const;
 
 export type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS;
@@ -139,13 +140,17 @@ function describe(route: Route, schemaOf: (schema: z.ZodType) => unknown) {
         : {
             description,
             headers: conditional && Number(status) < 300 ? { ...headers, ETag: { $ref: "#/components/headers/ETag" } } : headers,
-            ...(schema && { content: { "application/json": { schema: schemaOf(schema) } } }),
+            // JSON answers by their wire types; any other (the event stream) as declared.
+            ...(schema
+              ? { content: { "application/json": { schema: schemaOf(schema) } } }
+              : "content" in answer && answer.content && { content: answer.content }),
           };
   }
   const shared: ErrorStatus[] = [...(params || query || headerParams ? [400 as const] : []), ...(admin ? ADMIN_ERRORS : []), 500];
   for (const status of shared) responses[status] = envelope(ERROR_DESCRIPTIONS[status]);
   return {
     summary: route.summary,
+    description: route.description,
     operationId: `${route.method}${route.path.replace(/\/\{?(\w)/g, (_, c: string) => c.toUpperCase()).replace(/\W/g, "")}`,
     security: admin ? [{ adminKey: [] }, { bearer: [] }] : [],
     parameters: [

@@ -4,6 +4,7 @@ import { access, constants, mkdir, readdir, realpath, stat } from "node:fs/promi
 import { createServer, type RequestListener } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
+import type { HttpBindings } from "@hono/node-server";
 import { ApiError, bareErrorResponse, internalError } from "../http/errors.js";
 import { requestIdFor } from "../http/middleware/request-log.js";
 import { ownedPathsOf } from "../http/upstream.js";
@@ -54,6 +55,8 @@ export async function startServer(config: Config, logger: Logger, announce = toT
     loader: new WorkerLoader(store),
     // One cache file per sessions directory, so --dir elsewhere never reuses another's summaries.
     savedCatalog: new FsOwnFile(config.cacheDir, `catalog-${directoryKey}.json`),
+    // GET /admin/sessions/events: the listing's changes, live (defaults in sessions/change-feed.ts).
+    changeFeed: {},
   });
   // The port is taken before anything starts (scan, purge, loader workers): a failed start has nothing to stop and exits at once.
   let ready: (listener: RequestListener) => void = () => {};
@@ -96,6 +99,8 @@ export async function startServer(config: Config, logger: Logger, announce = toT
       limits: { requestTimeoutMs },
       // The socket's own address: a header like X-Forwarded-For is the client's to invent, so never trusted here.
       clientAddress: (c) => getConnInfo(c).remote.address ?? "unknown",
+      // A feed subscriber that stopped reading: its socket goes, with whatever Node still buffered for it.
+      cutConnection: (c) => (c.env as HttpBindings).outgoing.destroy(),
     });
     // Our JSON is compressed here; LMX's answers pass through as LMX sent them.
     const ownsPath = ownedPathsOf(handler.routes);
@@ -150,6 +155,7 @@ export async function startServer(config: Config, logger: Logger, announce = toT
       closing = true;
       await new Promise<void>((resolve) => {
         webSockets?.closeAll();
+        sessions.feed?.close(); // its streams end, so their connections do not hold the close up
         server.close(() => resolve());
         server.closeIdleConnections();
       });

@@ -105,6 +105,14 @@ describe("GET /openapi.json", () => {
     expect(parameter("/admin/sessions/{id}", "x-session-mtime", "put")).toMatchObject({ in: "header", required: false, schema: { type: "string" } });
   });
 
+  it("documents the live feed as an event stream, its resume and query key, and the Worker's 501", async () => {
+    const feed = (await documentOf()).paths["/admin/sessions/events"]?.get as unknown as { description: string } & Document["paths"][string][string];
+    expect(feed.responses["200"]).toMatchObject({ content: { "text/event-stream": { schema: { type: "string" } } } });
+    expect(Object.keys(feed.responses)).toEqual(expect.arrayContaining(["501", "503"]));
+    expect(feed.parameters.map(({ name, in: where }) => `${where} ${name}`)).toEqual(["query last_event_id", "query admin_key", "header last-event-id"]);
+    expect(feed.description).toContain("On the Cloudflare Worker this answers 501 `events_unavailable`");
+  });
+
   it("gives every error the one envelope, with the wire types as components", async () => {
     const { paths, components } = await documentOf();
     expect(Object.keys(components.schemas)).toEqual(expect.arrayContaining(["SessionSummary", "SessionFull", "SessionList", "ErrorEnvelope"]));

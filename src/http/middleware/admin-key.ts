@@ -14,20 +14,28 @@ interface AdminKeyOptions {
   clientAddress?: (c: Context) => string;
   /** Where the line about an address being refused goes. */
   warn?: (line: string) => void;
+  /**
+   * Requests that may carry the key as `?admin_key=` too (the live feed: a browser EventSource cannot
+   * send headers). The request log prints paths without their query, so the key reaches no log line.
+   */
+  acceptsQueryKey?: (c: Context) => boolean;
 }
 
 /**
- * Lets a request through when `X-Admin-Key: <key>` or `Authorization: Bearer <key>` carries the
- * admin key (either is enough); otherwise 401 with `WWW-Authenticate: Bearer`. Keys are compared
+ * Lets a request through when `X-Admin-Key: <key>` or `Authorization: Bearer <key>` (or, where
+ * allowed, `?admin_key=<key>`) carries the admin key (any one is enough); otherwise 401 with `WWW-Authenticate: Bearer`. Keys are compared
  * in constant time: the work depends only on the configured key's length, never on the offer.
  */
 export function adminKeyAuth(options: AdminKeyOptions): MiddlewareHandler {
   if (options.key.length < MIN_ADMIN_KEY_LENGTH) throw new Error(`adminKeyAuth needs a key of at least ${MIN_ADMIN_KEY_LENGTH} characters`);
   const expected = encoder.encode(options.key);
-  const { throttle, clientAddress = () => "unknown", warn = () => {} } = options;
+  const { throttle, clientAddress = () => "unknown", warn = () => {}, acceptsQueryKey = () => false } = options;
   return async (c, next) => {
+    const queryKey = acceptsQueryKey(c) ? c.req.query("admin_key") : undefined;
     // Only keys offered count: a request with none (an EventSource, an <img>) is refused but never locks anyone out.
-    const offered = [...new Set([c.req.header("X-Admin-Key"), bearerToken(c.req.header("Authorization"))].filter((key): key is string => Boolean(key)))];
+    const offered = [
+      ...new Set([c.req.header("X-Admin-Key"), bearerToken(c.req.header("Authorization")), queryKey].filter((key): key is string => Boolean(key))),
+    ];
     if (offered.length === 0) throw new AuthenticationFailed();
     const address = clientAddress(c);
     const wait = throttle?.retryAfter(address) ?? 0;
