@@ -23,6 +23,7 @@ it("runs inside workerd, not Node", () => {
  */
 contractSuite({
   name: "the Worker (workerd, an R2 bucket)",
+  liveFeed: false,
   async start(seed, options = {}) {
     await emptyBucket(); // storage is kept per test file, not per test
     const workerEnv: WorkerEnv = {

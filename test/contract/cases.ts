@@ -1,5 +1,6 @@
 import { describe } from "vitest";
 import { accessCases } from "./access.js";
+import { eventsCases } from "./events.js";
 import { listCases } from "./list.js";
 import { readingCases } from "./reading.js";
 import type { ContractRuntime } from "./runtime.js";
@@ -25,5 +26,6 @@ export function contractSuite(runtime: ContractRuntime): void {
     trashCases(runtime);
     syncCases(runtime);
     readingCases(runtime);
+    eventsCases(runtime);
   });
 }

@@ -18,6 +18,7 @@ import { SEED_MTIME } from "./runtime.js";
  */
 contractSuite({
   name: "Node (a sessions directory)",
+  liveFeed: true,
   async start(seed, options = {}) {
     const root = await mkdtemp(path.join(os.tmpdir(), "opta-contract-"));
     onTestFinished(() => rm(root, { recursive: true, force: true }));
@@ -32,6 +33,7 @@ contractSuite({
     for (const [name, text] of Object.entries(seed.raw ?? {})) await seedFile(name, text);
     const sessions = sessionsFor(new FsStore(directory), {
       trash: new FsTrash(directory, path.join(root, "trash")),
+      changeFeed: { coalesceMs: 10 },
       ...(options.maxSessionMb !== undefined && { maxSessionBytes: Math.floor(options.maxSessionMb * 1024 * 1024) }),
     });
     const app = createApp({

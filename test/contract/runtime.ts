@@ -8,6 +8,8 @@ import { ADMIN_KEY } from "../fixtures/settings.js";
  */
 export interface ContractRuntime {
   name: string;
+  /** Whether GET /admin/sessions/events streams (the Node server keeps a feed) or answers 501 (the Worker). */
+  liveFeed: boolean;
   /** A fresh app over a store holding exactly `seed`: nothing from an earlier test is left. */
   start(seed: Seed, options?: StartOptions): Promise<Target>;
 }
