@@ -1,7 +1,8 @@
-import { describe, expect, expectTypeOf, it } from "vitest";
+import { describe, expect, expectTypeOf, it, vi } from "vitest";
 import type { AppType } from "../../src/http/app.js";
-import { createSessionsClient, SessionsApiError, unwrap } from "../../src/http/client.js";
+import { createSessionsClient, SessionsApiError, unwrap, watch } from "../../src/http/client.js";
 import type { SessionFull, SessionList, SessionSummary } from "../../src/http/schemas.js";
+import { MemoryTrash } from "../../src/storage/memory-trash.js";
 import { ADMIN_KEY, appFor, cliSession, storeWith } from "../fixtures/sessions.js";
 
 function clientFor(app: AppType, adminKey = ADMIN_KEY) {
@@ -50,5 +51,68 @@ describe("typed client (src/http/client.ts)", () => {
     expectTypeOf<SessionsApiError["type"]>().toEqualTypeOf<
       "invalid_request_error" | "authentication_error" | "not_found_error" | "rate_limit_error" | "server_error"
     >();
+  });
+});
+
+describe("watch() (src/http/client.ts)", () => {
+  /** A fetch into the app whose current stream the test can break, as a dropped connection would; `requests`: the headers of each answered one. */
+  function flakyFetch(app: AppType) {
+    const requests: Headers[] = [];
+    let breakCurrent = () => {};
+    const fetcher = (async (input: string | URL | Request, init?: RequestInit) => {
+      const res = await app.request(input instanceof URL ? input.href : input, init);
+      requests.push(new Headers(init?.headers)); // once answered: subscribed
+      if (!res.body) return res;
+      const reader = res.body.getReader();
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          breakCurrent = () => {
+            controller.error(new Error("connection reset"));
+            void reader.cancel();
+          };
+        },
+        async pull(controller) {
+          const { done, value } = await reader.read().catch(() => ({ done: true as const, value: undefined }));
+          if (done) controller.close();
+          else controller.enqueue(value);
+        },
+      });
+      return new Response(body, res);
+    }) as typeof fetch;
+    return { fetcher, requests, breakConnection: () => breakCurrent() };
+  }
+
+  it("yields each change with its id, and after a dropped connection resumes with Last-Event-ID, losing nothing", async () => {
+    const store = storeWith([cliSession("abc"), cliSession("def")]);
+    const app = appFor(store, { trash: new MemoryTrash(store), changeFeed: { coalesceMs: 5 } });
+    await app.request("/admin/sessions", { headers: { "X-Admin-Key": ADMIN_KEY } }); // the first scan: where the feed starts
+    const { fetcher, requests, breakConnection } = flakyFetch(app);
+    const controller = new AbortController();
+    const changes = watch("http://opta.test", { adminKey: ADMIN_KEY, fetch: fetcher, retryMs: 20, signal: controller.signal });
+    const first = changes.next();
+    await vi.waitFor(() => expect(requests).toHaveLength(1));
+    await vi.waitFor(async () =>
+      expect((await app.request("/admin/sessions/abc", { method: "DELETE", headers: { "X-Admin-Key": ADMIN_KEY } })).status).toBe(200),
+    );
+    const deleted = (await first).value;
+    expect(deleted?.event).toEqual({ type: "session.deleted", id: "abc" });
+    breakConnection();
+    await app.request("/admin/sessions/def", { method: "DELETE", headers: { "X-Admin-Key": ADMIN_KEY } }); // while it is away
+    const second = (await changes.next()).value;
+    expect(second?.event).toEqual({ type: "session.deleted", id: "def" });
+    expect(Number(second?.id)).toBe(Number(deleted?.id) + 1);
+    expect(requests.map((headers) => headers.get("Last-Event-ID"))).toEqual([null, deleted?.id]);
+    controller.abort();
+    expect(await changes.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it("throws a SessionsApiError for an answer that asking again would not change (a wrong key, 501 on the Worker)", async () => {
+    const app = appFor(storeWith([]));
+    const fetcher = ((input: string | URL | Request, init?: RequestInit) => app.request(input instanceof URL ? input.href : input, init)) as typeof fetch;
+    await expect(watch("http://opta.test", { adminKey: ADMIN_KEY, fetch: fetcher }).next()).rejects.toMatchObject({ status: 501, code: "events_unavailable" });
+    await expect(watch("http://opta.test", { adminKey: "wrong-key-0123456789", fetch: fetcher }).next()).rejects.toMatchObject({
+      status: 401,
+      code: "invalid_admin_key",
+    });
   });
 });
