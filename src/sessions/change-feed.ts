@@ -19,7 +19,10 @@ export interface ChangeFeedOptions {
   heartbeatMs?: number;
   /** Subscribers at once (default 100); one more is refused (TooManySubscribers, 503). */
   maxSubscribers?: number;
-  /** Messages waiting for a subscriber that is not reading (default 256); past it the subscriber is dropped. */
+  /**
+   * Messages waiting for a subscriber (default 1000, the history's default): past it the subscriber is
+   * dropped, as one that stopped reading; a subscriber further behind could not have resumed anyway.
+   */
   queueSize?: number;
 }
 
@@ -33,7 +36,7 @@ export type FeedEvent = { type: "session.created" | "session.updated"; session: 
  */
 export type FeedMessage = { id: number; data: string | null } | { heartbeat: true };
 
-const DEFAULTS = { coalesceMs: 100, historySize: 1000, heartbeatMs: 15_000, maxSubscribers: 100, queueSize: 256 };
+const DEFAULTS = { coalesceMs: 100, historySize: 1000, heartbeatMs: 15_000, maxSubscribers: 100, queueSize: 1000 };
 
 /**
  * The listing's changes as numbered events, for GET /admin/sessions/events. Everything reaches it
