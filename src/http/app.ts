@@ -87,7 +87,8 @@ export function createApp(options: AppOptions) {
           origin: (origin) => (allowedOrigins.has(origin) ? origin : null),
           // PUT exists only with writes on: a preflight never offers a method the server would refuse.
           allowMethods: allowWrites ? ["GET", "POST", "PUT", "DELETE", "OPTIONS"] : ["GET", "POST", "DELETE", "OPTIONS"],
-          allowHeaders: ["X-Admin-Key", "Authorization", "Content-Type", "If-None-Match"],
+          // Last-Event-ID: a client other than EventSource (the typed client's watch()) resumes the live feed with it.
+          allowHeaders: ["X-Admin-Key", "Authorization", "Content-Type", "If-None-Match", "Last-Event-ID"],
           exposeHeaders: ["ETag", "X-Request-Id"],
           maxAge: 600,
         }),

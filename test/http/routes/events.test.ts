@@ -101,6 +101,16 @@ describe("GET /admin/sessions/events", () => {
     expect(res.headers.get("Access-Control-Allow-Origin")).toBe(DASHBOARD_ORIGIN);
   });
 
+  it("lets a browser on an allowed origin resume with Last-Event-ID, which a preflight allows", async () => {
+    const { app } = setup();
+    const preflight = await app.request("/admin/sessions/events", {
+      method: "OPTIONS",
+      headers: { Origin: DASHBOARD_ORIGIN, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "x-admin-key,last-event-id" },
+    });
+    expect(preflight.headers.get("Access-Control-Allow-Origin")).toBe(DASHBOARD_ORIGIN);
+    expect(preflight.headers.get("Access-Control-Allow-Headers")?.toLowerCase().split(",")).toContain("last-event-id");
+  });
+
   it("refuses a subscriber past the cap with 503 too_many_subscribers, and takes one again once one leaves", async () => {
     const { app, subscribe } = setup({ changeFeed: { maxSubscribers: 1 } });
     const { reader } = await subscribe();
