@@ -30,6 +30,14 @@ export function eventsCases(runtime: ContractRuntime): void {
       await res.body?.cancel();
     });
 
+    it("is not shadowed by /:id, even with a session named events (as /search is not)", async () => {
+      const target = await runtime.start({ sessions: [cliSession("events")] });
+      const res = await target.fetch("/admin/sessions/events", { headers: KEY });
+      if (!runtime.liveFeed) return void (await expectError(res, 501, EVENTS_UNAVAILABLE));
+      expect(res.headers.get("Content-Type")).toBe("text/event-stream; charset=utf-8");
+      await res.body?.cancel();
+    });
+
     if (runtime.liveFeed) {
       it("streams a delete through the API as an unnamed message with the next id", async () => {
         const target = await runtime.start({ sessions: [cliSession("abc"), cliSession("other")] });
