@@ -37,7 +37,7 @@ const summary = (id: string, title: string): SessionSummary => ({
 });
 
 /** The next n messages, events parsed. */
-async function take(subscription: Subscription, n: number): Promise<(FeedMessage | { id: number; event: unknown })[]> {
+async function nextMessages(subscription: Subscription, n: number): Promise<(FeedMessage | { id: number; event: unknown })[]> {
   const messages = [];
   for (let i = 0; i < n; i++) {
     const message = await subscription.next();
@@ -82,13 +82,13 @@ describe("the change feed", () => {
     feed.changed("d", summary("d", "same"), null); // gone and back as it was: nothing either
     feed.changed("d", null, summary("d", "same"));
     await vi.advanceTimersByTimeAsync(100);
-    expect(await take(subscription, 2)).toEqual([
+    expect(await nextMessages(subscription, 2)).toEqual([
       { id: START + 1, event: { type: "session.created", session: summary("a", "two") } },
       { id: START + 2, event: { type: "session.deleted", id: "b" } },
     ]);
     feed.changed("a", summary("a", "two"), summary("a", "three"));
     await vi.advanceTimersByTimeAsync(100);
-    expect(await take(subscription, 1)).toEqual([{ id: START + 3, event: { type: "session.updated", session: summary("a", "three") } }]);
+    expect(await nextMessages(subscription, 1)).toEqual([{ id: START + 3, event: { type: "session.updated", session: summary("a", "three") } }]);
   });
 
   it("sends at most one event per session per window while a session changes without pause", async () => {
@@ -132,11 +132,11 @@ describe("the change feed", () => {
       await vi.advanceTimersByTimeAsync(100);
     }
     const resumed = feed.subscribe(START + 2);
-    expect((await take(resumed, 2)).map(idOf)).toEqual([START + 3, START + 4]);
+    expect((await nextMessages(resumed, 2)).map(idOf)).toEqual([START + 3, START + 4]);
     const current = feed.subscribe(START + 4);
     feed.changed("five", null, summary("five", "five"));
     await vi.advanceTimersByTimeAsync(100);
-    expect(await take(current, 1)).toEqual([{ id: START + 5, event: { type: "session.created", session: summary("five", "five") } }]);
+    expect(await nextMessages(current, 1)).toEqual([{ id: START + 5, event: { type: "session.created", session: summary("five", "five") } }]);
   });
 
   it("starts with reset for an id older than its history, from another run, or unreadable", async () => {
@@ -144,9 +144,9 @@ describe("the change feed", () => {
     for (const id of ["a", "b", "c"]) feed.changed(id, null, summary(id, id));
     await vi.advanceTimersByTimeAsync(100);
     // History holds START+2 and START+3: START+1 is still resumable (what follows it is kept), START is not.
-    expect((await take(feed.subscribe(START + 1), 2)).map(idOf)).toEqual([START + 2, START + 3]);
+    expect((await nextMessages(feed.subscribe(START + 1), 2)).map(idOf)).toEqual([START + 2, START + 3]);
     for (const lastEventId of [START, START + 99, 5, -1]) {
-      expect(await take(feed.subscribe(lastEventId), 1)).toEqual([{ id: START + 3, event: { type: "reset" } }]);
+      expect(await nextMessages(feed.subscribe(lastEventId), 1)).toEqual([{ id: START + 3, event: { type: "reset" } }]);
     }
   });
 
@@ -195,7 +195,7 @@ describe("the change feed", () => {
     for (let i = 0; i < 4; i++) {
       feed.changed(`s${i}`, null, summary(`s${i}`, "x"));
       await vi.advanceTimersByTimeAsync(100);
-      expect(idOf((await take(reader, 1))[0])).toBe(START + i + 1);
+      expect(idOf((await nextMessages(reader, 1))[0])).toBe(START + i + 1);
     }
     expect(stalled.dropped).toBe(true);
     expect(ended).toHaveBeenCalledOnce();
@@ -234,13 +234,13 @@ describe("the change feed fed by the catalog", () => {
     await vi.advanceTimersByTimeAsync(100);
     store.put("new.json", cliFile(cliSession("new", { title: "complete" })));
     await vi.advanceTimersByTimeAsync(100);
-    const [created] = await take(subscription, 1);
+    const [created] = await nextMessages(subscription, 1);
     expect(created).toMatchObject({ event: { type: "session.created", session: { id: "new", title: "complete" } } });
     store.put("old.json", cliFile(cliSession("old", { title: "renamed" })));
     store.remove("new.json");
     await vi.advanceTimersByTimeAsync(100);
     // One window: each session's event, in whichever order the catalog re-read them.
-    expect(await take(subscription, 2)).toEqual(
+    expect(await nextMessages(subscription, 2)).toEqual(
       expect.arrayContaining([
         expect.objectContaining({
           event: expect.objectContaining({ type: "session.updated", session: expect.objectContaining({ id: "old", title: "renamed" }) }),
@@ -255,9 +255,9 @@ describe("the change feed fed by the catalog", () => {
     const listed = (await sessions.list(ListQuerySchema.parse({}))).sessions.find((session) => session.id === "abc");
     await sessions.delete("abc");
     await vi.advanceTimersByTimeAsync(100);
-    expect(await take(subscription, 1)).toMatchObject([{ event: { type: "session.deleted", id: "abc" } }]);
+    expect(await nextMessages(subscription, 1)).toMatchObject([{ event: { type: "session.deleted", id: "abc" } }]);
     await sessions.trash.restore("abc");
     await vi.advanceTimersByTimeAsync(100);
-    expect(await take(subscription, 1)).toMatchObject([{ event: { type: "session.created", session: listed } }]);
+    expect(await nextMessages(subscription, 1)).toMatchObject([{ event: { type: "session.created", session: listed } }]);
   });
 });
