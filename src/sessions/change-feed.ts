@@ -61,10 +61,14 @@ export class ChangeFeed implements CatalogListener {
     this.#lastId = Math.max(0, Math.floor(options.now()));
   }
 
-  /** Something may have changed (a watch event, an API write): look within the window. */
+  /**
+   * Something may have changed (a watch event, an API write): look within the window. Only while someone
+   * subscribes: unwatched, the catalog re-reads at the next request as before, and what changed meanwhile
+   * is sent once a subscriber comes (the catalog compares each entry with what it held).
+   */
   noted(): void {
     this.#dirty = true;
-    if (!this.#running && !this.#closed) void this.#run();
+    if (!this.#running && !this.#closed && this.#subscribers.size > 0) void this.#run();
   }
 
   /** A session's listing entry changed (null: not listed), as the catalog saw it. */
@@ -91,6 +95,7 @@ export class ChangeFeed implements CatalogListener {
     else {
       this.#subscribers.add(subscription);
       this.#heartbeat ??= setInterval(() => this.#beat(), this.#options.heartbeatMs);
+      this.noted(); // catch up on what changed while nobody was subscribed
     }
     return subscription;
   }

@@ -114,17 +114,36 @@ describe("the change feed", () => {
 
   it("refreshes the listing once per window, however many changes were noted", async () => {
     const { feed, refresh } = feedWith();
+    feed.subscribe(null);
+    await vi.advanceTimersByTimeAsync(100); // a new subscriber's catch-up
+    expect(refresh).toHaveBeenCalledTimes(1);
     for (let i = 0; i < 5; i++) feed.noted();
     await vi.advanceTimersByTimeAsync(99);
-    expect(refresh).not.toHaveBeenCalled();
+    expect(refresh).toHaveBeenCalledTimes(1);
     await vi.advanceTimersByTimeAsync(1);
-    expect(refresh).toHaveBeenCalledTimes(1);
+    expect(refresh).toHaveBeenCalledTimes(2);
     await vi.advanceTimersByTimeAsync(1000);
+    expect(refresh).toHaveBeenCalledTimes(2);
+  });
+
+  it("refreshes nothing while nobody subscribes, and sends what changed meanwhile to the next subscriber", async () => {
+    const { feed, refresh } = feedWith();
+    feed.noted();
+    feed.changed("a", null, summary("a", "made while nobody watched")); // a list request's re-read, say
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(refresh).not.toHaveBeenCalled();
+    const subscription = feed.subscribe(null);
+    await vi.advanceTimersByTimeAsync(100);
     expect(refresh).toHaveBeenCalledTimes(1);
+    expect(await nextMessages(subscription, 2)).toEqual([
+      { id: START, data: null },
+      { id: START + 1, event: { type: "session.created", session: summary("a", "made while nobody watched") } },
+    ]);
   });
 
   it("resumes after a Last-Event-ID from its history, losing nothing and repeating nothing", async () => {
     const { feed } = feedWith();
+    feed.subscribe(null); // someone is watching, so changes are sent as they come
     for (const title of ["one", "two", "three", "four"]) {
       feed.changed("a", null, summary("a", title));
       feed.changed("a", summary("a", title), null);
@@ -141,6 +160,7 @@ describe("the change feed", () => {
 
   it("starts with reset for an id older than its history, from another run, or unreadable", async () => {
     const { feed } = feedWith({ historySize: 2 });
+    feed.subscribe(null);
     for (const id of ["a", "b", "c"]) feed.changed(id, null, summary(id, id));
     await vi.advanceTimersByTimeAsync(100);
     // History holds START+2 and START+3: START+1 is still resumable (what follows it is kept), START is not.
@@ -211,6 +231,7 @@ describe("the change feed", () => {
     feed.close();
     expect(await next).toBeNull();
     expect(subscription.dropped).toBe(false);
+    await vi.advanceTimersByTimeAsync(100); // a window already open runs out, and starts no other
     expect(vi.getTimerCount()).toBe(0);
   });
 });
