@@ -55,6 +55,7 @@ export class ChangeFeed implements CatalogListener {
   #running = false;
   #heartbeat: ReturnType<typeof setInterval> | null = null;
   #closed = false;
+  #refreshFailing = false;
 
   constructor(options: ChangeFeedOptions) {
     this.#options = { ...DEFAULTS, ...options };
@@ -118,11 +119,22 @@ export class ChangeFeed implements CatalogListener {
       while (this.#dirty && !this.#closed) {
         await this.#options.sleep(this.#options.coalesceMs);
         this.#dirty = false; // what was noted during the pause is this window's; what comes during the refresh, the next's
-        await this.#options.refresh().catch((error: unknown) => this.#options.warn(`the live feed could not refresh the listing: ${String(error)}`));
+        await this.#refresh();
         this.#flush();
       }
     } finally {
       this.#running = false;
+    }
+  }
+
+  /** A failing refresh is said once, not at every window and heartbeat until it works again. */
+  async #refresh(): Promise<void> {
+    try {
+      await this.#options.refresh();
+      this.#refreshFailing = false;
+    } catch (error) {
+      if (!this.#refreshFailing) this.#options.warn(`the live feed could not refresh the listing: ${String(error)}`);
+      this.#refreshFailing = true;
     }
   }
 

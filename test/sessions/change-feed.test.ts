@@ -141,6 +141,30 @@ describe("the change feed", () => {
     ]);
   });
 
+  it("warns once while the listing cannot be refreshed, and again only after it could be", async () => {
+    const warnings: string[] = [];
+    let failing = true;
+    const { feed } = feedWith({
+      warn: (line) => warnings.push(line),
+      refresh: async () => {
+        if (failing) throw new Error("EACCES");
+      },
+    });
+    feed.subscribe(null);
+    for (let i = 0; i < 3; i++) {
+      feed.noted();
+      await vi.advanceTimersByTimeAsync(100);
+    }
+    expect(warnings).toEqual(["the live feed could not refresh the listing: Error: EACCES"]);
+    failing = false;
+    feed.noted();
+    await vi.advanceTimersByTimeAsync(100);
+    failing = true;
+    feed.noted();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(warnings).toHaveLength(2);
+  });
+
   it("resumes after a Last-Event-ID from its history, losing nothing and repeating nothing", async () => {
     const { feed } = feedWith();
     feed.subscribe(null); // someone is watching, so changes are sent as they come
