@@ -86,7 +86,10 @@ export class ChangeFeed implements CatalogListener {
    */
   subscribe(lastEventId: number | null): Subscription {
     if (this.#subscribers.size >= this.#options.maxSubscribers) throw new TooManySubscribers();
-    const subscription = new Subscription(this.#options.queueSize, (ended) => this.#subscribers.delete(ended));
+    const subscription = new Subscription(this.#options.queueSize, (ended) => {
+      this.#subscribers.delete(ended);
+      if (ended.dropped) this.#options.warn(`dropped a live-feed subscriber that stopped reading (${this.#options.queueSize} messages waiting for it)`);
+    });
     const oldestKept = this.#history[0]?.id ?? this.#lastId + 1;
     if (lastEventId === null) subscription.push({ id: this.#lastId, data: null });
     else if (lastEventId >= oldestKept - 1 && lastEventId <= this.#lastId) {

@@ -147,7 +147,7 @@ describe("GET /admin/sessions/events on the real server", () => {
     const closed = once(stalled, "close");
     stalled.on("error", () => {}); // the server cuts it
     // ~40 KB an event: past what the sockets buffer (some MB on loopback), then past the 1000 messages a subscriber's queue holds.
-    const count = 1300;
+    const count = 1500;
     const title = "t".repeat(20_000);
     const burst = await expectEvents(
       [reader],
@@ -158,6 +158,7 @@ describe("GET /admin/sessions/events on the real server", () => {
       15_000,
     );
     expect(burst.events).toHaveLength(count);
+    expect(server?.output()).toContain("dropped a live-feed subscriber that stopped reading (1000 messages waiting for it)");
     stalled.resume();
     await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error("the stalled client was never cut off")), 5000))]);
   });

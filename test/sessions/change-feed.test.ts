@@ -230,7 +230,8 @@ describe("the change feed", () => {
   });
 
   it("drops a subscriber that stops reading once its queue is full, without holding back the others", async () => {
-    const { feed } = feedWith({ queueSize: 3 });
+    const warnings: string[] = [];
+    const { feed } = feedWith({ queueSize: 3, warn: (line) => warnings.push(line) });
     const stalled = feed.subscribe(null);
     const reader = feed.subscribe(null);
     await reader.next();
@@ -242,6 +243,7 @@ describe("the change feed", () => {
       expect(idOf((await nextMessages(reader, 1))[0])).toBe(START + i + 1);
     }
     expect(stalled.dropped).toBe(true);
+    expect(warnings).toEqual(["dropped a live-feed subscriber that stopped reading (3 messages waiting for it)"]);
     expect(ended).toHaveBeenCalledOnce();
     expect(await stalled.next()).toBeNull();
     expect(feed.subscriberCount).toBe(1);
