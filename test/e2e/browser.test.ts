@@ -81,7 +81,7 @@ async function openInChromium(url: string) {
 }
 
 describe.skipIf(!existsSync(CHROMIUM))("the live feed in a real browser (headless Chromium; skipped without Debian's chromium package)", () => {
-  it("reaches an EventSource on another origin, the key in ?admin_key=, each change once", async () => {
+  it("reaches an EventSource on another origin, the key in ?admin_key=, each change once; after a restart, reset", async () => {
     root = await mkdtemp(path.join(os.tmpdir(), "opta-e2e-browser-"));
     const dir = path.join(root, "sessions");
     await mkdir(dir);
@@ -116,5 +116,16 @@ describe.skipIf(!existsSync(CHROMIUM))("the live feed in a real browser (headles
     expect(received.find(({ change }) => change.session.id === "browserfeed1")?.change.session.title).toBe("seen by a browser");
     expect(received.every(({ id }) => /^[0-9]+$/.test(id))).toBe(true);
     expect(server.output()).not.toContain(ADMIN_KEY);
-  });
+
+    // The server goes away and comes back on the same port: the browser reconnects by itself (retry: 5000) and
+    // sends its Last-Event-ID, which the new run's history cannot resume from: `reset`, then the feed goes on.
+    await killProcess(server);
+    server = startProcess(["--dir", dir, "--host", "127.0.0.1", "--port", new URL(url ?? "").port, "--cors-origin", pageOrigin], { OPTA_ADMIN_KEY: ADMIN_KEY });
+    await waitForOutput(server, /listening on/);
+    await vi.waitUntil(async () => ((await evaluate("window.received.length")) as number) >= 3, { timeout: 15_000, interval: 100 });
+    expect(((await evaluate("window.received")) as { change: unknown }[]).at(-1)?.change).toEqual({ type: "reset" });
+    await writeFile(path.join(dir, "browserfeed3.json"), cliFile(cliSession("browserfeed3")));
+    await vi.waitUntil(async () => ((await evaluate("window.received.length")) as number) >= 4, { timeout: 5_000, interval: 50 });
+    expect(((await evaluate("window.received")) as { change: { session: { id: string } } }[]).at(-1)?.change.session.id).toBe("browserfeed3");
+  }, 40_000);
 });
