@@ -176,6 +176,15 @@ describe("GET /admin/sessions/events: the key", () => {
     }
   });
 
+  it("keeps the key out of the log on LMX's own feed too, forwarded under --upstream (the dashboard's EventSource)", async () => {
+    const logger = recordingLogger();
+    const app = appFor(storeWith([]), { logger, upstream: new URL("http://127.0.0.1:9"), changeFeed: {} }); // nothing listens there
+    const res = await app.request(`/admin/events?admin_key=${ADMIN_KEY}`);
+    await expectError(res, 502, { type: "server_error", code: "upstream_unavailable" });
+    expect(logger.lines.map((entry) => entry.line)).toContainEqual(expect.stringContaining("/admin/events"));
+    expect(JSON.stringify(logger.lines)).not.toContain(ADMIN_KEY);
+  });
+
   it("never counts keyless requests toward the wrong-key throttle", async () => {
     const { app, subscribe } = setup({ throttle: { maxFailures: 2 } });
     for (let i = 0; i < 10; i++) expect((await app.request("/admin/sessions/events")).status).toBe(401);
