@@ -186,12 +186,16 @@ export class Subscription {
   readonly #endListeners: (() => void)[] = [];
   #waiting: ((message: FeedMessage | null) => void) | null = null;
   #ended = false;
-  /** Ended because it stopped reading (not because it left or the feed closed). */
-  dropped = false;
+  #dropped = false;
 
   constructor(maxQueued: number, onEnd: (subscription: Subscription) => void) {
     this.#maxQueued = maxQueued;
     this.#onEnd = onEnd;
+  }
+
+  /** Ended because it stopped reading (not because it left or the feed closed). */
+  get dropped(): boolean {
+    return this.#dropped;
   }
 
   /** The next message, waiting for one; null once ended. */
@@ -209,7 +213,7 @@ export class Subscription {
       this.#waiting = null;
       resolve(message);
     } else if (this.#queue.length >= this.#maxQueued) {
-      this.dropped = true;
+      this.#dropped = true;
       this.end();
     } else this.#queue.push(message);
   }
