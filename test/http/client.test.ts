@@ -106,6 +106,27 @@ describe("watch() (src/http/client.ts)", () => {
     expect(await changes.next()).toEqual({ done: true, value: undefined });
   });
 
+  it("asks again while the feed is full (503), and follows it once there is room", async () => {
+    const store = storeWith([cliSession("abc")]);
+    const app = appFor(store, { trash: new MemoryTrash(store), changeFeed: { coalesceMs: 5, maxSubscribers: 1 } });
+    await app.request("/admin/sessions", { headers: { "X-Admin-Key": ADMIN_KEY } });
+    const holder = await app.request("/admin/sessions/events", { headers: { "X-Admin-Key": ADMIN_KEY } });
+    const { fetcher, requests } = flakyFetch(app);
+    const controller = new AbortController();
+    const changes = watch("http://opta.test", { adminKey: ADMIN_KEY, fetch: fetcher, retryMs: 10, signal: controller.signal });
+    const first = changes.next();
+    await vi.waitFor(() => expect(requests.length).toBeGreaterThanOrEqual(2)); // refused, and asked again
+    await holder.body?.cancel();
+    await vi.waitFor(async () => {
+      const last = requests.length;
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      expect(requests.length).toBe(last); // subscribed: no more asking
+    });
+    await app.request("/admin/sessions/abc", { method: "DELETE", headers: { "X-Admin-Key": ADMIN_KEY } });
+    expect((await first).value?.event).toEqual({ type: "session.deleted", id: "abc" });
+    controller.abort();
+  });
+
   it("throws a SessionsApiError for an answer that asking again would not change (a wrong key, 501 on the Worker)", async () => {
     const app = appFor(storeWith([]));
     const fetcher = ((input: string | URL | Request, init?: RequestInit) => app.request(input instanceof URL ? input.href : input, init)) as typeof fetch;
