@@ -20,8 +20,9 @@ export interface ChangeFeedOptions {
   /** Subscribers at once (default 100); one more is refused (TooManySubscribers, 503). */
   maxSubscribers?: number;
   /**
-   * Messages waiting for a subscriber (default 1000, the history's default): past it the subscriber is
-   * dropped, as one that stopped reading; a subscriber further behind could not have resumed anyway.
+   * Messages waiting for a subscriber (default 1000, the history's default) past which one that has read
+   * nothing for a second is dropped, as one that stopped reading; past twice as many, any subscriber is
+   * (it cannot keep up, and could not resume from the history either).
    */
   queueSize?: number;
 }
@@ -35,6 +36,9 @@ export type FeedEvent = { type: "session.created" | "session.updated"; session: 
  * a heartbeat.
  */
 export type FeedMessage = { id: number; data: string | null } | { heartbeat: true };
+
+/** A subscriber with a full queue that has read nothing for this long has stopped reading (one that reads, however slowly, has not). */
+const STALLED_MS = 1000;
 
 const DEFAULTS = { coalesceMs: 100, historySize: 1000, heartbeatMs: 15_000, maxSubscribers: 100, queueSize: 1000 };
 
@@ -86,9 +90,9 @@ export class ChangeFeed implements CatalogListener {
    */
   subscribe(lastEventId: number | null): Subscription {
     if (this.#subscribers.size >= this.#options.maxSubscribers) throw new TooManySubscribers();
-    const subscription = new Subscription(this.#options.queueSize, (ended) => {
+    const subscription = new Subscription({ maxQueued: this.#options.queueSize, now: this.#options.now }, (ended) => {
       this.#subscribers.delete(ended);
-      if (ended.dropped) this.#options.warn(`dropped a live-feed subscriber that stopped reading (${this.#options.queueSize} messages waiting for it)`);
+      if (ended.dropped) this.#options.warn(`dropped a live-feed subscriber that stopped reading (over ${this.#options.queueSize} messages waiting for it)`);
     });
     const oldestKept = this.#history[0]?.id ?? this.#lastId + 1;
     if (lastEventId === null) subscription.push({ id: this.#lastId, data: null });
@@ -176,20 +180,25 @@ export class ChangeFeed implements CatalogListener {
 }
 
 /**
- * One subscriber's messages, in order. Bounded: a subscriber whose queue fills (it stopped reading)
- * is dropped, so it never holds memory or slows the others; it can come back with its last id.
+ * One subscriber's messages, in order. Bounded: a subscriber whose queue is full and that has read
+ * nothing for a second (it stopped reading), or whose queue holds twice that, is dropped, so it never
+ * holds memory or slows the others; it can come back with its last id.
  */
 export class Subscription {
   readonly #queue: FeedMessage[] = [];
   readonly #maxQueued: number;
+  readonly #now: () => number;
   readonly #onEnd: (subscription: Subscription) => void;
   readonly #endListeners: (() => void)[] = [];
   #waiting: ((message: FeedMessage | null) => void) | null = null;
+  #lastReadAt: number;
   #ended = false;
   #dropped = false;
 
-  constructor(maxQueued: number, onEnd: (subscription: Subscription) => void) {
-    this.#maxQueued = maxQueued;
+  constructor(limits: { maxQueued: number; now: () => number }, onEnd: (subscription: Subscription) => void) {
+    this.#maxQueued = limits.maxQueued;
+    this.#now = limits.now;
+    this.#lastReadAt = limits.now();
     this.#onEnd = onEnd;
   }
 
@@ -200,6 +209,7 @@ export class Subscription {
 
   /** The next message, waiting for one; null once ended. */
   next(): Promise<FeedMessage | null> {
+    this.#lastReadAt = this.#now();
     const message = this.#queue.shift();
     if (message !== undefined) return Promise.resolve(message);
     if (this.#ended) return Promise.resolve(null);
@@ -212,7 +222,7 @@ export class Subscription {
       const resolve = this.#waiting;
       this.#waiting = null;
       resolve(message);
-    } else if (this.#queue.length >= this.#maxQueued) {
+    } else if (this.#queue.length >= this.#maxQueued && (this.#now() - this.#lastReadAt >= STALLED_MS || this.#queue.length >= 2 * this.#maxQueued)) {
       this.#dropped = true;
       this.end();
     } else this.#queue.push(message);

@@ -56,8 +56,10 @@ async function expectEvents(
 ): Promise<{ events: Event[]; ms: number }> {
   const before = readers.map((reader) => eventsOf(reader).length);
   const startedAt = performance.now();
+  // Reading all along, as a live client does (one that reads only afterwards would have stopped reading meanwhile).
+  const arrived = Promise.all(readers.map((reader, i) => reader.until((r) => eventsOf(r).length >= (before[i] ?? 0) + count, deadlineMs)));
   await change();
-  await Promise.all(readers.map((reader, i) => reader.until((r) => eventsOf(r).length >= (before[i] ?? 0) + count, deadlineMs)));
+  await arrived;
   const ms = performance.now() - startedAt;
   const added = readers.map((reader, i) => eventsOf(reader).slice(before[i]));
   for (const events of added) expect(events).toEqual(added[0]);
@@ -153,12 +155,16 @@ describe("GET /admin/sessions/events on the real server", () => {
       [reader],
       count,
       async () => {
-        for (let i = 0; i < count; i++) await writeFile(path.join(dir, `burst${String(i).padStart(7, "0")}.json`), cliFile(cliSession(`b${i}`, { title })));
+        for (let i = 0; i < count; i++) {
+          await writeFile(path.join(dir, `burst${String(i).padStart(7, "0")}.json`), cliFile(cliSession(`b${i}`, { title })));
+          // Spread over a few seconds, as a busy CLI would: the stalled client goes unread for more than a second while its queue is full.
+          if (i % 100 === 99) await new Promise((resolve) => setTimeout(resolve, 150));
+        }
       },
       15_000,
     );
     expect(burst.events).toHaveLength(count);
-    expect(server?.output()).toContain("dropped a live-feed subscriber that stopped reading (1000 messages waiting for it)");
+    expect(server?.output()).toContain("dropped a live-feed subscriber that stopped reading (over 1000 messages waiting for it)");
     stalled.resume();
     await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error("the stalled client was never cut off")), 5000))]);
   });

@@ -237,16 +237,34 @@ describe("the change feed", () => {
     await reader.next();
     const ended = vi.fn();
     stalled.onEnd(ended);
-    for (let i = 0; i < 4; i++) {
+    // A change every 400 ms, each sent 100 ms later: its queue (its starting id, then events) is full from 900 ms,
+    // and the first event after it has gone a second unread (the fourth, at 1,300 ms) drops it.
+    for (let i = 0; i < 5; i++) {
       feed.changed(`s${i}`, null, summary(`s${i}`, "x"));
-      await vi.advanceTimersByTimeAsync(100);
+      await vi.advanceTimersByTimeAsync(400);
       expect(idOf((await nextMessages(reader, 1))[0])).toBe(START + i + 1);
+      expect(stalled.dropped).toBe(i >= 3);
     }
-    expect(stalled.dropped).toBe(true);
-    expect(warnings).toEqual(["dropped a live-feed subscriber that stopped reading (3 messages waiting for it)"]);
+    expect(warnings).toEqual(["dropped a live-feed subscriber that stopped reading (over 3 messages waiting for it)"]);
     expect(ended).toHaveBeenCalledOnce();
     expect(await stalled.next()).toBeNull();
     expect(feed.subscriberCount).toBe(1);
+  });
+
+  it("keeps a subscriber that reads through a burst past its queue, and drops any past twice that", async () => {
+    const { feed } = feedWith({ queueSize: 3 });
+    const reader = feed.subscribe(null);
+    await reader.next();
+    const burst = (from: number, count: number) => {
+      for (let i = from; i < from + count; i++) feed.changed(`s${i}`, null, summary(`s${i}`, "x"));
+    };
+    burst(0, 6); // one window: 1 handed over at once, 5 waiting, while it was reading a moment ago
+    await vi.advanceTimersByTimeAsync(100);
+    expect((await nextMessages(reader, 6)).map(idOf)).toEqual([1, 2, 3, 4, 5, 6].map((n) => START + n));
+    expect(reader.dropped).toBe(false);
+    burst(6, 8); // 7 waiting: more than twice its queue
+    await vi.advanceTimersByTimeAsync(100);
+    expect(reader.dropped).toBe(true);
   });
 
   it("ends every subscription when closed", async () => {
