@@ -8,7 +8,7 @@ import { createClient, timeToCompleteList } from "./measure.mjs";
 import { startServer } from "./server.mjs";
 
 /**
- * `npm run build && node bench/feed.mjs [--sizes 2000,20000] [--changes 150]`: the live feed's
+ * `npm run bench:feed [-- --sizes 2000,20000] [--changes 150]`: the live feed's
  * change-to-event latency on the real server over the bench corpora. A subscriber follows
  * GET /admin/sessions/events while this process, as the CLI would, creates, rewrites and removes
  * session files of its own beside the corpus (removed again at the end: the corpus is shared with
