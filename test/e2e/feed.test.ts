@@ -148,7 +148,7 @@ describe("GET /admin/sessions/events on the real server", () => {
     stalled.pause(); // and never reads: the server's socket buffers fill, then its queue
     const closed = once(stalled, "close");
     stalled.on("error", () => {}); // the server cuts it
-    // ~40 KB an event: past what the sockets buffer (some MB on loopback), then past the 1000 messages a subscriber's queue holds.
+    // ~20 KB an event: past what the sockets buffer (some MB on loopback), then past the 1000 messages a subscriber's queue holds.
     const count = 1500;
     const title = "t".repeat(20_000);
     const burst = await expectEvents(
