@@ -1,3 +1,4 @@
+import { createRandom, type Random } from "../../bench/text.mjs";
 import { cliSession } from "../fixtures/sessions.js";
 import { assistant, fnv1a, type Message, system, toolUse, user, userParts } from "./messages.js";
 import { type Planted, plantedSessions } from "./planted.js";
@@ -187,35 +188,6 @@ class TextMaker {
     const full = output();
     return toolUse(name, args, old && full.length > 200 ? `[Tool result truncated: ${full.length} chars, first line: ${full.split("\n")[0]}]` : full);
   }
-}
-
-interface Random {
-  next(): number;
-  int(min: number, max: number): number;
-  chance(p: number): boolean;
-  pick<T>(items: readonly T[]): T;
-  /** skewed towards the front of the list, like word frequencies */
-  zipf<T>(items: readonly T[]): T;
-}
-
-/** mulberry32: small and repeatable. */
-function createRandom(seed: number): Random {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const at = <T>(items: readonly T[], r: number): T => items[Math.floor(r * items.length)] as T;
-  return {
-    next,
-    int: (min, max) => min + Math.floor(next() * (max - min + 1)),
-    chance: (p) => next() < p,
-    pick: (items) => at(items, next()),
-    zipf: (items) => at(items, next() ** 2.2),
-  };
 }
 
 const ID_CHARACTERS = [..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"];
