@@ -1,3 +1,5 @@
+import { SearchQuerySchema } from "../dist/http/schemas.js";
+import { openSqlite } from "../dist/node/sqlite.js";
 import { SessionService } from "../dist/sessions/service.js";
 import { FsStore } from "../dist/storage/fs/fs-store.js";
 
@@ -13,8 +15,8 @@ const heap = () => {
   return heapUsed + external - arrayBuffers;
 };
 const before = heap();
-const sessions = new SessionService(new FsStore(process.argv[2]), { watch: false, catalog: { indexInBackground: false } });
+const sessions = new SessionService(new FsStore(process.argv[2]), { watch: false, searchDatabase: () => openSqlite(":memory:") });
 await sessions.list({ limit: 50, offset: 0 });
-await sessions.search({ q: "zorbulex", limit: 20 });
+await sessions.search(SearchQuerySchema.parse({ q: "zorbulex" }));
 console.log(((heap() - before) / 2 ** 20).toFixed(1));
 await sessions.close();

@@ -8,6 +8,7 @@ import { realSleep } from "../shared/clock.js";
 import { ConfigError, check, checkedAdminKey, originList, type Parser, positive, SwitchSchema } from "../shared/config-values.js";
 import { consoleLogger } from "../shared/log.js";
 import { type R2BucketLike, R2Store, R2Trash } from "../storage/r2-store.js";
+import { D1Database, type D1DatabaseLike } from "./d1.js";
 
 /**
  * The Cloudflare Workers entry: the same app as the Node server, over an R2 bucket. Nothing here
@@ -18,6 +19,8 @@ import { type R2BucketLike, R2Store, R2Trash } from "../storage/r2-store.js";
 export interface WorkerEnv {
   /** The R2 bucket: one object per session under `sessions/`, deleted ones under `trash/`. */
   SESSIONS: R2BucketLike;
+  /** The D1 database that holds the search index (schema applied by the Worker itself on first use). */
+  SEARCH: D1DatabaseLike;
   /** Secret (`wrangler secret put OPTA_ADMIN_KEY`; locally `.dev.vars`): required on every /admin route. */
   OPTA_ADMIN_KEY?: string;
   /** Comma-separated browser origins allowed to call. */
@@ -65,11 +68,13 @@ let built: Built | { env: WorkerEnv; error: ConfigError } | null = null;
 function appFor(env: WorkerEnv): Built | { env: WorkerEnv; error: ConfigError } {
   if (built?.env === env) return built;
   // A var, else its default; an empty var counts as unset.
-  const setting = <T>(name: keyof Omit<WorkerEnv, "SESSIONS">, parser: Parser<T>, fallback: string) => check(parser, env[name] || fallback, name);
+  const setting = <T>(name: keyof Omit<WorkerEnv, "SESSIONS" | "SEARCH">, parser: Parser<T>, fallback: string) => check(parser, env[name] || fallback, name);
   try {
     const adminKey = checkedAdminKey(env.OPTA_ADMIN_KEY, "OPTA_ADMIN_KEY");
     if (adminKey === null) throw new ConfigError("OPTA_ADMIN_KEY is not set: wrangler secret put OPTA_ADMIN_KEY (locally: a line in .dev.vars)");
     if (!env.SESSIONS) throw new ConfigError("the R2 binding SESSIONS is missing: see wrangler.example.toml");
+    if (!env.SEARCH) throw new ConfigError("the D1 binding SEARCH (the search index) is missing: see wrangler.example.toml");
+    const search = new D1Database(env.SEARCH);
     const maxSessionMb = setting("OPTA_MAX_SESSION_MB", positive("a number of MiB", 100), "16");
     const trashDays = setting("OPTA_TRASH_DAYS", positive("a number of days", 36_500), "30");
     const store = new R2Store(env.SESSIONS);
@@ -80,8 +85,10 @@ function appFor(env: WorkerEnv): Built | { env: WorkerEnv; error: ConfigError } 
       trash: new R2Trash(env.SESSIONS),
       trashMaxAgeMs: trashDays * DAY_MS,
       maxSessionBytes: Math.floor(maxSessionMb * 1024 * 1024),
-      // Work left running after an answer may be cut off in a Worker: the first search indexes instead.
-      catalog: { maxAgeMs: LISTING_MAX_AGE_MS, indexInBackground: false },
+      catalog: { maxAgeMs: LISTING_MAX_AGE_MS },
+      searchDatabase: async () => search,
+      // Work left running after an answer may be cut off in a Worker: each search brings the index in step first.
+      indexInBackground: false,
     });
     const app = createApp({
       sessions,

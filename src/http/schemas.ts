@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { SESSION_ID_PATTERN, TRASH_ID_PATTERN } from "../sessions/session-files.js";
+import { parseQuery } from "../sessions/search/query.js";
 import { parseInstant } from "../sessions/time.js";
 
 /** The one definition of every wire type and request parameter; TypeScript types come from here. */
@@ -160,25 +161,70 @@ export type ListQuery = z.output<typeof ListQuerySchema>;
 
 const MAX_QUERY_CODE_POINTS = 200;
 
+/** q: trimmed, 1 to 200 code points, parsed in the query language (its own 400 message when it is not one). */
+const queryText = single("q")
+  .transform((raw, ctx) => {
+    const q = raw.trim();
+    const length = [...q].length;
+    if (length < 1 || length > MAX_QUERY_CODE_POINTS) {
+      ctx.addIssue({ code: "custom", message: `q must be between 1 and ${MAX_QUERY_CODE_POINTS} characters after trimming`, input: raw });
+      return z.NEVER;
+    }
+    const parsed = parseQuery(q);
+    if (!parsed.ok) {
+      ctx.addIssue({ code: "custom", message: parsed.message, input: raw });
+      return z.NEVER;
+    }
+    return parsed.query;
+  })
+  .meta({
+    minLength: 1,
+    maxLength: MAX_QUERY_CODE_POINTS,
+    description:
+      'the query language: words (all must match, inside words from 3 letters), "phrases", -exclusions, and operators model: tag: cwd: since: until: session: role: in:tools; 1 to 200 characters after trimming',
+  });
+
 export const SearchQuerySchema = z.object({
-  q: single("q")
-    .transform((raw, ctx) => {
-      const q = raw.trim();
-      const length = [...q].length;
-      if (length < 1 || length > MAX_QUERY_CODE_POINTS) {
-        ctx.addIssue({
-          code: "custom",
-          message: `q must be between 1 and ${MAX_QUERY_CODE_POINTS} characters after trimming`,
-          input: raw,
-        });
-        return z.NEVER;
-      }
-      return q;
-    })
-    .meta({ minLength: 1, maxLength: MAX_QUERY_CODE_POINTS, description: "whitespace-separated terms, all must match; 1 to 200 characters after trimming" }),
+  q: queryText,
   limit: integer("limit", 1, 100, 20),
+  model: ListQuerySchema.shape.model,
+  tag: ListQuerySchema.shape.tag,
+  since: ListQuerySchema.shape.since,
+  until: ListQuerySchema.shape.until,
+  cwd: ListQuerySchema.shape.cwd,
+  sort: single("sort")
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw === "" || raw === "relevance") return "relevance" as const;
+      if (raw === "recent") return "recent" as const;
+      ctx.addIssue({ code: "custom", message: "sort must be relevance or recent", input: raw });
+      return z.NEVER;
+    })
+    .meta({ type: "string", enum: ["relevance", "recent"], description: "relevance (the default): best first; recent: the list's order" }),
 });
 export type SearchQuery = z.output<typeof SearchQuerySchema>;
+
+export const RankedSearchQuerySchema = SearchQuerySchema.extend({
+  offset: integer("offset", 0, MAX_OFFSET, 0),
+  hits: integer("hits", 0, 50, 3),
+});
+export type RankedSearchQuery = z.output<typeof RankedSearchQuerySchema>;
+
+export const SearchHitSchema = z.object({
+  field: z.enum(["message", "title", "tags", "id", "model"]),
+  message_index: z.number().int().nullable(),
+  role: z.string().nullable(),
+  snippet: z.string(),
+  highlights: z.array(z.tuple([z.number().int(), z.number().int()])),
+});
+
+export const SearchResultsSchema = z.object({
+  results: z.array(z.object({ session: SessionSummarySchema, score: z.number(), hits: z.array(SearchHitSchema) })),
+  total: z.number().int(),
+  limit: z.number().int(),
+  offset: z.number().int(),
+});
+export type SearchResults = z.output<typeof SearchResultsSchema>;
 
 export const MessagesQuerySchema = z.object({
   offset: integer("offset", 0, MAX_OFFSET, 0),

@@ -17,6 +17,7 @@ import { FsTrash } from "../storage/fs/fs-trash.js";
 import { compressJson } from "./compression.js";
 import type { Config } from "./config.js";
 import { connectionCap, limitConnections, openFileLimit } from "./connections.js";
+import { openSqlite } from "./sqlite.js";
 import { WorkerLoader } from "./threads/loader-pool.js";
 import type { WebSocketForwarder } from "./websocket-proxy.js";
 
@@ -57,6 +58,11 @@ export async function startServer(config: Config, logger: Logger, announce = toT
     savedCatalog: new FsOwnFile(config.cacheDir, `catalog-${directoryKey}.json`),
     // GET /admin/sessions/events: the listing's changes, live (defaults in sessions/change-feed.ts).
     changeFeed: {},
+    // The search index, one per sessions directory too; it persists, so a restart reads only files that changed.
+    searchDatabase: async () => {
+      await mkdir(config.cacheDir, { recursive: true, mode: 0o700 });
+      return openSqlite(path.join(config.cacheDir, `search-${directoryKey}.sqlite`));
+    },
   });
   // The port is taken before anything starts (scan, purge, loader workers): a failed start has nothing to stop and exits at once.
   let ready: (listener: RequestListener) => void = () => {};

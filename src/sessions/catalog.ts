@@ -1,10 +1,9 @@
 import type { SessionSummary } from "../http/schemas.js";
 import { forEachLimited, Mutex } from "../shared/concurrency.js";
 import { type OwnFile, RECENT_WRITE_MS, type SessionStore, type StoreEntry, type StoreWatch } from "../storage/store.js";
-import { type CatalogEntry, CatalogLookups, type IndexedEntry } from "./catalog-lookups.js";
+import { type CatalogEntry, CatalogLookups } from "./catalog-lookups.js";
 import type { LoadResult, SessionLoader } from "./loader.js";
 import { SavedCatalog } from "./saved-catalog.js";
-import type { SearchIndex } from "./search/search-index.js";
 import { sessionIdOf } from "./session-files.js";
 import { storedSummary } from "./stored-metadata.js";
 
@@ -32,11 +31,6 @@ export interface CatalogOptions {
   maxAgeMs?: number;
   /** With a working watch: how often (at most, and only while asked) a background check looks for missed events. */
   revalidateMs?: number;
-  /**
-   * Index message text in the background after the first scan (default true). A Worker says no:
-   * work left running after its answer may be cut off, so its first search indexes instead.
-   */
-  indexInBackground?: boolean;
   listener?: CatalogListener;
 }
 
@@ -62,21 +56,18 @@ export class SessionCatalog {
   readonly #updates = new Mutex();
   readonly #watch: StoreWatch | null;
   #ordered: readonly CatalogEntry[] = [];
-  readonly #index = new CatalogLookups();
+  readonly #lookups = new CatalogLookups();
   #orderIsStale = false;
   #restored = false;
   #lastScanAt: number | null = null;
   #rescanNeeded = true;
   readonly #changedNames = new Set<string>();
   #revalidating = false;
-  #indexing: Promise<void> | null = null;
-  /** Every entry has its message text indexed; cleared whenever one without is added. */
-  #indexed = false;
   readonly #summaries: SavedCatalog | null;
 
   constructor(store: SessionStore, options: CatalogOptions) {
     this.#store = store;
-    this.#options = { maxAgeMs: 500, revalidateMs: 10_000, indexInBackground: true, ...options };
+    this.#options = { maxAgeMs: 500, revalidateMs: 10_000, ...options };
     this.#watch = options.watch === false ? null : store.watch((name) => this.#noteChange(name));
     this.#summaries = options.savedCatalog
       ? new SavedCatalog(options.savedCatalog, options.warn, () =>
@@ -87,7 +78,7 @@ export class SessionCatalog {
             mtimeMs: file.mtimeMs,
             summary: file.entry?.summary ?? null,
             time: file.entry?.time ?? null,
-            cwd: file.entry ? (this.#index.cwds[file.entry.cwdId] ?? "") : "",
+            cwd: file.entry?.cwd ?? "",
           })),
         )
       : null;
@@ -107,18 +98,6 @@ export class SessionCatalog {
     });
     if (this.#orderIsStale) this.#reorder();
     return this.#ordered;
-  }
-
-  /** A search index over entries(), once every entry's message text is indexed. */
-  async searchIndex(): Promise<SearchIndex<IndexedEntry>> {
-    let entries = await this.entries();
-    while (!this.#indexed) {
-      this.#indexed = !entries.some((entry) => entry.search === null);
-      if (this.#indexed) break;
-      await this.#indexAll();
-      entries = await this.entries();
-    }
-    return this.#index.searchIndexFor(entries as readonly IndexedEntry[]);
   }
 
   /** Makes the next `entries()` look at this file again (after we change it ourselves). */
@@ -151,11 +130,8 @@ export class SessionCatalog {
     const present = new Set(listed.map((entry) => entry.name));
     for (const name of this.#files.keys()) if (!present.has(name)) this.#forget(name);
     const stale = listed.filter((entry) => this.#needsReading(entry, this.#files.get(entry.name)));
-    // A first scan lists as fast as it can and indexes message text afterwards, in the background.
-    const first = this.#lastScanAt === null;
-    await forEachLimited(stale, this.#options.loader.concurrency, (entry) => this.#reload(entry, startedAt, !first));
+    await forEachLimited(stale, this.#options.loader.concurrency, (entry) => this.#reload(entry, startedAt));
     this.#lastScanAt = startedAt;
-    if (first && this.#options.indexInBackground) void this.#indexAll().catch(() => undefined); // a failure here resurfaces in search()
   }
 
   /** Re-reads just the files the watch named, whatever their stamp says: an event means something happened. */
@@ -166,7 +142,7 @@ export class SessionCatalog {
     await forEachLimited(names, this.#options.loader.concurrency, async (name) => {
       const entry = await this.#store.stat(name);
       if (entry === null) this.#forget(name);
-      else await this.#reload(entry, startedAt, true);
+      else await this.#reload(entry, startedAt);
     });
   }
 
@@ -192,15 +168,15 @@ export class SessionCatalog {
     return !cached || cached.key !== keyOf(entry) || cached.readAt - entry.mtimeMs < RECENT_WRITE_MS;
   }
 
-  async #reload(file: StoreEntry, startedAt: number, search: boolean): Promise<void> {
+  async #reload(file: StoreEntry, startedAt: number): Promise<void> {
     const retry = this.#options.now() - file.mtimeMs < RECENT_WRITE_MS;
     const tooLarge = file.kind === "file" && file.size > this.#options.maxSessionBytes;
-    // A summary stored with the file (R2) spares reading it; its text is indexed when a search needs it.
+    // A summary stored with the file (R2) spares reading it.
     const stored = file.kind === "file" && !tooLarge ? storedSummary(file) : null;
     const loaded: LoadResult = stored
       ? { status: "ok", session: stored }
       : file.kind === "file" && !tooLarge
-        ? await this.#options.loader.load(file.name, { retry, search })
+        ? await this.#options.loader.load(file.name, { retry, search: false })
         : { status: "corrupt" };
     if (loaded.status === "missing") return this.#forget(file.name);
     const before = this.#files.get(file.name);
@@ -215,20 +191,19 @@ export class SessionCatalog {
     if (loaded.status === "ok" && loaded.trailing && before?.key !== keyOf(file)) {
       this.#options.warn(`${file.name} holds other bytes after its session (two overlapping CLI saves): served from the session before them`);
     }
-    const entry = loaded.status === "ok" ? this.#index.entryOf(loaded.session) : null;
-    if (entry && entry.search === null) this.#indexed = false;
+    const entry = loaded.status === "ok" ? this.#lookups.entryOf(loaded.session, keyOf(file)) : null;
     this.#setFile(file.name, { key: keyOf(file), readAt: startedAt, mtimeMs: file.mtimeMs, entry });
     this.#changed();
   }
 
   /** Every lower-cased model seen (an entry's `modelId` points here); only grows. */
   get models(): readonly string[] {
-    return this.#index.models;
+    return this.#lookups.models;
   }
 
   /** Every lower-cased working directory seen (an entry's `cwdId` points here); only grows. */
   get cwds(): readonly string[] {
-    return this.#index.cwds;
+    return this.#lookups.cwds;
   }
 
   /**
@@ -237,7 +212,6 @@ export class SessionCatalog {
    */
   #setFile(name: string, file: CachedFile | null): void {
     const old = this.#files.get(name)?.entry;
-    if (old) this.#index.release(old);
     if (file) this.#files.set(name, file);
     else this.#files.delete(name);
     const before = old?.summary ?? null;
@@ -264,31 +238,12 @@ export class SessionCatalog {
     this.#orderIsStale = false;
   }
 
-  /** Indexes the message text of every entry that lacks it (after a first scan, or a restart from the cache). */
-  #indexAll(): Promise<void> {
-    this.#indexing ??= this.#indexMissing().finally(() => {
-      this.#indexing = null;
-    });
-    return this.#indexing;
-  }
-
-  async #indexMissing(): Promise<void> {
-    const missing = [...this.#files].filter(([, file]) => file.entry !== null && file.entry.search === null);
-    await forEachLimited(missing, this.#options.loader.concurrency, async ([name, file]) => {
-      const loaded = await this.#options.loader.load(name, { retry: false, search: true });
-      if (this.#files.get(name) !== file) return; // replaced meanwhile by a fresher read
-      if (loaded.status === "ok" && loaded.session.search && file.entry) this.#index.index(file.entry, loaded.session.search);
-      else this.#changedNames.add(name); // it changed since the cache was written: re-read it properly
-    });
-  }
-
   async #restore(): Promise<void> {
     this.#restored = true;
     for (const file of (await this.#summaries?.restore()) ?? []) {
-      const entry = file.summary ? this.#index.entryOf({ summary: file.summary, time: file.time, cwd: file.cwd }) : null;
+      const entry = file.summary ? this.#lookups.entryOf({ summary: file.summary, time: file.time, cwd: file.cwd }, file.key) : null;
       this.#setFile(file.name, { key: file.key, readAt: file.readAt, mtimeMs: file.mtimeMs, entry });
       this.#orderIsStale = true;
-      this.#indexed = false;
     }
   }
 }

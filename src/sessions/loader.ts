@@ -2,7 +2,7 @@ import type { SessionSummary } from "../http/schemas.js";
 import type { Sleep } from "../shared/clock.js";
 import type { SessionStore } from "../storage/store.js";
 import { summarize } from "./parse.js";
-import { type LoadedSearchText, searchTextOf } from "./search/search-index.js";
+import { type SearchDocument, searchDocumentOf } from "./search/document.js";
 import { RETRY_DELAYS_MS, readSession, sessionIdOf } from "./session-files.js";
 import { type ServeResult, type SessionView, serveSession } from "./session-view.js";
 import { parseInstant } from "./time.js";
@@ -14,8 +14,8 @@ export interface LoadedSession {
   time: number | null;
   /** The working directory, for the list's `cwd` filter. */
   cwd: string;
-  /** Only when asked for: indexing message text costs more than the rest together. */
-  search?: LoadedSearchText;
+  /** Only when asked for (the search index's), as it costs more than the rest together. */
+  search?: SearchDocument;
 }
 
 /** `trailing`: read from the leading object of a file with bytes after it (see parseSessionFile). */
@@ -64,7 +64,7 @@ export async function loadSession(store: Pick<SessionStore, "read">, name: strin
       summary: summarize(session),
       time: parseInstant(session.updated) ?? parseInstant(session.created),
       cwd: session.cwd,
-      search: options.search ? searchTextOf(session) : undefined,
+      search: options.search ? searchDocumentOf(session) : undefined,
     },
     trailing: read.trailing,
   };

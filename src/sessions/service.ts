@@ -1,5 +1,5 @@
 import { InvalidSessionBody, NotASessionFile, ReservedSessionId, SessionCorrupt, SessionNotFound, SessionTooLarge } from "../http/errors.js";
-import type { ListQuery, SearchQuery, SessionList, SessionSummary, Stored, SyncManifest } from "../http/schemas.js";
+import type { ListQuery, RankedSearchQuery, SearchQuery, SearchResults, SessionList, SessionSummary, Stored, SyncManifest } from "../http/schemas.js";
 import { realSleep, type Sleep } from "../shared/clock.js";
 import { Limiter } from "../shared/concurrency.js";
 import { sha256Hex } from "../shared/digest.js";
@@ -8,7 +8,9 @@ import { type CatalogEntry, type CatalogOptions, SessionCatalog } from "./catalo
 import { ChangeFeed, type ChangeFeedOptions } from "./change-feed.js";
 import { inProcessLoader, type SessionLoader } from "./loader.js";
 import { parseSession } from "./parse.js";
-import { searchTerms } from "./search/search-index.js";
+import { SearchEngine } from "./search/engine.js";
+import { SearchIndexer } from "./search/indexer.js";
+import type { SqlDatabase } from "./search/sql.js";
 import { isReservedId, sessionFileName, sessionIdOf } from "./session-files.js";
 import type { SessionView } from "./session-view.js";
 import { storedDigest, storedMetadata } from "./stored-metadata.js";
@@ -17,6 +19,10 @@ import { SessionTrash } from "./trash.js";
 /** Defaults for the limits below: a 256 MiB session is far past any real one, and parsing it needs ~1 GiB. */
 const DEFAULT_MAX_SESSION_BYTES = 256 * 1024 * 1024;
 const DEFAULT_READ_CONCURRENCY = 8;
+/** A search during the index's first build waits this long, then answers from what is indexed. */
+const DEFAULT_SEARCH_WAIT_MS = 2000;
+/** Changes are indexed this long after the first report of them, together: well inside the second the contract gives. */
+const INDEX_DELAY_MS = 150;
 
 /** How many distinct filter combinations are remembered per listing. */
 const FILTER_CACHE_SIZE = 64;
@@ -31,7 +37,16 @@ export interface SessionServiceOptions {
   savedCatalog?: OwnFile;
   /** Follow the store's change reports when it offers them (default true). */
   watch?: boolean;
-  catalog?: Pick<CatalogOptions, "maxAgeMs" | "revalidateMs" | "indexInBackground">;
+  catalog?: Pick<CatalogOptions, "maxAgeMs" | "revalidateMs">;
+  /** The search index's database (SQLite on Node, D1 on the Worker), opened when first needed. */
+  searchDatabase: () => Promise<SqlDatabase>;
+  /**
+   * Keep the search index in step as the listing changes, in the background (default true). A Worker
+   * says no: work left running after its answer may be cut off, so each search brings the index in step first.
+   */
+  indexInBackground?: boolean;
+  /** How long a search waits for the index to catch up (a first build) before answering from what is indexed. */
+  searchWaitMs?: number;
   /** Where deleted sessions go; without one, a delete is for good. */
   trash?: TrashStore;
   /** Trash older than this is purged (default 30 days). */
@@ -47,6 +62,13 @@ export interface SessionServiceOptions {
 /** Everything the routes can do with sessions, over any store. Ids arrive already validated. */
 export class SessionService {
   readonly #store: SessionStore;
+  readonly #searchDatabase: () => Promise<SqlDatabase>;
+  #indexer: Promise<SearchIndexer> | null = null;
+  readonly #indexInBackground: boolean;
+  readonly #searchWaitMs: number;
+  #indexSoon: ReturnType<typeof setTimeout> | null = null;
+  #closed = false;
+  #byId: { entries: readonly CatalogEntry[]; map: Map<string, CatalogEntry> } = { entries: [], map: new Map() };
   readonly #catalog: SessionCatalog;
   readonly #loader: SessionLoader;
   readonly #now: () => number;
@@ -62,8 +84,11 @@ export class SessionService {
   readonly feed: ChangeFeed | null;
   #filterCache: { entries: readonly CatalogEntry[]; matches: Map<string, readonly CatalogEntry[]> } = { entries: [], matches: new Map() };
 
-  constructor(store: SessionStore, options: SessionServiceOptions = {}) {
+  constructor(store: SessionStore, options: SessionServiceOptions) {
     this.#store = store;
+    this.#searchDatabase = options.searchDatabase;
+    this.#indexInBackground = options.indexInBackground ?? true;
+    this.#searchWaitMs = options.searchWaitMs ?? DEFAULT_SEARCH_WAIT_MS;
     this.#now = options.now ?? Date.now;
     this.#sleep = options.sleep ?? realSleep;
     this.#warn = options.warn ?? (() => {});
@@ -79,7 +104,13 @@ export class SessionService {
         })
       : null;
     this.#catalog = new SessionCatalog(store, {
-      listener: this.feed ?? undefined,
+      listener: {
+        noted: () => {
+          this.feed?.noted();
+          this.#indexChangesSoon();
+        },
+        changed: (id, before, after) => this.feed?.changed(id, before, after),
+      },
       loader: this.#loader,
       watch: options.watch,
       now: this.#now,
@@ -139,10 +170,62 @@ export class SessionService {
     return matches;
   }
 
-  /** Every session matching all terms, best rank first, then list order; the limit comes last. */
+  /** The compat search: the summaries of the best matches, ranked over all sessions, cut to the limit. */
   async search(query: SearchQuery): Promise<SessionSummary[]> {
-    const index = await this.#catalog.searchIndex();
-    return index.search(searchTerms(query.q), query.limit).map((entry) => entry.summary);
+    const found = await this.rankedSearch({ ...query, offset: 0, hits: 0 });
+    return found.results.map((result) => result.session);
+  }
+
+  /** GET /admin/search: one page of ranked matches, each with its score and hits. */
+  async rankedSearch(query: RankedSearchQuery): Promise<SearchResults> {
+    const entries = await this.#catalog.entries();
+    const indexer = await this.#searchIndexer();
+    await Promise.race([indexer.catchUp(entries), this.#sleep(this.#searchWaitMs)]);
+    const { q, sort, limit, offset, hits, ...filters } = query;
+    const answer = await indexer.engine.search({ query: q, filters, sort, limit, offset, hits, now: this.#now() });
+    const byId = this.#entriesById(entries);
+    const results: SearchResults["results"] = [];
+    for (const result of answer.results) {
+      const entry = byId.get(result.id);
+      // indexed but no longer listed (gone a moment ago): left out, as the listing leaves it out
+      if (entry) results.push({ session: entry.summary, score: result.score, hits: result.hits });
+    }
+    return { results, total: answer.total, limit, offset };
+  }
+
+  #entriesById(entries: readonly CatalogEntry[]): Map<string, CatalogEntry> {
+    if (this.#byId.entries !== entries) this.#byId = { entries, map: new Map(entries.map((entry) => [entry.summary.id, entry])) };
+    return this.#byId.map;
+  }
+
+  /** The search index, opened on first use; on Node its first catch-up starts at once, in the background. */
+  #searchIndexer(): Promise<SearchIndexer> {
+    this.#indexer ??= (async () => {
+      const engine = await SearchEngine.open(await this.#searchDatabase());
+      return new SearchIndexer(engine, this.#loader, this.#warn);
+    })();
+    this.#indexer.catch(() => {
+      this.#indexer = null; // a database that failed to open is tried again by the next search
+    });
+    return this.#indexer;
+  }
+
+  /** After changes were reported, bring the index in step shortly (Node: the index stays fresh without a search). */
+  #indexChangesSoon(): void {
+    if (!this.#indexInBackground || this.#indexSoon !== null || this.#closed) return;
+    this.#indexSoon = setTimeout(() => {
+      this.#indexSoon = null;
+      void this.#indexNow();
+    }, INDEX_DELAY_MS);
+  }
+
+  async #indexNow(): Promise<void> {
+    try {
+      const entries = await this.#catalog.entries();
+      if (!this.#closed) await (await this.#searchIndexer()).catchUp(entries);
+    } catch (error) {
+      this.#warn(`search index: could not bring it up to date (${error instanceof Error ? error.message : String(error)}); the next search tries again`);
+    }
   }
 
   /**
@@ -220,11 +303,15 @@ export class SessionService {
 
   /** Starts the first scan now, so the first list does not wait for it. */
   warmUp(): Promise<void> {
-    return this.#catalog.warmUp();
+    return this.#catalog.warmUp().then(() => {
+      if (this.#indexInBackground) void this.#indexNow();
+    });
   }
 
   /** Ends the feed's subscriptions, stops watching, saves the summary cache, stops the loader's workers. */
   async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#indexSoon !== null) clearTimeout(this.#indexSoon);
     this.feed?.close();
     await this.#catalog.close();
     await this.#loader.close();

@@ -4,7 +4,7 @@ import { ListQuerySchema, type SessionSummary } from "../../src/http/schemas.js"
 import { ChangeFeed, type ChangeFeedOptions, type FeedMessage, type Subscription } from "../../src/sessions/change-feed.js";
 import { SessionService } from "../../src/sessions/service.js";
 import { MemoryTrash } from "../../src/storage/memory-trash.js";
-import { cliFile, cliSession, storeWith } from "../fixtures/sessions.js";
+import { cliFile, cliSession, memorySearchDatabase, storeWith } from "../fixtures/sessions.js";
 
 const START = Date.parse("2026-07-01T12:00:00.000Z");
 
@@ -284,7 +284,7 @@ describe("the change feed fed by the catalog", () => {
   /** A service over a watched memory store, its first scan done. */
   async function watchedService(ids: string[]) {
     const store = storeWith(ids.map((id) => cliSession(id)));
-    const sessions = new SessionService(store, { watch: true, sleep: fakeSleep, trash: new MemoryTrash(store), changeFeed: {} });
+    const sessions = new SessionService(store, { searchDatabase: memorySearchDatabase,  watch: true, sleep: fakeSleep, trash: new MemoryTrash(store), changeFeed: {} });
     await sessions.warmUp();
     const feed = sessions.feed;
     if (!feed) throw new Error("no feed");

@@ -5,7 +5,7 @@ import { SessionTrash } from "../../src/sessions/trash.js";
 import { MemoryStore } from "../../src/storage/memory-store.js";
 import { MemoryTrash } from "../../src/storage/memory-trash.js";
 import type { TrashStore } from "../../src/storage/store.js";
-import { cliFile, cliSession, storeWith } from "../fixtures/sessions.js";
+import { cliFile, cliSession, memorySearchDatabase, storeWith } from "../fixtures/sessions.js";
 
 const DAY = 86_400_000;
 const START = Date.parse("2026-07-01T12:00:00.000Z");
@@ -344,7 +344,7 @@ describe("purgeExpired: the maximum age", () => {
       const store = storeWith([cliSession("old"), cliSession("new")]);
       const clock = { now: START };
       const warnings: string[] = [];
-      const service = new SessionService(store, {
+      const service = new SessionService(store, { searchDatabase: memorySearchDatabase, 
         trash: new MemoryTrash(store),
         now: () => clock.now,
         trashMaxAgeMs: 30 * DAY,

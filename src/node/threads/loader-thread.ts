@@ -20,12 +20,6 @@ parentPort?.on("message", async (job: LoadJob) => {
     reply = { id: job.id, error: error instanceof Error ? error.message : String(error) };
   }
   const result = reply.result?.status === "ok" ? reply.result : undefined;
-  const search = result && "session" in result ? result.session.search : undefined;
-  // The signatures' and answers' bytes move to the main thread instead of being copied.
-  const moved = search
-    ? [search.signature.buffer as ArrayBuffer, search.buckets.buffer as ArrayBuffer]
-    : result && "json" in result
-      ? [result.json.buffer]
-      : [];
-  parentPort?.postMessage(reply, moved);
+  // An answer's bytes move to the main thread instead of being copied.
+  parentPort?.postMessage(reply, result && "json" in result ? [result.json.buffer] : []);
 });

@@ -5,7 +5,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { SessionService } from "../../../src/sessions/service.js";
 import { FsStore } from "../../../src/storage/fs/fs-store.js";
-import { cliFile, cliSession } from "../../fixtures/sessions.js";
+import { cliFile, cliSession, memorySearchDatabase } from "../../fixtures/sessions.js";
 
 let root: string;
 let dir: string;
@@ -49,7 +49,7 @@ function titlesWithin(deadlineMs: number, ready: (titles: Titles) => boolean): P
 describe("the real directory watch (default settings)", () => {
   beforeEach(async () => {
     await writeFile(path.join(dir, "aaaaaaaaaaaa.json"), cliFile(cliSession("aaaaaaaaaaaa", { title: "one" })));
-    service = new SessionService(new FsStore(dir));
+    service = new SessionService(new FsStore(dir), { searchDatabase: memorySearchDatabase });
     expect(await titlesWithin(1000, (t) => t.aaaaaaaaaaaa === "one")).toEqual({ aaaaaaaaaaaa: "one" });
   });
 
@@ -104,7 +104,7 @@ describe("faults of the sessions directory, each said in one line", () => {
       attempts++;
       throw Object.assign(new Error("ENOSPC: System limit for number of file watchers reached"), { code: "ENOSPC" });
     }) as unknown as typeof import("node:fs").watch;
-    service = new SessionService(new FsStore(dir, { warn: (line) => lines.push(line), watchDirectory: outOfWatches }));
+    service = new SessionService(new FsStore(dir, { warn: (line) => lines.push(line), watchDirectory: outOfWatches }), { searchDatabase: memorySearchDatabase });
     expect(await titlesWithin(1000, (t) => t.aaaaaaaaaaaa === "one")).toEqual({ aaaaaaaaaaaa: "one" });
     cli(`fs.writeFileSync("aaaaaaaaaaaa.json", ${JSON.stringify(cliFile(cliSession("aaaaaaaaaaaa", { title: "two" })))})`);
     expect((await titlesWithin(1000, (t) => t.aaaaaaaaaaaa === "two")).aaaaaaaaaaaa).toBe("two");
@@ -114,7 +114,7 @@ describe("faults of the sessions directory, each said in one line", () => {
   });
 
   it("says once that the directory is gone, lists nothing meanwhile, and once that it is watched again", async () => {
-    service = new SessionService(new FsStore(dir, { warn: (line) => lines.push(line) }));
+    service = new SessionService(new FsStore(dir, { warn: (line) => lines.push(line) }), { searchDatabase: memorySearchDatabase });
     expect(await titlesWithin(1000, (t) => t.aaaaaaaaaaaa === "one")).toEqual({ aaaaaaaaaaaa: "one" });
     await rm(dir, { recursive: true });
     expect(await titlesWithin(2500, (t) => Object.keys(t).length === 0 && lines.length > 0)).toEqual({});

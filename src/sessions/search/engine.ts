@@ -1,0 +1,409 @@
+import { COLUMNS, type Column, columnOf, GAP, indexedWords, type SearchDocument, typoWordsOf } from "./document.js";
+import { type Hit, hitOf, type Matcher, matcherOf, type UnitRow, scoreSession } from "./matching.js";
+import { type Match, type Query, wordsOf } from "./query.js";
+import { type SqlDatabase, type SqlStatement, type SqlValue, statement } from "./sql.js";
+
+/**
+ * The search index: one SQL schema (SQLite on Node, D1 on the Worker). search_fts, an FTS5 table with
+ * the trigram tokenizer over each session's text in indexedWords form, finds candidates and gives
+ * them a first BM25 rank; search_text keeps each unit's text, so the best candidates are confirmed,
+ * scored and given hits in code (matching.ts); search_vocab lists the words a typo may mean.
+ */
+
+const SCHEMA_VERSION = "1";
+
+const SCHEMA = [
+  "CREATE TABLE IF NOT EXISTS search_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+  `CREATE TABLE IF NOT EXISTS search_sessions (
+     rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, stamp TEXT NOT NULL, time REAL,
+     model TEXT NOT NULL, cwd TEXT NOT NULL, tags TEXT NOT NULL, tags_folded TEXT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS search_text (
+     session INTEGER NOT NULL, seq INTEGER NOT NULL, field TEXT NOT NULL, message_index INTEGER, role TEXT,
+     tools INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (session, seq)) WITHOUT ROWID`,
+  `CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(${COLUMNS.join(", ")},
+     content='', contentless_delete=1, tokenize='trigram case_sensitive 1')`,
+  "CREATE TABLE IF NOT EXISTS search_vocab (word TEXT PRIMARY KEY) WITHOUT ROWID",
+];
+const TABLES = ["search_sessions", "search_text", "search_fts", "search_vocab", "search_meta"];
+
+/** bm25's weight of each column, in COLUMNS order: the first rank only; code decides the final order. */
+const BM25_WEIGHTS = "4.0, 1.5, 1.0, 0.6";
+
+/** What the filters read of a session: the listing's own values. */
+export interface IndexedSession {
+  document: SearchDocument;
+  /** The file's stamp when read: a session whose stamp is unchanged is not indexed again. */
+  stamp: string;
+  /** `updated` if it is an instant, else `created` if it is; null sorts last. */
+  time: number | null;
+  model: string | null;
+  cwd: string;
+  tags: string[];
+}
+
+/** The list's filters (query parameters) a search also takes. */
+export interface SearchFilters {
+  model?: string;
+  tag?: string;
+  since?: number;
+  until?: number;
+  cwd?: string;
+}
+
+export interface SearchRequest {
+  query: Query;
+  filters: SearchFilters;
+  sort: "relevance" | "recent";
+  limit: number;
+  offset: number;
+  /** The most hits to report per session; 0 skips them (the compat route). */
+  hits: number;
+  now: number;
+}
+
+export interface SearchResult {
+  id: string;
+  score: number;
+  hits: Hit[];
+}
+
+export interface SearchAnswer {
+  results: SearchResult[];
+  total: number;
+}
+
+/** How far recency lifts a score: a session updated now counts up to this much more than a very old one. */
+const RECENCY_BOOST = 0.1;
+const RECENCY_HALF_LIFE_MS = 30 * 24 * 3600 * 1000;
+
+export class SearchEngine {
+  readonly #db: SqlDatabase;
+  /** Each indexed session's stamp, by id: what catch-up compares the listing with. */
+  readonly #stamps: Map<string, string>;
+
+  private constructor(db: SqlDatabase, stamps: Map<string, string>) {
+    this.#db = db;
+    this.#stamps = stamps;
+  }
+
+  /** Opens (creating, or rebuilding when its schema is older) the index in this database. */
+  static async open(db: SqlDatabase): Promise<SearchEngine> {
+    await db.batch(SCHEMA.map((sql) => statement(sql)));
+    const version = await db.all<{ value: string }>("SELECT value FROM search_meta WHERE key = 'schema'");
+    if (version[0]?.value !== SCHEMA_VERSION) {
+      await db.batch([
+        ...TABLES.map((table) => statement(`DROP TABLE IF EXISTS ${table}`)),
+        ...SCHEMA.map((sql) => statement(sql)),
+        statement("INSERT INTO search_meta (key, value) VALUES ('schema', ?)", SCHEMA_VERSION),
+      ]);
+    }
+    const rows = await db.all<{ id: string; stamp: string }>("SELECT id, stamp FROM search_sessions");
+    return new SearchEngine(db, new Map(rows.map((row) => [row.id, row.stamp])));
+  }
+
+  /** The stamp a session was indexed at, if it is indexed. */
+  stampOf(id: string): string | undefined {
+    return this.#stamps.get(id);
+  }
+
+  /** Every indexed session's id. */
+  ids(): IterableIterator<string> {
+    return this.#stamps.keys();
+  }
+
+  get size(): number {
+    return this.#stamps.size;
+  }
+
+  /** Indexes these sessions (replacing what was indexed of them) in one transaction. */
+  async put(sessions: readonly IndexedSession[]): Promise<void> {
+    if (sessions.length === 0) return;
+    await this.#db.batch(sessions.flatMap((session) => this.#putStatements(session)));
+    for (const session of sessions) this.#stamps.set(session.document.id, session.stamp);
+  }
+
+  /** Leaves these sessions out of the index. */
+  async remove(ids: readonly string[]): Promise<void> {
+    const known = ids.filter((id) => this.#stamps.has(id));
+    if (known.length === 0) return;
+    await this.#db.batch(known.flatMap((id) => removeStatements(id)));
+    for (const id of known) this.#stamps.delete(id);
+  }
+
+  #putStatements(session: IndexedSession): SqlStatement[] {
+    const { id, units } = session.document;
+    const max = this.#db.maxTextLength;
+    const columns: Record<Column, string[]> = { meta: [], user: [], assistant: [], tools: [] };
+    for (const unit of units) columns[columnOf(unit)].push(indexedWords(unit.text));
+    const rowid = "(SELECT rowid FROM search_sessions WHERE id = ?)";
+    const statements = [
+      ...(this.#stamps.has(id) ? removeStatements(id).slice(0, 2) : []),
+      statement(
+        `INSERT INTO search_sessions (id, stamp, time, model, cwd, tags, tags_folded) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET stamp = excluded.stamp, time = excluded.time, model = excluded.model,
+         cwd = excluded.cwd, tags = excluded.tags, tags_folded = excluded.tags_folded`,
+        id,
+        session.stamp,
+        session.time,
+        (session.model ?? "").toLowerCase(),
+        session.cwd.toLowerCase(),
+        JSON.stringify(session.tags),
+        JSON.stringify(session.tags.map((tag) => tag.toLowerCase())),
+      ),
+    ];
+    // The units go in as JSON arrays, a bounded number of characters at a time (D1 caps a value's size).
+    let chunk: unknown[][] = [];
+    let chunkLength = 0;
+    const flush = () => {
+      if (chunk.length === 0) return;
+      statements.push(
+        statement(
+          `INSERT INTO search_text (session, seq, field, message_index, role, tools, text)
+           SELECT ${rowid}, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each(?)`,
+          id,
+          JSON.stringify(chunk),
+        ),
+      );
+      chunk = [];
+      chunkLength = 0;
+    };
+    const budget = Math.min(max / 2, 512 * 1024);
+    units.forEach((unit, seq) => {
+      const text = cut(unit.text, budget);
+      if (chunkLength + text.length > budget) flush();
+      chunk.push([seq, unit.field, unit.messageIndex, unit.role, unit.tools ? 1 : 0, text]);
+      chunkLength += text.length + 32;
+    });
+    flush();
+    const values = COLUMNS.map((column) => cut(columns[column].join(""), max));
+    statements.push(statement(`INSERT INTO search_fts (rowid, ${COLUMNS.join(", ")}) VALUES (${rowid}, ?, ?, ?, ?)`, id, ...values));
+    const vocabulary = typoWordsOf(values.join(" "));
+    for (let at = 0; at < vocabulary.length; at += 2000) {
+      statements.push(statement("INSERT OR IGNORE INTO search_vocab (word) SELECT value FROM json_each(?)", JSON.stringify(vocabulary.slice(at, at + 2000))));
+    }
+    return statements;
+  }
+
+  /** The sessions matching a query, ranked, one page of them, with hits when asked. */
+  async search(request: SearchRequest): Promise<SearchAnswer> {
+    const { query } = request;
+    const typos = await this.#typosOf(query.include);
+    const plan = planOf(query, typos);
+    const includes = query.include.map((match, i) => matcherOf(match, typos[i]));
+    const excludes = query.exclude.map((match) => matcherOf(match));
+    const where = filterSql(query, request.filters);
+    const wanted = request.offset + request.limit;
+    // Exact plans: the index alone says which sessions match; only the best few are read again.
+    // Others (a one-letter term, an exact sequence with punctuation, a role the columns mix): every candidate is confirmed.
+    const confirmAll = !plan.exact;
+    const recent = request.sort === "recent";
+    const take = confirmAll ? -1 : recent ? wanted : Math.max(100, 2 * wanted);
+    const candidates = await this.#candidates(plan, where, recent, take, request.now);
+    const scored: { id: string; time: number | null; score: number; hits: Hit[] }[] = [];
+    for (let at = 0; at < candidates.length; at += 200) {
+      const batch = candidates.slice(at, at + 200);
+      const units = await this.#unitsOf(
+        batch.map((c) => c.id),
+        query.filters.inTools,
+      );
+      for (const candidate of batch) {
+        const result = scoreSession(query, includes, excludes, units.get(candidate.id) ?? []);
+        if (result === null) continue;
+        const recency = candidate.time === null ? 0 : 1 / (1 + Math.max(0, request.now - candidate.time) / RECENCY_HALF_LIFE_MS);
+        const score = result.relevance * (1 + RECENCY_BOOST * recency);
+        scored.push({ id: candidate.id, time: candidate.time, score, hits: result.units.slice(0, request.hits).map(hitOf) });
+      }
+    }
+    if (!recent) scored.sort((a, b) => b.score - a.score || compareListOrder(a, b));
+    const total = confirmAll ? scored.length : await this.#count(plan, where);
+    const page = scored.slice(request.offset, wanted);
+    return { results: page.map(({ id, score, hits }) => ({ id, score: Math.round(score * 1000) / 1000, hits })), total };
+  }
+
+  /** The index's words one typo from each term that takes typos. */
+  async #typosOf(matches: readonly Match[]): Promise<string[][]> {
+    return Promise.all(
+      matches.map(async (match) => {
+        if (match.kind !== "term" || !match.typos) return [];
+        const rows = await this.#db.all<{ word: string }>("SELECT word FROM search_vocab WHERE word IN (SELECT value FROM json_each(?))", [
+          JSON.stringify(editsOf(match.text)),
+        ]);
+        return rows.map((row) => row.word);
+      }),
+    );
+  }
+
+  async #candidates(plan: Plan, where: Where, recent: boolean, take: number, now: number): Promise<{ id: string; time: number | null }[]> {
+    const listOrder = "s.time IS NULL, s.time DESC, s.id";
+    const limit = take < 0 ? "" : ` LIMIT ${take}`;
+    if (plan.match === null) {
+      return this.#db.all(`SELECT s.id, s.time FROM search_sessions s WHERE ${where.sql} ORDER BY ${listOrder}${limit}`, where.params);
+    }
+    const order = recent
+      ? listOrder
+      : `-bm25(search_fts, ${BM25_WEIGHTS}) * (1 + ${RECENCY_BOOST} / (1 + max(0, ? - coalesce(s.time, -1e15)) / ${RECENCY_HALF_LIFE_MS})) DESC, ${listOrder}`;
+    return this.#db.all(
+      `SELECT s.id, s.time FROM search_fts JOIN search_sessions s ON s.rowid = search_fts.rowid
+       WHERE search_fts MATCH ? AND ${where.sql} ORDER BY ${order}${limit}`,
+      [plan.match, ...where.params, ...(recent ? [] : [now])],
+    );
+  }
+
+  async #count(plan: Plan, where: Where): Promise<number> {
+    const rows =
+      plan.match === null
+        ? await this.#db.all<{ n: number }>(`SELECT count(*) AS n FROM search_sessions s WHERE ${where.sql}`, where.params)
+        : await this.#db.all<{ n: number }>(
+            `SELECT count(*) AS n FROM search_fts JOIN search_sessions s ON s.rowid = search_fts.rowid WHERE search_fts MATCH ? AND ${where.sql}`,
+            [plan.match, ...where.params],
+          );
+    return rows[0]?.n ?? 0;
+  }
+
+  /** The units of these sessions (tool units only when in:tools asks), in order. */
+  async #unitsOf(ids: readonly string[], inTools: boolean): Promise<Map<string, UnitRow[]>> {
+    const rows = await this.#db.all<UnitRow & { id: string }>(
+      `SELECT s.id, t.field, t.message_index, t.role, t.tools, t.text FROM search_text t JOIN search_sessions s ON s.rowid = t.session
+       WHERE s.id IN (SELECT value FROM json_each(?))${inTools ? "" : " AND t.tools = 0"} ORDER BY t.session, t.seq`,
+      [JSON.stringify(ids)],
+    );
+    const units = new Map<string, UnitRow[]>();
+    for (const row of rows) {
+      let list = units.get(row.id);
+      if (list === undefined) units.set(row.id, (list = []));
+      list.push(row);
+    }
+    return units;
+  }
+}
+
+function removeStatements(id: string): SqlStatement[] {
+  const rowid = "(SELECT rowid FROM search_sessions WHERE id = ?)";
+  return [
+    statement(`DELETE FROM search_fts WHERE rowid = ${rowid}`, id),
+    statement(`DELETE FROM search_text WHERE session = ${rowid}`, id),
+    statement("DELETE FROM search_sessions WHERE id = ?", id),
+  ];
+}
+
+/** Cuts a text to at most `max` UTF-16 code units, at a space where it can. */
+function cut(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const space = text.lastIndexOf(" ", max);
+  return text.slice(0, space > max / 2 ? space : max);
+}
+
+function compareListOrder(a: { id: string; time: number | null }, b: { id: string; time: number | null }): number {
+  if (a.time !== b.time) {
+    if (a.time === null) return 1;
+    if (b.time === null) return -1;
+    return b.time - a.time;
+  }
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+interface Where {
+  sql: string;
+  params: SqlValue[];
+}
+
+/** The filters as SQL over search_sessions (alias s): the query parameters and the operators alike. */
+function filterSql(query: Query, filters: SearchFilters): Where {
+  const clauses: string[] = ["1"];
+  const params: SqlValue[] = [];
+  const add = (sql: string, ...values: SqlValue[]) => {
+    clauses.push(sql);
+    params.push(...values);
+  };
+  const f = query.filters;
+  for (const model of [filters.model, ...f.model]) if (model !== undefined) add("instr(s.model, ?) > 0", model.toLowerCase());
+  for (const cwd of [filters.cwd, ...f.cwd]) if (cwd !== undefined) add("instr(s.cwd, ?) > 0", cwd.toLowerCase());
+  if (filters.tag !== undefined) add("EXISTS (SELECT 1 FROM json_each(s.tags) WHERE value = ?)", filters.tag);
+  for (const tag of f.tag) add("EXISTS (SELECT 1 FROM json_each(s.tags_folded) WHERE value = ?)", tag.toLowerCase());
+  for (const id of f.session) add("s.id = ?", id);
+  for (const since of [filters.since, f.since ?? undefined]) if (since !== undefined) add("s.time >= ?", since);
+  for (const until of [filters.until, f.until ?? undefined]) if (until !== undefined) add("s.time < ?", until);
+  return { sql: clauses.join(" AND "), params };
+}
+
+interface Plan {
+  /** The FTS5 expression that finds the candidates, or null: every session the filters pass is one. */
+  match: string | null;
+  /** The expression matches exactly the sessions the query does: no candidate needs confirming to count. */
+  exact: boolean;
+}
+
+/**
+ * The FTS5 expression of a query over indexedWords text, where words are apart by two spaces:
+ * "textof" anywhere, "  ab" at a word's start, "  ring  buffer  " as whole words in order, a typo's
+ * words whole. An exact sequence with punctuation (`src/index.ts`) looks for its words in order, and
+ * is confirmed in code; so is a role the columns mix (role:tool; role:assistant with in:tools).
+ */
+function planOf(query: Query, typos: readonly string[][]): Plan {
+  const { role, inTools } = query.filters;
+  const columns = columnsOf(query);
+  let exact = !(role === "tool" || (role === "assistant" && inTools));
+  const includes: string[] = [];
+  query.include.forEach((match, i) => {
+    const found = expressionOf(match, typos[i] ?? []);
+    if (!found.exact) exact = false;
+    if (found.expression !== null) includes.push(found.expression);
+  });
+  const excludes: string[] = [];
+  for (const match of query.exclude) {
+    const found = expressionOf(match, []);
+    // an exclusion the index cannot say exactly is left to code: excluding more would drop real matches
+    if (found.exact && found.expression !== null) excludes.push(found.expression);
+    else exact = false;
+  }
+  if (includes.length === 0) return { match: null, exact: exact && query.include.length === 0 && excludes.length === 0 };
+  let match = `{${columns.join(" ")}} : (${includes.join(" AND ")})`;
+  if (excludes.length > 0) match += ` NOT {${columns.join(" ")}} : (${excludes.join(" OR ")})`;
+  return { match, exact };
+}
+
+/** One match as FTS5 text, and whether it finds exactly what the match does. */
+function expressionOf(match: Match, typos: readonly string[]): { expression: string | null; exact: boolean } {
+  let text: string;
+  let exact = true;
+  if (match.kind === "phrase") text = `${GAP}${match.words.join(GAP)}${GAP}`;
+  else if (match.match === "infix") text = match.text;
+  else if (match.match === "prefix") text = `${GAP}${match.text}`;
+  else {
+    exact = false;
+    text = wordsOf(match.text).join(GAP);
+  }
+  // the trigram tokenizer needs three characters to look anything up
+  if ([...text].length < 3) return { expression: null, exact: false };
+  const alternatives = [text, ...typos.map((word) => `${GAP}${word}${GAP}`)].map((alternative) => `"${alternative}"`);
+  return { expression: alternatives.length === 1 ? alternatives[0]! : `(${alternatives.join(" OR ")})`, exact };
+}
+
+/** The columns a query searches: role: and in:tools decide. */
+function columnsOf(query: Query): Column[] {
+  const { role, inTools } = query.filters;
+  if (role === "user") return ["user"];
+  if (role === "assistant") return inTools ? ["assistant", "tools"] : ["assistant"];
+  if (role === "tool") return ["tools"];
+  return inTools ? ["meta", "user", "assistant", "tools"] : ["meta", "user", "assistant"];
+}
+
+/** Every string one edit from a word (a letter inserted, deleted, replaced, or two swapped), the word's own letters and a-z as the alphabet. */
+function editsOf(word: string): string[] {
+  const letters = [...new Set([..."abcdefghijklmnopqrstuvwxyz", ...word])];
+  const chars = [...word];
+  const edits = new Set<string>();
+  for (let i = 0; i <= chars.length; i++) {
+    const head = chars.slice(0, i).join("");
+    const tail = chars.slice(i).join("");
+    for (const letter of letters) edits.add(head + letter + tail);
+    if (i < chars.length) {
+      const rest = chars.slice(i + 1).join("");
+      edits.add(head + rest);
+      for (const letter of letters) edits.add(head + letter + rest);
+      if (i + 1 < chars.length) edits.add(head + chars[i + 1] + chars[i] + chars.slice(i + 2).join(""));
+    }
+  }
+  edits.delete(word);
+  return [...edits];
+}

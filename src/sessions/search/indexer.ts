@@ -1,0 +1,71 @@
+import { forEachLimited, Mutex } from "../../shared/concurrency.js";
+import type { CatalogEntry } from "../catalog-lookups.js";
+import type { SessionLoader } from "../loader.js";
+import { sessionFileName } from "../session-files.js";
+import type { IndexedSession, SearchEngine } from "./engine.js";
+
+/** Sessions written to the index per transaction: small, so a first build of thousands never holds the server long. */
+const BATCH_SESSIONS = 16;
+/** ...and at most about this much text (UTF-16 code units) per transaction. */
+const BATCH_TEXT = 1_000_000;
+
+/**
+ * Keeps the search index in step with the listing: sessions whose stamp moved are read (by the
+ * loader, in worker threads on Node) and indexed again, sessions no longer listed leave. Only what
+ * changed is read: an unchanged file is never read again, across restarts too.
+ */
+export class SearchIndexer {
+  readonly #engine: SearchEngine;
+  readonly #loader: Pick<SessionLoader, "load" | "concurrency">;
+  readonly #runs = new Mutex();
+  readonly #warn: (message: string) => void;
+  /** The listing last brought in step: the same listing needs nothing more. */
+  #done: readonly CatalogEntry[] | null = null;
+
+  constructor(engine: SearchEngine, loader: Pick<SessionLoader, "load" | "concurrency">, warn: (message: string) => void) {
+    this.#engine = engine;
+    this.#loader = loader;
+    this.#warn = warn;
+  }
+
+  get engine(): SearchEngine {
+    return this.#engine;
+  }
+
+  /** Brings the index in step with this listing (one run at a time; a run for a listing already done does nothing). */
+  catchUp(entries: readonly CatalogEntry[]): Promise<void> {
+    return this.#runs.run(async () => {
+      if (this.#done === entries) return;
+      await this.#catchUp(entries);
+      this.#done = entries;
+    });
+  }
+
+  async #catchUp(entries: readonly CatalogEntry[]): Promise<void> {
+    const listed = new Set(entries.map((entry) => entry.summary.id));
+    await this.#engine.remove([...this.#engine.ids()].filter((id) => !listed.has(id)));
+    const stale = entries.filter((entry) => this.#engine.stampOf(entry.summary.id) !== entry.stamp);
+    let batch: IndexedSession[] = [];
+    let text = 0;
+    let writing = Promise.resolve();
+    const flush = () => {
+      const sessions = batch;
+      batch = [];
+      text = 0;
+      writing = writing.then(() => this.#engine.put(sessions));
+      return writing;
+    };
+    await forEachLimited(stale, this.#loader.concurrency, async (entry) => {
+      const loaded = await this.#loader.load(sessionFileName(entry.summary.id), { retry: false, search: true });
+      // gone or damaged since it was listed: the listing's next look drops it, and the next catch-up follows
+      if (loaded.status !== "ok" || loaded.session.search === undefined) return;
+      const { session } = loaded;
+      const document = session.search!;
+      batch.push({ document, stamp: entry.stamp, time: session.time, model: session.summary.model, cwd: session.cwd, tags: session.summary.tags });
+      text += document.units.reduce((sum, unit) => sum + unit.text.length, 0);
+      if (batch.length >= BATCH_SESSIONS || text >= BATCH_TEXT) await flush();
+    });
+    await flush();
+    if (stale.length > 1000) this.#warn(`search index: indexed ${stale.length} sessions`);
+  }
+}

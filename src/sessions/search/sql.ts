@@ -1,0 +1,26 @@
+/**
+ * The little of SQL the search index needs, over SQLite on Node (node:sqlite or better-sqlite3)
+ * and D1 on the Worker: one schema, one set of statements, each runtime's driver behind this.
+ */
+export type SqlValue = string | number | null;
+
+export interface SqlStatement {
+  sql: string;
+  params: SqlValue[];
+}
+
+export interface SqlDatabase {
+  /** Rows of one query. */
+  all<T>(sql: string, params?: SqlValue[]): Promise<T[]>;
+  /** Statements run in order, in one transaction: all of them, or none. */
+  batch(statements: SqlStatement[]): Promise<void>;
+  /**
+   * The largest text one value may hold (D1 refuses rows over 2 MB; SQLite has no such limit).
+   * Longer texts are cut at a space before this many UTF-16 code units.
+   */
+  readonly maxTextLength: number;
+}
+
+export function statement(sql: string, ...params: SqlValue[]): SqlStatement {
+  return { sql, params };
+}
