@@ -24,7 +24,12 @@ export class D1Database implements SqlDatabase {
   }
 
   async all<T>(sql: string, params: SqlValue[] = []): Promise<T[]> {
-    return (await this.#db.prepare(sql).bind(...params).all<T>()).results;
+    return (
+      await this.#db
+        .prepare(sql)
+        .bind(...params)
+        .all<T>()
+    ).results;
   }
 
   async batch(statements: SqlStatement[]): Promise<void> {

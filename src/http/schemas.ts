@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { SESSION_ID_PATTERN, TRASH_ID_PATTERN } from "../sessions/session-files.js";
 import { parseQuery } from "../sessions/search/query.js";
+import { SESSION_ID_PATTERN, TRASH_ID_PATTERN } from "../sessions/session-files.js";
 import { parseInstant } from "../sessions/time.js";
 
 /** The one definition of every wire type and request parameter; TypeScript types come from here. */

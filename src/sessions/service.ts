@@ -180,7 +180,8 @@ export class SessionService {
   async rankedSearch(query: RankedSearchQuery): Promise<SearchResults> {
     const entries = await this.#catalog.entries();
     const indexer = await this.#searchIndexer();
-    await Promise.race([indexer.catchUp(entries), this.#sleep(this.#searchWaitMs)]);
+    // a real wait, not the injected sleep (tests make that one instant, and the index would never be waited for)
+    await Promise.race([indexer.catchUp(entries), realSleep(this.#searchWaitMs)]);
     const { q, sort, limit, offset, hits, ...filters } = query;
     const answer = await indexer.engine.search({ query: q, filters, sort, limit, offset, hits, now: this.#now() });
     const byId = this.#entriesById(entries);

@@ -145,12 +145,12 @@ export function searchCases(runtime: ContractRuntime): void {
         await expectFound(target, "zebra", [viaTag, viaTitle, viaId, viaModel, viaMessage]);
       });
 
-      it("places each term at the best field it hits, and ranks a session by its weakest term", async () => {
+      it("scores each term at the best field it hits and adds the terms up: two name hits, then a name and the user's words, then the model", async () => {
         const titleAndText = searchable("titleandtext", "2026-03-04T00:00:00Z", { title: "alpha", user: "beta" });
         const bothModel = searchable("bothmodel", "2026-03-03T00:00:00Z", { model: "alpha-beta", user: "alpha beta" });
         const titleAndTag = searchable("titleandtag", "2026-03-01T00:00:00Z", { title: "alpha", tags: ["beta"], model: "alpha-beta", user: "alpha beta" });
         const target = await start([titleAndText, bothModel, titleAndTag]);
-        await expectFound(target, "alpha beta", [titleAndTag, bothModel, titleAndText]);
+        await expectFound(target, "alpha beta", [titleAndTag, titleAndText, bothModel]);
       });
 
       it("orders equal ranks as the list does: time descending, ties by id, no usable time last", async () => {

@@ -34,7 +34,7 @@ describe("the catalog with a watch", () => {
   it("re-reads only the file a change was reported for", async () => {
     const store = sessions(5);
     const loader = countingLoader(store);
-    const service = new SessionService(store, { searchDatabase: memorySearchDatabase,  loader, sleep: noSleep });
+    const service = new SessionService(store, { searchDatabase: memorySearchDatabase, loader, sleep: noSleep });
     expect((await service.list(LIST)).total).toBe(5);
     await service.search(searchQuery("question")); // waits for the background index
     loader.loads.length = 0;
@@ -47,7 +47,7 @@ describe("the catalog with a watch", () => {
 
   it("drops a removed file and lists a new one as soon as they are reported", async () => {
     const store = sessions(3);
-    const service = new SessionService(store, { searchDatabase: memorySearchDatabase,  sleep: noSleep });
+    const service = new SessionService(store, { searchDatabase: memorySearchDatabase, sleep: noSleep });
     await service.list(LIST);
     await store.remove("s000.json");
     store.put("new.json", cliFile(cliSession("new", { updated: "2027-01-01T00:00:00Z" })));
@@ -57,7 +57,7 @@ describe("the catalog with a watch", () => {
   it("finds a change the watch missed at the next revalidation, without blocking answers on it", async () => {
     let now = 1_000_000;
     const store = sessions(2);
-    const service = new SessionService(store, { searchDatabase: memorySearchDatabase,  sleep: noSleep, now: () => now, catalog: { revalidateMs: 10_000 } });
+    const service = new SessionService(store, { searchDatabase: memorySearchDatabase, sleep: noSleep, now: () => now, catalog: { revalidateMs: 10_000 } });
     await service.list(LIST);
     store.put("s000.json", cliFile(cliSession("s000", { title: "missed" })), { silent: true });
     expect((await service.list(LIST)).sessions.find((s) => s.id === "s000")?.title).toBe("Session s000");
@@ -71,7 +71,7 @@ describe("the catalog with a watch", () => {
 describe("filtered lists after changes", () => {
   it("answers a repeated filter from the new listing once a session changes", async () => {
     const store = sessions(3);
-    const service = new SessionService(store, { searchDatabase: memorySearchDatabase,  sleep: noSleep });
+    const service = new SessionService(store, { searchDatabase: memorySearchDatabase, sleep: noSleep });
     const byModel = { ...LIST, model: "llama" };
     expect((await service.list(byModel)).total).toBe(0);
     store.put("s001.json", cliFile(cliSession("s001", { model: "mlx-community/Llama-3.3-70B-4bit" })));
@@ -85,7 +85,7 @@ describe("search after changes", () => {
   it("finds a session by its new text and no longer by its old text after a rewrite", async () => {
     const store = sessions(3);
     store.put("s001.json", cliFile(cliSession("s001", { messages: [{ role: "user", content: "talk about zebras" }] })));
-    const service = new SessionService(store, { searchDatabase: memorySearchDatabase,  sleep: noSleep });
+    const service = new SessionService(store, { searchDatabase: memorySearchDatabase, sleep: noSleep });
     expect((await service.search(searchQuery("zebras"))).map((s) => s.id)).toEqual(["s001"]);
     store.put("s001.json", cliFile(cliSession("s001", { messages: [{ role: "user", content: "talk about giraffes" }] })));
     expect(await service.search(searchQuery("zebras"))).toEqual([]);
@@ -100,14 +100,27 @@ describe("the persisted summary cache", () => {
     const store = sessions(6);
     store.put("broken.json", "{ truncated");
     const cache = new MemoryOwnFile();
-    const first = new SessionService(store, { searchDatabase: memorySearchDatabase,  sleep: noSleep, savedCatalog: cache, watch: false, catalog: { maxAgeMs: 0 } });
+    const first = new SessionService(store, {
+      searchDatabase: memorySearchDatabase,
+      sleep: noSleep,
+      savedCatalog: cache,
+      watch: false,
+      catalog: { maxAgeMs: 0 },
+    });
     const cold = await first.list(LIST);
     await first.close(); // saves the cache
     expect(cache.text).not.toBeNull();
 
     store.put("s003.json", cliFile(cliSession("s003", { title: "changed while stopped" })), { silent: true });
     const loader = countingLoader(store);
-    const second = new SessionService(store, { searchDatabase: memorySearchDatabase,  sleep: noSleep, savedCatalog: cache, loader, watch: false, catalog: { maxAgeMs: 0 } });
+    const second = new SessionService(store, {
+      searchDatabase: memorySearchDatabase,
+      sleep: noSleep,
+      savedCatalog: cache,
+      loader,
+      watch: false,
+      catalog: { maxAgeMs: 0 },
+    });
     const warm = await second.list(LIST);
     expect(loader.loads.filter((load) => !load.options.search).map((load) => load.name)).toEqual(["s003.json"]);
     expect(warm.total).toBe(cold.total);
@@ -119,11 +132,11 @@ describe("the persisted summary cache", () => {
     const store = sessions(3);
     store.put("special.json", cliFile(cliSession("special", { messages: [{ role: "user", content: "a zebra crossing" }] })));
     const cache = new MemoryOwnFile();
-    const first = new SessionService(store, { searchDatabase: memorySearchDatabase,  sleep: noSleep, savedCatalog: cache, watch: false });
+    const first = new SessionService(store, { searchDatabase: memorySearchDatabase, sleep: noSleep, savedCatalog: cache, watch: false });
     await first.list(LIST);
     await first.close();
 
-    const second = new SessionService(store, { searchDatabase: memorySearchDatabase,  sleep: noSleep, savedCatalog: cache, watch: false });
+    const second = new SessionService(store, { searchDatabase: memorySearchDatabase, sleep: noSleep, savedCatalog: cache, watch: false });
     expect((await second.search(searchQuery("zebra"))).map((s) => s.id)).toEqual(["special"]);
   });
 
@@ -136,7 +149,7 @@ describe("the persisted summary cache", () => {
     ]) {
       const cache = new MemoryOwnFile();
       cache.text = text;
-      const service = new SessionService(sessions(2), { searchDatabase: memorySearchDatabase,  sleep: noSleep, savedCatalog: cache, watch: false });
+      const service = new SessionService(sessions(2), { searchDatabase: memorySearchDatabase, sleep: noSleep, savedCatalog: cache, watch: false });
       expect((await service.list(LIST)).total).toBe(2);
     }
   });
@@ -145,7 +158,7 @@ describe("the persisted summary cache", () => {
 describe("index.json", () => {
   it("never changes an answer, whatever it says", async () => {
     const store = sessions(3);
-    const service = new SessionService(store, { searchDatabase: memorySearchDatabase,  sleep: noSleep });
+    const service = new SessionService(store, { searchDatabase: memorySearchDatabase, sleep: noSleep });
     const before = await service.list(LIST);
     store.put("index.json", JSON.stringify({ entries: { ghost: { title: "ghost", created: "2030-01-01" }, s000: { title: "lie" } }, updatedAt: "x" }));
     expect(await service.list(LIST)).toEqual(before);
@@ -161,7 +174,14 @@ describe("the catalog's files it leaves out or repairs", () => {
     const loader = countingLoader(store);
     const warnings: string[] = [];
     // No watch and no listing cache: every answer re-checks the store, as a Worker's would.
-    const service = new SessionService(store, { searchDatabase: memorySearchDatabase,  loader, sleep: noSleep, watch: false, maxSessionBytes: 1000, warn: (line) => warnings.push(line) });
+    const service = new SessionService(store, {
+      searchDatabase: memorySearchDatabase,
+      loader,
+      sleep: noSleep,
+      watch: false,
+      maxSessionBytes: 1000,
+      warn: (line) => warnings.push(line),
+    });
     for (let i = 0; i < 3; i++) {
       expect((await service.list(LIST)).sessions.map((s) => s.id)).toEqual(["s001", "s000"]);
       expect((await service.search(searchQuery("big"))).map((s) => s.id)).toEqual([]);
@@ -175,7 +195,13 @@ describe("the catalog's files it leaves out or repairs", () => {
     const tail = '\n  "toolCallCount": 0,\n  "compacted": false\n}';
     store.put("twice.json", `${cliFile(cliSession("twice"))}${tail}`);
     const warnings: string[] = [];
-    const service = new SessionService(store, { searchDatabase: memorySearchDatabase,  sleep: noSleep, watch: false, catalog: { maxAgeMs: 0 }, warn: (line) => warnings.push(line) });
+    const service = new SessionService(store, {
+      searchDatabase: memorySearchDatabase,
+      sleep: noSleep,
+      watch: false,
+      catalog: { maxAgeMs: 0 },
+      warn: (line) => warnings.push(line),
+    });
     for (let i = 0; i < 3; i++) expect((await service.list(LIST)).sessions.map((s) => s.id)).toEqual(["twice", "s000"]);
     const warning = "twice.json holds other bytes after its session (two overlapping CLI saves): served from the session before them";
     expect(warnings).toEqual([warning]);

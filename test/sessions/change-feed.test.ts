@@ -284,7 +284,13 @@ describe("the change feed fed by the catalog", () => {
   /** A service over a watched memory store, its first scan done. */
   async function watchedService(ids: string[]) {
     const store = storeWith(ids.map((id) => cliSession(id)));
-    const sessions = new SessionService(store, { searchDatabase: memorySearchDatabase,  watch: true, sleep: fakeSleep, trash: new MemoryTrash(store), changeFeed: {} });
+    const sessions = new SessionService(store, {
+      searchDatabase: memorySearchDatabase,
+      watch: true,
+      sleep: fakeSleep,
+      trash: new MemoryTrash(store),
+      changeFeed: {},
+    });
     await sessions.warmUp();
     const feed = sessions.feed;
     if (!feed) throw new Error("no feed");

@@ -344,7 +344,8 @@ describe("purgeExpired: the maximum age", () => {
       const store = storeWith([cliSession("old"), cliSession("new")]);
       const clock = { now: START };
       const warnings: string[] = [];
-      const service = new SessionService(store, { searchDatabase: memorySearchDatabase, 
+      const service = new SessionService(store, {
+        searchDatabase: memorySearchDatabase,
         trash: new MemoryTrash(store),
         now: () => clock.now,
         trashMaxAgeMs: 30 * DAY,

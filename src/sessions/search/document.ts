@@ -21,16 +21,38 @@ export interface TextUnit {
   text: string;
 }
 
-/** What the search index keeps of a session: every unit it can hit, and what the filters read. */
+/**
+ * What the search index keeps of a session: every unit it can hit, and the index's own text of
+ * them (made where the file is parsed: in a worker thread on Node, never on the server's thread).
+ */
 export interface SearchDocument {
   id: string;
   units: TextUnit[];
+  /** Each column's text in indexedWords form. */
+  columns: Record<Column, string>;
+  /** The words a typo may mean (typoWordsOf). */
+  vocabulary: string[];
 }
+
+/**
+ * What is searched of a very large session: the first 256 KiB of each unit (a pasted log or a file a
+ * tool read can be megabytes), and its units up to 8 MiB in all. A 50 MiB message is searched by its start.
+ */
+export const MAX_UNIT_LENGTH = 256 * 1024;
+export const MAX_DOCUMENT_LENGTH = 8 * 1024 * 1024;
 
 const SPACES = /\s+/gu;
 
+/** Whitespace runs made one space, trimmed, cut to MAX_UNIT_LENGTH at a space where it can (never inside a pair). */
 function squeezed(text: string): string {
-  return text.replace(SPACES, " ").trim();
+  const start = text.length > 2 * MAX_UNIT_LENGTH ? text.slice(0, 2 * MAX_UNIT_LENGTH) : text;
+  const squeezedText = start.replace(SPACES, " ").trim();
+  if (squeezedText.length <= MAX_UNIT_LENGTH) return squeezedText;
+  const space = squeezedText.lastIndexOf(" ", MAX_UNIT_LENGTH);
+  let end = space > MAX_UNIT_LENGTH / 2 ? space : MAX_UNIT_LENGTH;
+  const code = squeezedText.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end--;
+  return squeezedText.slice(0, end);
 }
 
 /**
@@ -40,9 +62,14 @@ function squeezed(text: string): string {
  */
 export function searchDocumentOf(session: SessionFull): SearchDocument {
   const units: TextUnit[] = [];
+  let length = 0;
+  const add = (unit: TextUnit) => {
+    if (unit.text === "" || length + unit.text.length > MAX_DOCUMENT_LENGTH) return;
+    units.push(unit);
+    length += unit.text.length;
+  };
   const field = (name: Field, text: string | null) => {
-    const squeezedText = text === null ? "" : squeezed(text);
-    if (squeezedText !== "") units.push({ field: name, messageIndex: null, role: null, tools: false, text: squeezedText });
+    add({ field: name, messageIndex: null, role: null, tools: false, text: text === null ? "" : squeezed(text) });
   };
   field("id", session.id);
   field("title", session.title);
@@ -51,15 +78,14 @@ export function searchDocumentOf(session: SessionFull): SearchDocument {
   session.messages.forEach((message, index) => {
     const role = roleOf(message);
     if (role !== "user" && role !== "assistant" && role !== "tool") return;
-    const push = (text: string, tools: boolean) => {
-      const squeezedText = squeezed(text);
-      if (squeezedText !== "") units.push({ field: "message", messageIndex: index, role, tools, text: squeezedText });
-    };
+    const push = (text: string, tools: boolean) => add({ field: "message", messageIndex: index, role, tools, text: squeezed(text) });
     if (role === "tool") push(messageText(message), true);
     else push(messageText(message), false);
     if (role === "assistant" && isRecord(message) && Array.isArray(message.tool_calls)) push(toolCallsText(message.tool_calls), true);
   });
-  return { id: session.id, units };
+  const columns: Record<Column, string> = { meta: "", user: "", assistant: "", tools: "" };
+  for (const unit of units) columns[columnOf(unit)] += indexedWords(unit.text);
+  return { id: session.id, units, columns, vocabulary: typoWordsOf(Object.values(columns).join(" ")) };
 }
 
 /** Each call's name and arguments (the arguments' JSON text as the CLI stored it), one after another. */

@@ -1,5 +1,5 @@
-import { COLUMNS, type Column, columnOf, GAP, indexedWords, type SearchDocument, typoWordsOf } from "./document.js";
-import { type Hit, hitOf, type Matcher, matcherOf, type UnitRow, scoreSession } from "./matching.js";
+import { COLUMNS, type Column, GAP, type SearchDocument } from "./document.js";
+import { type Hit, hitOf, type Matcher, matcherOf, scoreSession, type UnitRow } from "./matching.js";
 import { type Match, type Query, wordsOf } from "./query.js";
 import { type SqlDatabase, type SqlStatement, type SqlValue, statement } from "./sql.js";
 
@@ -131,10 +131,8 @@ export class SearchEngine {
   }
 
   #putStatements(session: IndexedSession): SqlStatement[] {
-    const { id, units } = session.document;
+    const { id, units, columns, vocabulary } = session.document;
     const max = this.#db.maxTextLength;
-    const columns: Record<Column, string[]> = { meta: [], user: [], assistant: [], tools: [] };
-    for (const unit of units) columns[columnOf(unit)].push(indexedWords(unit.text));
     const rowid = "(SELECT rowid FROM search_sessions WHERE id = ?)";
     const statements = [
       ...(this.#stamps.has(id) ? removeStatements(id).slice(0, 2) : []),
@@ -175,9 +173,8 @@ export class SearchEngine {
       chunkLength += text.length + 32;
     });
     flush();
-    const values = COLUMNS.map((column) => cut(columns[column].join(""), max));
+    const values = COLUMNS.map((column) => cut(columns[column], max));
     statements.push(statement(`INSERT INTO search_fts (rowid, ${COLUMNS.join(", ")}) VALUES (${rowid}, ?, ?, ?, ?)`, id, ...values));
-    const vocabulary = typoWordsOf(values.join(" "));
     for (let at = 0; at < vocabulary.length; at += 2000) {
       statements.push(statement("INSERT OR IGNORE INTO search_vocab (word) SELECT value FROM json_each(?)", JSON.stringify(vocabulary.slice(at, at + 2000))));
     }

@@ -104,7 +104,9 @@ describe("faults of the sessions directory, each said in one line", () => {
       attempts++;
       throw Object.assign(new Error("ENOSPC: System limit for number of file watchers reached"), { code: "ENOSPC" });
     }) as unknown as typeof import("node:fs").watch;
-    service = new SessionService(new FsStore(dir, { warn: (line) => lines.push(line), watchDirectory: outOfWatches }), { searchDatabase: memorySearchDatabase });
+    service = new SessionService(new FsStore(dir, { warn: (line) => lines.push(line), watchDirectory: outOfWatches }), {
+      searchDatabase: memorySearchDatabase,
+    });
     expect(await titlesWithin(1000, (t) => t.aaaaaaaaaaaa === "one")).toEqual({ aaaaaaaaaaaa: "one" });
     cli(`fs.writeFileSync("aaaaaaaaaaaa.json", ${JSON.stringify(cliFile(cliSession("aaaaaaaaaaaa", { title: "two" })))})`);
     expect((await titlesWithin(1000, (t) => t.aaaaaaaaaaaa === "two")).aaaaaaaaaaaa).toBe("two");
