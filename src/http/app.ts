@@ -15,6 +15,7 @@ import { FailedAuthThrottle, type ThrottleOptions } from "./middleware/wrong-key
 import { openApiDocument } from "./openapi.js";
 import { EVENTS_PATH, type EventRoutesOptions, eventRoutes } from "./routes/events.js";
 import { publicRoutes } from "./routes/public.js";
+import { searchRoutes } from "./routes/search.js";
 import { sessionRoutes } from "./routes/sessions.js";
 import { syncRoutes } from "./routes/sync.js";
 import { trashRoutes } from "./routes/trash.js";
@@ -124,7 +125,9 @@ export function createApp(options: AppOptions) {
     // Before /{id} (so `events` is never taken for a session id) and before the ETag, which would wait for a stream's end.
     .route(EVENTS_PATH, eventRoutes({ cutConnection: options.cutConnection }))
     .use("/admin/sessions/*", conditionalGet())
+    .use("/admin/search", conditionalGet())
     .route("/admin/sessions", sessionRoutes)
+    .route("/admin/search", searchRoutes)
     .route("/admin/trash", trashRoutes)
     .route("/admin/sync", syncRoutes);
 

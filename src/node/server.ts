@@ -50,6 +50,7 @@ export async function startServer(config: Config, logger: Logger, announce = toT
   await warnOfSharedTrash(trashRoot, logger);
   const sessions = new SessionService(store, {
     warn: (line) => logger.warn(line),
+    info: (line) => logger.info(line),
     trash: new FsTrash(store.directory, trashDir),
     trashMaxAgeMs: config.trashDays * 86_400_000,
     maxSessionBytes: Math.floor(config.maxSessionMb * 1024 * 1024),

@@ -31,6 +31,8 @@ export interface SessionServiceOptions {
   now?: () => number;
   sleep?: Sleep;
   warn?: (message: string) => void;
+  /** Progress worth a line in the log (the search index's first build). */
+  info?: (message: string) => void;
   /** How files are read and digested for listing; in-process by default. */
   loader?: SessionLoader;
   /** Where summaries persist between runs. */
@@ -74,6 +76,7 @@ export class SessionService {
   readonly #now: () => number;
   readonly #sleep: Sleep;
   readonly #warn: (message: string) => void;
+  readonly #info: (message: string) => void;
   readonly #maxSessionBytes: number;
   readonly #reads: Limiter;
   /** Digests of files whose store keeps none (the filesystem), by stamp: for the sync manifest. */
@@ -92,6 +95,7 @@ export class SessionService {
     this.#now = options.now ?? Date.now;
     this.#sleep = options.sleep ?? realSleep;
     this.#warn = options.warn ?? (() => {});
+    this.#info = options.info ?? (() => {});
     this.#loader = options.loader ?? inProcessLoader(store, this.#sleep);
     this.#maxSessionBytes = options.maxSessionBytes ?? DEFAULT_MAX_SESSION_BYTES;
     this.feed = options.changeFeed
@@ -203,7 +207,7 @@ export class SessionService {
   #searchIndexer(): Promise<SearchIndexer> {
     this.#indexer ??= (async () => {
       const engine = await SearchEngine.open(await this.#searchDatabase());
-      return new SearchIndexer(engine, this.#loader, this.#warn);
+      return new SearchIndexer(engine, this.#loader, this.#info);
     })();
     this.#indexer.catch(() => {
       this.#indexer = null; // a database that failed to open is tried again by the next search

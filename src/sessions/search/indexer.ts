@@ -9,6 +9,9 @@ const BATCH_SESSIONS = 16;
 /** ...and at most about this much text (UTF-16 code units) per transaction. */
 const BATCH_TEXT = 1_000_000;
 
+/** A catch-up of this many sessions or more is logged when done. */
+const BUILD_WORTH_A_LINE = 100;
+
 /**
  * Keeps the search index in step with the listing: sessions whose stamp moved are read (by the
  * loader, in worker threads on Node) and indexed again, sessions no longer listed leave. Only what
@@ -18,14 +21,14 @@ export class SearchIndexer {
   readonly #engine: SearchEngine;
   readonly #loader: Pick<SessionLoader, "load" | "concurrency">;
   readonly #runs = new Mutex();
-  readonly #warn: (message: string) => void;
+  readonly #info: (message: string) => void;
   /** The listing last brought in step: the same listing needs nothing more. */
   #done: readonly CatalogEntry[] | null = null;
 
-  constructor(engine: SearchEngine, loader: Pick<SessionLoader, "load" | "concurrency">, warn: (message: string) => void) {
+  constructor(engine: SearchEngine, loader: Pick<SessionLoader, "load" | "concurrency">, info: (message: string) => void) {
     this.#engine = engine;
     this.#loader = loader;
-    this.#warn = warn;
+    this.#info = info;
   }
 
   get engine(): SearchEngine {
@@ -42,6 +45,7 @@ export class SearchIndexer {
   }
 
   async #catchUp(entries: readonly CatalogEntry[]): Promise<void> {
+    const startedAt = Date.now();
     const listed = new Set(entries.map((entry) => entry.summary.id));
     await this.#engine.remove([...this.#engine.ids()].filter((id) => !listed.has(id)));
     const stale = entries.filter((entry) => this.#engine.stampOf(entry.summary.id) !== entry.stamp);
@@ -66,6 +70,9 @@ export class SearchIndexer {
       if (batch.length >= BATCH_SESSIONS || text >= BATCH_TEXT) await flush();
     });
     await flush();
-    if (stale.length > 1000) this.#warn(`search index: indexed ${stale.length} sessions`);
+    // A build worth telling of (a first start, a restart after many changes); single changes are not.
+    if (stale.length >= BUILD_WORTH_A_LINE) {
+      this.#info(`search index: ${stale.length} sessions indexed in ${((Date.now() - startedAt) / 1000).toFixed(1)} s; ${this.#engine.size} in the index`);
+    }
   }
 }
