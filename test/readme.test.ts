@@ -14,7 +14,7 @@ describe("README.md stays true", () => {
   it("names every route group answered locally under --upstream", () => {
     const answeredHere = readme.split("\n").find((line) => line.startsWith("- Answered here:"));
     const groups = adminRouteGroups(appFor(storeWith([])).routes);
-    expect(groups).toEqual(["/admin/sessions", "/admin/sync", "/admin/trash"]);
+    expect(groups).toEqual(["/admin/search", "/admin/sessions", "/admin/sync", "/admin/trash"]);
     for (const group of groups) expect(answeredHere).toContain(`\`${group}\``);
   });
 

@@ -20,7 +20,9 @@ export async function openSqlite(path: string): Promise<SqliteDatabase> {
     throw new Error("search needs SQLite: Node 22.13 or later (node:sqlite), or the better-sqlite3 package on Node 20 (npm install better-sqlite3)");
   }
   const db = open(path);
-  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000");
+  // WAL: readers never wait for the writer. A checkpoint every ~32 MiB of log rather than SQLite's 4 MiB:
+  // a session the CLI saves again and again rewrites the same pages, and each checkpoint runs in a commit.
+  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 8000");
   return new SqliteDatabase(db);
 }
 

@@ -2,7 +2,7 @@ import type { SessionSummary } from "../http/schemas.js";
 import { forEachLimited, Mutex } from "../shared/concurrency.js";
 import { type OwnFile, RECENT_WRITE_MS, type SessionStore, type StoreEntry, type StoreWatch } from "../storage/store.js";
 import { type CatalogEntry, CatalogLookups } from "./catalog-lookups.js";
-import type { LoadResult, SessionLoader } from "./loader.js";
+import type { LoadedSession, LoadResult, SessionLoader } from "./loader.js";
 import { SavedCatalog } from "./saved-catalog.js";
 import { sessionIdOf } from "./session-files.js";
 import { storedSummary } from "./stored-metadata.js";
@@ -32,6 +32,11 @@ export interface CatalogOptions {
   /** With a working watch: how often (at most, and only while asked) a background check looks for missed events. */
   revalidateMs?: number;
   listener?: CatalogListener;
+  /**
+   * Given, files re-read after the first scan are read with their search document, handed here
+   * (the search index takes it instead of reading the file again). The first scan reads summaries only.
+   */
+  onDocument?: (id: string, stamp: string, session: LoadedSession) => void;
 }
 
 interface CachedFile {
@@ -51,7 +56,8 @@ interface CachedFile {
  */
 export class SessionCatalog {
   readonly #store: SessionStore;
-  readonly #options: Required<Omit<CatalogOptions, "savedCatalog" | "watch" | "listener">> & Pick<CatalogOptions, "savedCatalog" | "listener">;
+  readonly #options: Required<Omit<CatalogOptions, "savedCatalog" | "watch" | "listener" | "onDocument">> &
+    Pick<CatalogOptions, "savedCatalog" | "listener" | "onDocument">;
   readonly #files = new Map<string, CachedFile>();
   readonly #updates = new Mutex();
   readonly #watch: StoreWatch | null;
@@ -176,7 +182,7 @@ export class SessionCatalog {
     const loaded: LoadResult = stored
       ? { status: "ok", session: stored }
       : file.kind === "file" && !tooLarge
-        ? await this.#options.loader.load(file.name, { retry, search: false })
+        ? await this.#options.loader.load(file.name, { retry, search: this.#lastScanAt !== null && this.#options.onDocument !== undefined })
         : { status: "corrupt" };
     if (loaded.status === "missing") return this.#forget(file.name);
     const before = this.#files.get(file.name);
@@ -192,6 +198,8 @@ export class SessionCatalog {
       this.#options.warn(`${file.name} holds other bytes after its session (two overlapping CLI saves): served from the session before them`);
     }
     const entry = loaded.status === "ok" ? this.#lookups.entryOf(loaded.session, keyOf(file)) : null;
+    const id = sessionIdOf(file.name);
+    if (entry && loaded.status === "ok" && loaded.session.search && id !== null) this.#options.onDocument?.(id, entry.stamp, loaded.session);
     this.#setFile(file.name, { key: keyOf(file), readAt: startedAt, mtimeMs: file.mtimeMs, entry });
     this.#changed();
   }

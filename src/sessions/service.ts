@@ -21,8 +21,12 @@ const DEFAULT_MAX_SESSION_BYTES = 256 * 1024 * 1024;
 const DEFAULT_READ_CONCURRENCY = 8;
 /** A search during the index's first build waits this long, then answers from what is indexed. */
 const DEFAULT_SEARCH_WAIT_MS = 2000;
-/** Changes are indexed this long after the first report of them, together: well inside the second the contract gives. */
-const INDEX_DELAY_MS = 150;
+/**
+ * Changes are indexed in the background this long after the first report of them, together. A
+ * search brings the index in step itself before it answers, so this only spares searches that
+ * work; kept lazy, a CLI saving hundreds of times a second costs one catch-up a second.
+ */
+const INDEX_DELAY_MS = 1000;
 
 /** How many distinct filter combinations are remembered per listing. */
 const FILTER_CACHE_SIZE = 64;
@@ -66,6 +70,8 @@ export class SessionService {
   readonly #store: SessionStore;
   readonly #searchDatabase: () => Promise<SqlDatabase>;
   #indexer: Promise<SearchIndexer> | null = null;
+  /** The indexer once open (documents offered before then are read by its first catch-up instead). */
+  #openedIndexer: SearchIndexer | null = null;
   readonly #indexInBackground: boolean;
   readonly #searchWaitMs: number;
   #indexSoon: ReturnType<typeof setTimeout> | null = null;
@@ -121,6 +127,8 @@ export class SessionService {
       warn: this.#warn,
       maxSessionBytes: this.#maxSessionBytes,
       savedCatalog: options.savedCatalog,
+      // Files re-read after the first scan come with their search document, so the index need not read them again.
+      onDocument: (id, stamp, session) => this.#openedIndexer?.offer(id, stamp, session),
       ...options.catalog,
     });
     this.#reads = new Limiter(options.readConcurrency ?? DEFAULT_READ_CONCURRENCY);
@@ -207,7 +215,8 @@ export class SessionService {
   #searchIndexer(): Promise<SearchIndexer> {
     this.#indexer ??= (async () => {
       const engine = await SearchEngine.open(await this.#searchDatabase());
-      return new SearchIndexer(engine, this.#loader, this.#info);
+      this.#openedIndexer = new SearchIndexer(engine, this.#loader, this.#info);
+      return this.#openedIndexer;
     })();
     this.#indexer.catch(() => {
       this.#indexer = null; // a database that failed to open is tried again by the next search

@@ -124,9 +124,9 @@ export function columnOf(unit: TextUnit): Column {
   return unit.role === "user" ? "user" : "assistant";
 }
 
-/** Words a typo may be one edit away from: letters only, 4 to 32 of them. */
+/** Words a typo may be one edit away from: letters only, 4 to 32 of them (one pass over the indexed text, whose words are apart by spaces). */
 export function typoWordsOf(indexed: string): string[] {
-  const words = new Set<string>();
-  for (const word of indexed.split(" ")) if (word.length >= 4 && word.length <= 32 && /^\p{L}+$/u.test(word)) words.add(word);
-  return [...words];
+  return [...new Set(indexed.match(TYPO_WORD))];
 }
+
+const TYPO_WORD = /(?<![^ ])\p{L}{4,32}(?![^ ])/gu;

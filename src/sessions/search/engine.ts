@@ -1,5 +1,5 @@
 import { COLUMNS, type Column, GAP, type SearchDocument } from "./document.js";
-import { type Hit, hitOf, type Matcher, matcherOf, scoreSession, type UnitRow } from "./matching.js";
+import { type Hit, hitOf, matcherOf, scoreSession, type UnitRow } from "./matching.js";
 import { type Match, type Query, wordsOf } from "./query.js";
 import { type SqlDatabase, type SqlStatement, type SqlValue, statement } from "./sql.js";
 
@@ -266,9 +266,9 @@ export class SearchEngine {
     );
     const units = new Map<string, UnitRow[]>();
     for (const row of rows) {
-      let list = units.get(row.id);
-      if (list === undefined) units.set(row.id, (list = []));
-      list.push(row);
+      const list = units.get(row.id);
+      if (list === undefined) units.set(row.id, [row]);
+      else list.push(row);
     }
     return units;
   }
@@ -372,8 +372,8 @@ function expressionOf(match: Match, typos: readonly string[]): { expression: str
   }
   // the trigram tokenizer needs three characters to look anything up
   if ([...text].length < 3) return { expression: null, exact: false };
-  const alternatives = [text, ...typos.map((word) => `${GAP}${word}${GAP}`)].map((alternative) => `"${alternative}"`);
-  return { expression: alternatives.length === 1 ? alternatives[0]! : `(${alternatives.join(" OR ")})`, exact };
+  const alternatives = [text, ...typos.map((word) => `${GAP}${word}${GAP}`)].map((alternative) => `"${alternative}"`).join(" OR ");
+  return { expression: typos.length === 0 ? alternatives : `(${alternatives})`, exact };
 }
 
 /** The columns a query searches: role: and in:tools decide. */

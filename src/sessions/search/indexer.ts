@@ -1,6 +1,6 @@
 import { forEachLimited, Mutex } from "../../shared/concurrency.js";
 import type { CatalogEntry } from "../catalog-lookups.js";
-import type { SessionLoader } from "../loader.js";
+import type { LoadedSession, SessionLoader } from "../loader.js";
 import { sessionFileName } from "../session-files.js";
 import type { IndexedSession, SearchEngine } from "./engine.js";
 
@@ -11,6 +11,8 @@ const BATCH_TEXT = 1_000_000;
 
 /** A catch-up of this many sessions or more is logged when done. */
 const BUILD_WORTH_A_LINE = 100;
+/** Documents offered ahead of a catch-up, kept at most: past this, the catch-up reads the file itself. */
+const MAX_OFFERED = 2000;
 
 /**
  * Keeps the search index in step with the listing: sessions whose stamp moved are read (by the
@@ -24,6 +26,8 @@ export class SearchIndexer {
   readonly #info: (message: string) => void;
   /** The listing last brought in step: the same listing needs nothing more. */
   #done: readonly CatalogEntry[] | null = null;
+  /** Sessions the catalog has just read with their document, by id: indexed without reading them again. */
+  readonly #offered = new Map<string, { stamp: string; session: LoadedSession }>();
 
   constructor(engine: SearchEngine, loader: Pick<SessionLoader, "load" | "concurrency">, info: (message: string) => void) {
     this.#engine = engine;
@@ -33,6 +37,11 @@ export class SearchIndexer {
 
   get engine(): SearchEngine {
     return this.#engine;
+  }
+
+  /** A session the catalog read with its search document: the next catch-up takes it from here (a few thousand at most are kept). */
+  offer(id: string, stamp: string, session: LoadedSession): void {
+    if (this.#offered.size < MAX_OFFERED || this.#offered.has(id)) this.#offered.set(id, { stamp, session });
   }
 
   /** Brings the index in step with this listing (one run at a time; a run for a listing already done does nothing). */
@@ -59,12 +68,19 @@ export class SearchIndexer {
       writing = writing.then(() => this.#engine.put(sessions));
       return writing;
     };
+    const offered = new Map(this.#offered);
+    this.#offered.clear();
     await forEachLimited(stale, this.#loader.concurrency, async (entry) => {
-      const loaded = await this.#loader.load(sessionFileName(entry.summary.id), { retry: false, search: true });
-      // gone or damaged since it was listed: the listing's next look drops it, and the next catch-up follows
-      if (loaded.status !== "ok" || loaded.session.search === undefined) return;
-      const { session } = loaded;
-      const document = session.search!;
+      const id = entry.summary.id;
+      let session = offered.get(id)?.stamp === entry.stamp ? offered.get(id)?.session : undefined;
+      if (session === undefined) {
+        const loaded = await this.#loader.load(sessionFileName(id), { retry: false, search: true });
+        // gone or damaged since it was listed: the listing's next look drops it, and the next catch-up follows
+        if (loaded.status !== "ok") return;
+        session = loaded.session;
+      }
+      const document = session.search;
+      if (document === undefined) return;
       batch.push({ document, stamp: entry.stamp, time: session.time, model: session.summary.model, cwd: session.cwd, tags: session.summary.tags });
       text += document.units.reduce((sum, unit) => sum + unit.text.length, 0);
       if (batch.length >= BATCH_SESSIONS || text >= BATCH_TEXT) await flush();

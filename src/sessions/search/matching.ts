@@ -1,5 +1,5 @@
 import type { Field } from "./document.js";
-import { foldText, type Match, type Query } from "./query.js";
+import { foldText, isAscii, type Match, type Query } from "./query.js";
 
 /**
  * How search decides, in code, whether a session matches and how well: the exact rules of the
@@ -164,8 +164,8 @@ const ELLIPSIS = "…";
  * and the [start, end) of every occurrence inside it, in the snippet's UTF-16 indices.
  */
 export function hitOf(scored: ScoredUnit): Hit {
-  const { unit, folded } = scored;
-  const { text, toOriginal } = aligned(unit.text, folded);
+  const { unit } = scored;
+  const { text, toOriginal } = aligned(unit.text);
   const spans = scored.occurrences
     .map((o) => {
       const [start, end] = toOriginal(o.start, o.end);
@@ -210,8 +210,8 @@ function notInsidePair(text: string, index: number, direction: 1 | -1): number {
  * (`ﬁ` becomes `fi`, `İ` loses its dot), so unless the text is ASCII each character is folded alone
  * to learn where each folded character came from.
  */
-function aligned(text: string, folded: string): { text: string; toOriginal: (start: number, end: number) => [number, number] } {
-  if (folded.length === text.length && /^[\x00-\x7f]*$/.test(text)) return { text, toOriginal: (start, end) => [start, end] };
+function aligned(text: string): { text: string; toOriginal: (start: number, end: number) => [number, number] } {
+  if (isAscii(text)) return { text, toOriginal: (start, end) => [start, end] };
   const starts: number[] = []; // starts[i], ends[i]: the original character folded index i came from
   const ends: number[] = [];
   let position = 0;
