@@ -328,6 +328,7 @@ export class SessionService {
     if (this.#indexSoon !== null) clearTimeout(this.#indexSoon);
     this.feed?.close();
     await this.#catalog.close();
+    await this.#openedIndexer?.close();
     await this.#loader.close();
   }
 }

@@ -101,6 +101,10 @@ export class SearchEngine {
     return new SearchEngine(db, new Map(rows.map((row) => [row.id, row.stamp])));
   }
 
+  close(): void {
+    this.#db.close?.();
+  }
+
   /** The stamp a session was indexed at, if it is indexed. */
   stampOf(id: string): string | undefined {
     return this.#stamps.get(id);

@@ -26,6 +26,7 @@ export class SearchIndexer {
   readonly #info: (message: string) => void;
   /** The listing last brought in step: the same listing needs nothing more. */
   #done: readonly CatalogEntry[] | null = null;
+  #closed = false;
   /** Sessions the catalog has just read with their document, by id: indexed without reading them again. */
   readonly #offered = new Map<string, { stamp: string; session: LoadedSession }>();
 
@@ -39,6 +40,14 @@ export class SearchIndexer {
     return this.#engine;
   }
 
+  /** Waits for a catch-up under way, then lets the index's database go. */
+  async close(): Promise<void> {
+    await this.#runs.run(async () => {
+      this.#closed = true;
+      this.#engine.close();
+    });
+  }
+
   /** A session the catalog read with its search document: the next catch-up takes it from here (a few thousand at most are kept). */
   offer(id: string, stamp: string, session: LoadedSession): void {
     if (this.#offered.size < MAX_OFFERED || this.#offered.has(id)) this.#offered.set(id, { stamp, session });
@@ -47,7 +56,7 @@ export class SearchIndexer {
   /** Brings the index in step with this listing (one run at a time; a run for a listing already done does nothing). */
   catchUp(entries: readonly CatalogEntry[]): Promise<void> {
     return this.#runs.run(async () => {
-      if (this.#done === entries) return;
+      if (this.#done === entries || this.#closed) return;
       await this.#catchUp(entries);
       this.#done = entries;
     });

@@ -19,6 +19,8 @@ export interface SqlDatabase {
    * Longer texts are cut at a space before this many UTF-16 code units.
    */
   readonly maxTextLength: number;
+  /** Lets the database go (SQLite's file); D1 has nothing to close. */
+  close?(): void;
 }
 
 export function statement(sql: string, ...params: SqlValue[]): SqlStatement {
