@@ -84,6 +84,31 @@ describe("the Worker entry", () => {
     expect(reads).toEqual([]);
   });
 
+  it("searches from D1 in a fresh isolate, reading no session object when the index is current", async () => {
+    const e = freshEnv();
+    const headers = { ...AUTH, "Content-Type": "application/json" };
+    for (const [id, text] of [
+      ["wombat", "the wombat burrow"],
+      ["quokka", "a quokka smiles"],
+    ]) {
+      const body = JSON.stringify({ updated: "2026-01-01T00:00:00Z", title: id, messages: [{ role: "user", content: text }] });
+      expect((await call(e, `/admin/sessions/${id}`, { method: "PUT", headers, body })).status).toBe(201);
+    }
+    const first = await call(e, "/admin/search?q=burrow", { headers: AUTH });
+    expect(await first.json()).toMatchObject({ total: 1, results: [{ session: { id: "wombat" }, hits: [{ field: "message", message_index: 0 }] }] });
+    const reads: string[] = [];
+    const bucket = env.SESSIONS;
+    const countingGet = (name: string) => {
+      reads.push(name);
+      return bucket.get(name);
+    };
+    // A new env object: the Worker builds a new app, as a fresh isolate would, over the same bucket and D1 database.
+    const fresh = { ...freshEnv(), SESSIONS: new Proxy(bucket, { get: (target, key) => (key === "get" ? countingGet : Reflect.get(target, key).bind(target)) }) };
+    const search = await call(fresh, "/admin/sessions/search?q=smiles", { headers: AUTH });
+    expect(((await search.json()) as { id: string }[]).map((item) => item.id)).toEqual(["quokka"]);
+    expect(reads).toEqual([]);
+  });
+
   it("reads a session whose summary did not fit in the metadata, and searches message text (read once, then remembered)", async () => {
     const e = freshEnv();
     const title = `Long ${"t".repeat(3000)}`;
