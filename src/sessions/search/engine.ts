@@ -72,6 +72,12 @@ export interface SearchAnswer {
   total: number;
 }
 
+/**
+ * Candidates confirmed one by one in code at most, best first (or newest first, when the index has
+ * nothing to look up: a term of punctuation alone, `--`). Past this, answers and `total` cover these.
+ */
+const MAX_CONFIRMED = 5000;
+
 /** How far recency lifts a score: a session updated now counts up to this much more than a very old one. */
 const RECENCY_BOOST = 0.1;
 const RECENCY_HALF_LIFE_MS = 30 * 24 * 3600 * 1000;
@@ -198,7 +204,7 @@ export class SearchEngine {
     // Others (a one-letter term, an exact sequence with punctuation, a role the columns mix): every candidate is confirmed.
     const confirmAll = !plan.exact;
     const recent = request.sort === "recent";
-    const take = confirmAll ? -1 : recent ? wanted : Math.max(100, 2 * wanted);
+    const take = confirmAll ? MAX_CONFIRMED : recent ? wanted : Math.max(100, 2 * wanted);
     const candidates = await this.#candidates(plan, where, recent, take, request.now);
     const scored: { id: string; time: number | null; score: number; hits: Hit[] }[] = [];
     for (let at = 0; at < candidates.length; at += 200) {
@@ -236,7 +242,7 @@ export class SearchEngine {
 
   async #candidates(plan: Plan, where: Where, recent: boolean, take: number, now: number): Promise<{ id: string; time: number | null }[]> {
     const listOrder = "s.time IS NULL, s.time DESC, s.id";
-    const limit = take < 0 ? "" : ` LIMIT ${take}`;
+    const limit = ` LIMIT ${take}`;
     if (plan.match === null) {
       return this.#db.all(`SELECT s.id, s.time FROM search_sessions s WHERE ${where.sql} ORDER BY ${listOrder}${limit}`, where.params);
     }
