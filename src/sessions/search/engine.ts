@@ -79,7 +79,7 @@ export interface SearchAnswer {
 const MAX_CONFIRMED = 5000;
 
 /** How far recency lifts a score: a session updated now counts up to this much more than a very old one. */
-const RECENCY_BOOST = 0.1;
+const RECENCY_BOOST = 0.2;
 const RECENCY_HALF_LIFE_MS = 30 * 24 * 3600 * 1000;
 
 export class SearchEngine {
