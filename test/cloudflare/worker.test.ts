@@ -103,7 +103,10 @@ describe("the Worker entry", () => {
       return bucket.get(name);
     };
     // A new env object: the Worker builds a new app, as a fresh isolate would, over the same bucket and D1 database.
-    const fresh = { ...freshEnv(), SESSIONS: new Proxy(bucket, { get: (target, key) => (key === "get" ? countingGet : Reflect.get(target, key).bind(target)) }) };
+    const fresh = {
+      ...freshEnv(),
+      SESSIONS: new Proxy(bucket, { get: (target, key) => (key === "get" ? countingGet : Reflect.get(target, key).bind(target)) }),
+    };
     const search = await call(fresh, "/admin/sessions/search?q=smiles", { headers: AUTH });
     expect(((await search.json()) as { id: string }[]).map((item) => item.id)).toEqual(["quokka"]);
     expect(reads).toEqual([]);
