@@ -16,6 +16,21 @@ function freshEnv(overrides: Partial<WorkerEnv> = {}): WorkerEnv {
 beforeEach(emptyBucket);
 muteRequestLog();
 
+/** A fresh env (so a fresh app, as in a new isolate) over the same bucket, recording every object it reads. */
+function countingReads(): { reads: string[]; counting: WorkerEnv } {
+  const reads: string[] = [];
+  const bucket = env.SESSIONS;
+  const countingGet = (name: string) => {
+    reads.push(name);
+    return bucket.get(name);
+  };
+  const counting = {
+    ...freshEnv(),
+    SESSIONS: new Proxy(bucket, { get: (target, key) => (key === "get" ? countingGet : Reflect.get(target, key).bind(target)) }),
+  };
+  return { reads, counting };
+}
+
 describe("the Worker entry", () => {
   it("answers /healthz with the package version and CORS for the configured origin", async () => {
     const res = await call(freshEnv(), "/healthz", { headers: { Origin: DASHBOARD_ORIGIN } });
@@ -69,16 +84,7 @@ describe("the Worker entry", () => {
       const res = await call(e, `/admin/sessions/${id}`, { method: "PUT", headers, body: JSON.stringify({ updated: "2026-01-01T00:00:00Z", title: id }) });
       expect(res.status).toBe(201);
     }
-    const reads: string[] = [];
-    const bucket = env.SESSIONS;
-    const countingGet = (name: string) => {
-      reads.push(name);
-      return bucket.get(name);
-    };
-    const counting = {
-      ...freshEnv(),
-      SESSIONS: new Proxy(bucket, { get: (target, key) => (key === "get" ? countingGet : Reflect.get(target, key).bind(target)) }),
-    };
+    const { reads, counting } = countingReads();
     const page = await call(counting, "/admin/sessions?limit=200&offset=1000", { headers: AUTH });
     expect(await page.json()).toMatchObject({ total: 1005, offset: 1000, sessions: [{ id: "s01000" }, {}, {}, {}, { id: "s01004" }] });
     expect(reads).toEqual([]);
@@ -96,18 +102,9 @@ describe("the Worker entry", () => {
     }
     const first = await call(e, "/admin/search?q=burrow", { headers: AUTH });
     expect(await first.json()).toMatchObject({ total: 1, results: [{ session: { id: "wombat" }, hits: [{ field: "message", message_index: 0 }] }] });
-    const reads: string[] = [];
-    const bucket = env.SESSIONS;
-    const countingGet = (name: string) => {
-      reads.push(name);
-      return bucket.get(name);
-    };
     // A new env object: the Worker builds a new app, as a fresh isolate would, over the same bucket and D1 database.
-    const fresh = {
-      ...freshEnv(),
-      SESSIONS: new Proxy(bucket, { get: (target, key) => (key === "get" ? countingGet : Reflect.get(target, key).bind(target)) }),
-    };
-    const search = await call(fresh, "/admin/sessions/search?q=smiles", { headers: AUTH });
+    const { reads, counting } = countingReads();
+    const search = await call(counting, "/admin/sessions/search?q=smiles", { headers: AUTH });
     expect(((await search.json()) as { id: string }[]).map((item) => item.id)).toEqual(["quokka"]);
     expect(reads).toEqual([]);
   });
