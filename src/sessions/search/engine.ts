@@ -1,5 +1,5 @@
 import { COLUMNS, type Column, GAP, type SearchDocument } from "./document.js";
-import { type Hit, hitOf, matcherOf, scoreSession, type UnitRow } from "./matching.js";
+import { type Hit, hitOf, matcherOf, type ScoredUnit, scoreSession, type UnitRow } from "./matching.js";
 import { type Match, type Query, wordsOf } from "./query.js";
 import { type SqlDatabase, type SqlStatement, type SqlValue, statement } from "./sql.js";
 
@@ -200,13 +200,13 @@ export class SearchEngine {
     const excludes = query.exclude.map((match) => matcherOf(match));
     const where = filterSql(query, request.filters);
     const wanted = request.offset + request.limit;
-    // Exact plans: the index alone says which sessions match; only the best few are read again.
-    // Others (a one-letter term, an exact sequence with punctuation, a role the columns mix): every candidate is confirmed.
+    // Exact plans: the index alone says which sessions match and counts them; only the best few are read again.
+    // Others (an exact sequence with punctuation, a role the columns mix): each candidate is confirmed in code.
     const confirmAll = !plan.exact;
     const recent = request.sort === "recent";
     const take = confirmAll ? MAX_CONFIRMED : recent ? wanted : Math.max(100, 2 * wanted);
     const candidates = await this.#candidates(plan, where, recent, take, request.now);
-    const scored: { id: string; time: number | null; score: number; hits: Hit[] }[] = [];
+    const scored: { id: string; time: number | null; score: number; best: ScoredUnit[] }[] = [];
     for (let at = 0; at < candidates.length; at += 200) {
       const batch = candidates.slice(at, at + 200);
       const units = await this.#unitsOf(
@@ -218,13 +218,14 @@ export class SearchEngine {
         if (result === null) continue;
         const recency = candidate.time === null ? 0 : 1 / (1 + Math.max(0, request.now - candidate.time) / RECENCY_HALF_LIFE_MS);
         const score = result.relevance * (1 + RECENCY_BOOST * recency);
-        scored.push({ id: candidate.id, time: candidate.time, score, hits: result.units.slice(0, request.hits).map(hitOf) });
+        scored.push({ id: candidate.id, time: candidate.time, score, best: result.units.slice(0, request.hits) });
       }
     }
     if (!recent) scored.sort((a, b) => b.score - a.score || compareListOrder(a, b));
     const total = confirmAll ? scored.length : await this.#count(plan, where);
     const page = scored.slice(request.offset, wanted);
-    return { results: page.map(({ id, score, hits }) => ({ id, score: Math.round(score * 1000) / 1000, hits })), total };
+    // Hits (snippets, highlights) only for the page sent
+    return { results: page.map(({ id, score, best }) => ({ id, score: Math.round(score * 1000) / 1000, hits: best.map(hitOf) })), total };
   }
 
   /** The index's words one typo from each term that takes typos. */
