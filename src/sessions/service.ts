@@ -184,18 +184,22 @@ export class SessionService {
 
   /** The compat search: the summaries of the best matches, ranked over all sessions, cut to the limit. */
   async search(query: SearchQuery): Promise<SessionSummary[]> {
-    const found = await this.rankedSearch({ ...query, offset: 0, hits: 0 });
-    return found.results.map((result) => result.session);
+    return (await this.#search({ ...query, offset: 0, hits: 0 }, false)).results.map((result) => result.session);
   }
 
   /** GET /admin/search: one page of ranked matches, each with its score and hits. */
   async rankedSearch(query: RankedSearchQuery): Promise<SearchResults> {
+    const { results, total } = await this.#search(query, true);
+    return { results, total: total ?? results.length, limit: query.limit, offset: query.offset };
+  }
+
+  async #search(query: RankedSearchQuery, total: boolean): Promise<{ results: SearchResults["results"]; total: number | null }> {
     const entries = await this.#catalog.entries();
     const indexer = await this.#searchIndexer();
     // a real wait, not the injected sleep (tests make that one instant, and the index would never be waited for)
     await Promise.race([indexer.catchUp(entries), realSleep(this.#searchWaitMs)]);
     const { q, sort, limit, offset, hits, ...filters } = query;
-    const answer = await indexer.engine.search({ query: q, filters, sort, limit, offset, hits, now: this.#now() });
+    const answer = await indexer.engine.search({ query: q, filters, sort, limit, offset, hits, total, now: this.#now() });
     const byId = this.#entriesById(entries);
     const results: SearchResults["results"] = [];
     for (const result of answer.results) {
@@ -203,7 +207,7 @@ export class SessionService {
       // indexed but no longer listed (gone a moment ago): left out, as the listing leaves it out
       if (entry) results.push({ session: entry.summary, score: result.score, hits: result.hits });
     }
-    return { results, total: answer.total, limit, offset };
+    return { results, total: answer.total };
   }
 
   #entriesById(entries: readonly CatalogEntry[]): Map<string, CatalogEntry> {

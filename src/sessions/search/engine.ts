@@ -58,6 +58,8 @@ export interface SearchRequest {
   offset: number;
   /** The most hits to report per session; 0 skips them (the compat route). */
   hits: number;
+  /** Count every match (GET /admin/search's `total`); the compat route sends no total and skips counting. */
+  total: boolean;
   now: number;
 }
 
@@ -69,7 +71,8 @@ export interface SearchResult {
 
 export interface SearchAnswer {
   results: SearchResult[];
-  total: number;
+  /** Every matching session, when asked for; else null. */
+  total: number | null;
 }
 
 /**
@@ -77,6 +80,9 @@ export interface SearchAnswer {
  * nothing to look up: a term of punctuation alone, `--`). Past this, answers and `total` cover these.
  */
 const MAX_CONFIRMED = 5000;
+
+const MAX_ANSWERS = 64;
+const ANSWER_MAX_AGE_MS = 60_000;
 
 /** How far recency lifts a score: a session updated now counts up to this much more than a very old one. */
 const RECENCY_BOOST = 0.2;
@@ -86,6 +92,11 @@ export class SearchEngine {
   readonly #db: SqlDatabase;
   /** Each indexed session's stamp, by id: what catch-up compares the listing with. */
   readonly #stamps: Map<string, string>;
+  /**
+   * Answers already given, by request, until the index changes (or a minute passes, as recency moves
+   * scores): a dashboard asks the same search again and again while nothing changes.
+   */
+  #answers = new Map<string, { at: number; answer: Promise<SearchAnswer> }>();
 
   private constructor(db: SqlDatabase, stamps: Map<string, string>) {
     this.#db = db;
@@ -128,7 +139,9 @@ export class SearchEngine {
   /** Indexes these sessions (replacing what was indexed of them) in one transaction. */
   async put(sessions: readonly IndexedSession[]): Promise<void> {
     if (sessions.length === 0) return;
+    this.#answers.clear();
     await this.#db.batch(sessions.flatMap((session) => this.#putStatements(session)));
+    this.#answers.clear();
     for (const session of sessions) this.#stamps.set(session.document.id, session.stamp);
   }
 
@@ -136,7 +149,9 @@ export class SearchEngine {
   async remove(ids: readonly string[]): Promise<void> {
     const known = ids.filter((id) => this.#stamps.has(id));
     if (known.length === 0) return;
+    this.#answers.clear();
     await this.#db.batch(known.flatMap((id) => removeStatements(id)));
+    this.#answers.clear();
     for (const id of known) this.#stamps.delete(id);
   }
 
@@ -192,7 +207,19 @@ export class SearchEngine {
   }
 
   /** The sessions matching a query, ranked, one page of them, with hits when asked. */
-  async search(request: SearchRequest): Promise<SearchAnswer> {
+  search(request: SearchRequest): Promise<SearchAnswer> {
+    const { now, ...asked } = request;
+    const key = JSON.stringify(asked);
+    const known = this.#answers.get(key);
+    if (known && now - known.at < ANSWER_MAX_AGE_MS) return known.answer;
+    const answer = this.#search(request);
+    if (this.#answers.size >= MAX_ANSWERS) this.#answers.clear();
+    this.#answers.set(key, { at: now, answer });
+    answer.catch(() => this.#answers.delete(key));
+    return answer;
+  }
+
+  async #search(request: SearchRequest): Promise<SearchAnswer> {
     const { query } = request;
     const typos = await this.#typosOf(query.include);
     const plan = planOf(query, typos);
@@ -222,7 +249,7 @@ export class SearchEngine {
       }
     }
     if (!recent) scored.sort((a, b) => b.score - a.score || compareListOrder(a, b));
-    const total = confirmAll ? scored.length : await this.#count(plan, where);
+    const total = !request.total ? null : confirmAll ? scored.length : await this.#count(plan, where);
     const page = scored.slice(request.offset, wanted);
     // Hits (snippets, highlights) only for the page sent
     return { results: page.map(({ id, score, best }) => ({ id, score: Math.round(score * 1000) / 1000, hits: best.map(hitOf) })), total };
