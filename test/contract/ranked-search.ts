@@ -230,7 +230,7 @@ export function rankedSearchCases(runtime: ContractRuntime): void {
         expect(snippets.get("short")?.snippet).toBe("a b needle c");
       });
 
-      it("highlight every matched term and phrase, in UTF-16 offsets past accents, emoji, astral letters and ligatures", async () => {
+      it("highlight every matched term and phrase, in UTF-16 offsets past accents, emoji, astral letters, ligatures and Hangul jamo", async () => {
         const emoji = "😀".repeat(150);
         const target = await start([
           searchable("accent", day(1), { user: "😀🎉 Le Café au lait" }),
@@ -238,9 +238,10 @@ export function rankedSearchCases(runtime: ContractRuntime): void {
           searchable("ligature", day(3), { user: "the ﬁle café" }),
           searchable("cut", day(4), { user: `${emoji} café ${emoji}` }),
           searchable("phrase", day(5), { user: "the Ring  Buffer overflowed, café" }),
+          searchable("jamo", day(6), { user: "\u1100\u1161\u11a8 cafe" }), // Hangul written as jamo: one character of three
         ]);
         const { results } = await ranked(target, "cafe");
-        expect(results).toHaveLength(5);
+        expect(results).toHaveLength(6);
         for (const { hits } of results) {
           expect(hits[0]?.snippet).not.toMatch(LONE_SURROGATE);
           expect(highlighted(hits[0]!)).toEqual(["cafe"]);

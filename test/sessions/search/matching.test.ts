@@ -209,11 +209,14 @@ describe("hitOf", () => {
 
   it.each<[string, string, string, string[]]>([
     ["an accent", "cafe", "Le Café au lait", ["Café"]],
+    ["a combining accent", "cafe", "Le Cafe\u0301 au lait", ["Cafe\u0301"]],
     ["a ligature", "file", "the ﬁle is saved", ["ﬁle"]],
     ["emoji before the match", "kiwi", "😀🎉 a kiwi", ["kiwi"]],
     ["astral letters before the match", "kiwi", "𝒳𝒴 a kiwi", ["kiwi"]],
     ["a character that folds to many", "kiwi", "ﷺ kiwi", ["kiwi"]],
     ["a dotted capital I", "kiwi", "İstanbul kiwi", ["kiwi"]],
+    ["Hangul written as conjoining jamo", "kiwi", "\u1100\u1161\u11a8 kiwi", ["kiwi"]],
+    ["a match in Hangul jamo", "각", "x \u1100\u1161\u11a8 y", ["\u1100\u1161\u11a8"]],
   ])("highlights in UTF-16 offsets of the original text past %s", (_label, q, text, expected) => {
     expect(covered(hit(q, text))).toEqual(expected);
   });
