@@ -1,4 +1,4 @@
-import { COLUMNS, type Column, GAP, type SearchDocument } from "./document.js";
+import { COLUMNS, type Column, GAP, MAX_TYPO_WORD_LENGTH, type SearchDocument } from "./document.js";
 import { type Hit, hitOf, matcherOf, scoreSession, type UnitRow } from "./matching.js";
 import { type Match, type Query, wordsOf } from "./query.js";
 import { type SqlDatabase, type SqlStatement, type SqlValue, statement } from "./sql.js";
@@ -231,7 +231,8 @@ export class SearchEngine {
   async #typosOf(matches: readonly Match[]): Promise<string[][]> {
     return Promise.all(
       matches.map(async (match) => {
-        if (match.kind !== "term" || !match.typos) return [];
+        // a term longer than any indexed word but one has no word one edit away (and its edits are megabytes: over D1's 2 MB a value)
+        if (match.kind !== "term" || !match.typos || [...match.text].length > MAX_TYPO_WORD_LENGTH + 1) return [];
         const rows = await this.#db.all<{ word: string }>("SELECT word FROM search_vocab WHERE word IN (SELECT value FROM json_each(?))", [
           JSON.stringify(editsOf(match.text)),
         ]);

@@ -4,9 +4,12 @@ import { parseSession } from "../../../src/sessions/parse.js";
 import { searchDocumentOf } from "../../../src/sessions/search/document.js";
 import { type IndexedSession, type SearchAnswer, SearchEngine, type SearchRequest } from "../../../src/sessions/search/engine.js";
 import { parseQuery } from "../../../src/sessions/search/query.js";
+import type { SqlDatabase, SqlValue } from "../../../src/sessions/search/sql.js";
 import { cliSession } from "../../fixtures/sessions.js";
 
 const DAY_MS = 24 * 3600 * 1000;
+/** D1 refuses a string or blob over this many bytes. */
+const D1_MAX_VALUE_BYTES = 2_000_000;
 const NOW = Date.parse("2026-03-10T00:00:00Z");
 
 interface Fields {
@@ -177,6 +180,38 @@ describe("SearchEngine", () => {
       const answer = await engine.search(request(q, { filters }));
       expect(idsOf(answer)).toEqual(expected);
       expect(answer.total).toBe(expected.length);
+    });
+  });
+
+  describe("within D1's limits", () => {
+    /** SQLite that refuses what D1 refuses: a value over 2,000,000 bytes. */
+    function d1Like(db: SqlDatabase): SqlDatabase {
+      const check = (params: SqlValue[] = []) => {
+        for (const value of params) {
+          if (typeof value === "string" && new TextEncoder().encode(value).length > D1_MAX_VALUE_BYTES) throw new Error("D1: string or blob too big");
+        }
+      };
+      return {
+        maxTextLength: 600_000,
+        all(sql, params) {
+          check(params);
+          return db.all(sql, params);
+        },
+        batch(statements) {
+          for (const { params } of statements) check(params);
+          return db.batch(statements);
+        },
+      };
+    }
+
+    it("looks a 200-letter term up (no word that long has a typo in the index) without a value D1 refuses", async () => {
+      const db = await openSqlite(":memory:");
+      onTestFinished(() => db.close());
+      const engine = await SearchEngine.open(d1Like(db));
+      const long = "abcdefghij".repeat(20);
+      await engine.put([indexed("a", { user: long }), indexed("b", { user: "kiwi" })]);
+      expect(idsOf(await engine.search(request(long)))).toEqual(["a"]);
+      expect(idsOf(await engine.search(request("x".repeat(200))))).toEqual([]);
     });
   });
 
