@@ -158,6 +158,12 @@ export function queryLanguageCases(runtime: ContractRuntime): void {
         expect(await idsFound(target, "buffer")).toEqual(["exact", "swapped", "replaced", "deleted", "inserted"]);
         expect(await idsFound(target, "ring")).toEqual([]); // 4 letters: exact only
       });
+
+      it("finds a word one typo away in any alphabet: приват finds привет, λόγοι finds λόγος", async () => {
+        const target = await start(sessionsOf({ russian: { user: "привет мир" }, greek: { user: "ο λόγος" } }));
+        for (const q of ["приват", "привт", "превет", "пирвет"]) expect(await idsFound(target, q)).toEqual(["russian"]);
+        expect(await idsFound(target, "λόγοι")).toEqual(["greek"]);
+      });
     });
 
     describe("phrases and exclusions", () => {

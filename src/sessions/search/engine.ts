@@ -1,6 +1,6 @@
 import { COLUMNS, type Column, GAP, MAX_TYPO_WORD_LENGTH, type SearchDocument } from "./document.js";
 import { type Hit, hitOf, matcherOf, scoreSession, type UnitRow } from "./matching.js";
-import { type Match, type Query, wordsOf } from "./query.js";
+import { foldText, type Match, type Query, wordsOf } from "./query.js";
 import { type SqlDatabase, type SqlStatement, type SqlValue, statement } from "./sql.js";
 
 /**
@@ -396,9 +396,9 @@ function columnsOf(query: Query): Column[] {
   return inTools ? ["meta", "user", "assistant", "tools"] : ["meta", "user", "assistant"];
 }
 
-/** Every string one edit from a word (a letter inserted, deleted, replaced, or two swapped), the word's own letters and a-z as the alphabet. */
+/** Every string one edit from a word (a letter inserted, deleted, replaced, or two swapped), over alphabetOf(word). */
 function editsOf(word: string): string[] {
-  const letters = [...new Set([..."abcdefghijklmnopqrstuvwxyz", ...word])];
+  const letters = alphabetOf(word);
   const chars = [...word];
   const edits = new Set<string>();
   for (let i = 0; i <= chars.length; i++) {
@@ -414,4 +414,26 @@ function editsOf(word: string): string[] {
   }
   edits.delete(word);
   return [...edits];
+}
+
+/**
+ * The letters a typo may bring into a word: a-z, the word's own, and the folded letters of the
+ * 128-character block of Unicode most of its other letters are in (Cyrillic, Greek, ...), so `приват`
+ * reaches `привет`. One block: a word is in one script, and each block more multiplies the edits.
+ */
+function alphabetOf(word: string): string[] {
+  const letters = new Set([..."abcdefghijklmnopqrstuvwxyz", ...word]);
+  const counts = new Map<number, number>();
+  for (const letter of word) {
+    const block = (letter.codePointAt(0) ?? 0) >> 7;
+    if (block > 0) counts.set(block, (counts.get(block) ?? 0) + 1);
+  }
+  const [block] = [...counts].reduce<[number, number]>((best, entry) => (entry[1] > best[1] ? entry : best), [0, 0]);
+  if (block > 0) {
+    for (let code = block << 7; code < (block + 1) << 7; code++) {
+      const letter = String.fromCodePoint(code);
+      if (/^\p{L}$/u.test(letter) && foldText(letter) === letter) letters.add(letter);
+    }
+  }
+  return [...letters];
 }

@@ -183,6 +183,16 @@ describe("SearchEngine", () => {
     });
   });
 
+  describe("typos", () => {
+    it("finds the index's words one letter inserted, deleted, replaced or two swapped from a term, in any alphabet", async () => {
+      const engine = await engineWith([indexed("latin", { user: "tokenizer" }), indexed("cyrillic", { user: "привет" }), indexed("greek", { user: "λόγος" })]);
+      for (const q of ["tokenizr", "tokenizzer", "tokenixer", "tokeniezr"]) expect(idsOf(await engine.search(request(q)))).toEqual(["latin"]);
+      for (const q of ["привт", "приввет", "приват", "пирвет"]) expect(idsOf(await engine.search(request(q)))).toEqual(["cyrillic"]);
+      expect(idsOf(await engine.search(request("λογοι")))).toEqual(["greek"]);
+      expect(idsOf(await engine.search(request("tokenzr")))).toEqual([]); // two edits
+    });
+  });
+
   describe("within D1's limits", () => {
     /** SQLite that refuses what D1 refuses: a value over 2,000,000 bytes. */
     function d1Like(db: SqlDatabase): SqlDatabase {
@@ -204,7 +214,7 @@ describe("SearchEngine", () => {
       };
     }
 
-    it("looks a 200-letter term up (no word that long has a typo in the index) without a value D1 refuses", async () => {
+    it("looks long terms up (a 200-letter one has no typo in the index) without a value D1 refuses", async () => {
       const db = await openSqlite(":memory:");
       onTestFinished(() => db.close());
       const engine = await SearchEngine.open(d1Like(db));
@@ -212,6 +222,8 @@ describe("SearchEngine", () => {
       await engine.put([indexed("a", { user: long }), indexed("b", { user: "kiwi" })]);
       expect(idsOf(await engine.search(request(long)))).toEqual(["a"]);
       expect(idsOf(await engine.search(request("x".repeat(200))))).toEqual([]);
+      // the longest term a typo is looked up for, in a script of three UTF-8 bytes a letter
+      expect(idsOf(await engine.search(request(Array.from({ length: 33 }, (_, i) => String.fromCodePoint(0x4e00 + i)).join(""))))).toEqual([]);
     });
   });
 
