@@ -129,12 +129,15 @@ export function queryLanguageCases(runtime: ContractRuntime): void {
             line: { assistant: "Error at FILE.ts:12 here" },
             nearly: { assistant: "file.ts:13 and file ts 12" },
             marker: { user: "the unique-marker-123 here" },
+            url: { assistant: "see https://Example.com/a" },
           }),
         );
         expect(await idsFound(target, "src/index.ts")).toEqual(["path"]);
         expect(await idsFound(target, "SRC/Index.TS")).toEqual(["path"]);
         expect(await idsFound(target, "file.ts:12")).toEqual(["line"]);
         expect(await idsFound(target, "unique-marker-123")).toEqual(["marker"]);
+        expect(await idsFound(target, "https://example.com")).toEqual(["url"]); // a colon that is no operator's
+        expect(await idsFound(target, "http://example.com")).toEqual([]);
       });
 
       it("ranks the exact sequence above a longer one holding it: localhost:1234 above localhost:12345", async () => {
@@ -306,9 +309,11 @@ export function queryLanguageCases(runtime: ContractRuntime): void {
         }),
       );
       const answers: { path: string; status: number; param?: string | null }[] = [];
-      for (const q of HOSTILE_QUERIES) {
+      // as sent: encoded, and raw percent-encodings that are no UTF-8 (a lone surrogate's bytes, a stray byte, a cut sequence)
+      const sent = [...HOSTILE_QUERIES.map(encodeURIComponent), "%ED%A0%80", "%FF", "%", "%E0%A4%A", "%C0%AF", "kiwi%00"];
+      for (const q of sent) {
         for (const path of ["/admin/sessions/search?", "/admin/search?sort=recent&", "/admin/search?"]) {
-          const res = await target.fetch(`${path}q=${encodeURIComponent(q)}`, { headers: KEY });
+          const res = await target.fetch(`${path}q=${q}`, { headers: KEY });
           const text = await res.text();
           answers.push({ path: `${path}q=${q}`, status: res.status, ...(res.status !== 200 && { param: errorParamOf(text) }) });
         }
