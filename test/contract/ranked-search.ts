@@ -198,6 +198,14 @@ export function rankedSearchCases(runtime: ContractRuntime): void {
         ]);
       });
 
+      it("find a term in any message of a long session (2 MB of the user's words), at the message holding it", async () => {
+        const words = Array.from({ length: 500 }, (_, i) => `filler${i}`).join(" ");
+        const more = Array.from({ length: 600 }, (_, i) => ({ role: i % 2 ? "assistant" : "user", content: i === 598 ? "the needle is here" : words }));
+        const target = await start([searchable("long", day(1), { more })]);
+        expect((await hitsOf(target, "needle")).map((hit) => [hit.message_index, hit.role])).toEqual([[600, "user"]]);
+        expect((await hitsOf(target, '"needle is"')).map((hit) => [hit.message_index, hit.role])).toEqual([[600, "user"]]);
+      });
+
       it("are message hits on the message holding a tool call or a tool output (in:tools)", async () => {
         const call = { role: "assistant", content: null, tool_calls: [{ id: "c1", type: "function", function: { name: "grep", arguments: '{"q":"kiwi"}' } }] };
         const output = { role: "tool", tool_call_id: "c1", content: "kiwi found" };
