@@ -124,6 +124,15 @@ describe("SearchEngine", () => {
       },
     );
 
+    it("counts every match in total, past the candidates it scores for one page", async () => {
+      const engine = await engineWith(Array.from({ length: 150 }, (_, i) => indexed(`s${i}`, { user: i % 3 ? "kiwi" : "kiwi banana", age: i })));
+      for (const sort of ["relevance", "recent"] as const) {
+        expect((await engine.search(request("kiwi", { sort, limit: 1 }))).total).toBe(150);
+        expect((await engine.search(request("kiwi -banana", { sort, limit: 1 }))).total).toBe(100);
+        expect((await engine.search(request("kiwi", { sort, limit: 1, offset: 149 }))).results).toHaveLength(1);
+      }
+    });
+
     it("keeps the list's order with sort=recent: newest first, ties by id, no usable time last", async () => {
       const engine = await engineWith([
         indexed("notime", { title: "kiwi", age: null }),
