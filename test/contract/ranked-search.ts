@@ -189,6 +189,9 @@ export function rankedSearchCases(runtime: ContractRuntime): void {
         const byId = new Map(results.map((result) => [result.session.id, result]));
         expect(byId.get("long")?.session.message_count).toBe(1_203);
         expect(byId.get("long")?.hits).toEqual([{ field: "message", message_index: 600, role: "user", snippet: "the needle is here", highlights: [[4, 10]] }]);
+        // what /admin/sessions/:id/messages?offset= takes: that message, there
+        const page = (await (await target.fetch("/admin/sessions/long/messages?offset=600&limit=1", { headers: KEY })).json()) as { messages: unknown[] };
+        expect(page.messages).toEqual([{ role: "user", content: "the needle is here" }]);
         const fields = byId.get("needleid")?.hits.map((hit) => [hit.field, hit.message_index, hit.role]);
         expect(fields?.sort()).toEqual([
           ["id", null, null],
