@@ -2,6 +2,8 @@ import { describe } from "vitest";
 import { accessCases } from "./access.js";
 import { eventsCases } from "./events.js";
 import { listCases } from "./list.js";
+import { queryLanguageCases } from "./query-language.js";
+import { rankedSearchCases } from "./ranked-search.js";
 import { readingCases } from "./reading.js";
 import type { ContractRuntime } from "./runtime.js";
 import { searchCases } from "./search.js";
@@ -22,6 +24,8 @@ export function contractSuite(runtime: ContractRuntime): void {
     accessCases(runtime);
     listCases(runtime);
     searchCases(runtime);
+    queryLanguageCases(runtime);
+    rankedSearchCases(runtime);
     sessionCases(runtime);
     trashCases(runtime);
     syncCases(runtime);

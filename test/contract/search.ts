@@ -4,7 +4,7 @@ import { cliFile, cliSession } from "../fixtures/sessions.js";
 import { type Summary, summaryOf } from "./expected.js";
 import { type ContractRuntime, expectJson, KEY, type Target, VISIBLE_WITHIN_MS } from "./runtime.js";
 
-interface Searchable {
+export interface Searchable {
   title?: string;
   model?: string;
   tags?: string[];
@@ -18,7 +18,7 @@ interface Searchable {
 }
 
 /** A session at `time` with neutral text, so only what the test adds can match; and its expected summary. */
-function searchable(id: string, time: string, fields: Searchable = {}): { session: Record<string, unknown>; summary: Summary } {
+export function searchable(id: string, time: string, fields: Searchable = {}): { session: Record<string, unknown>; summary: Summary } {
   const user = fields.user ?? "hello";
   const messages = [{ role: "user", content: user }, { role: "assistant", content: fields.assistant ?? "hi" }, ...(fields.more ?? [])];
   const common = { created: time, updated: time, model: fields.model ?? "plain-model", tags: fields.tags ?? [] };
@@ -28,9 +28,9 @@ function searchable(id: string, time: string, fields: Searchable = {}): { sessio
   };
 }
 
-const T = "2026-03-01T00:00:00Z";
+export const T = "2026-03-01T00:00:00Z";
 
-function search(target: Target, q: string, extra = ""): Promise<Response> {
+export function search(target: Target, q: string, extra = ""): Promise<Response> {
   return target.fetch(`/admin/sessions/search?q=${encodeURIComponent(q)}${extra}`, { headers: KEY });
 }
 

@@ -124,9 +124,12 @@ export function columnOf(unit: TextUnit): Column {
   return unit.role === "user" ? "user" : "assistant";
 }
 
-/** Words a typo may be one edit away from: letters only, 4 to 32 of them (one pass over the indexed text, whose words are apart by spaces). */
+/** The longest word a typo may mean. */
+export const MAX_TYPO_WORD_LENGTH = 32;
+
+/** Words a typo may be one edit away from: letters only, 4 to MAX_TYPO_WORD_LENGTH of them (one pass over the indexed text, whose words are apart by spaces). */
 export function typoWordsOf(indexed: string): string[] {
   return [...new Set(indexed.match(TYPO_WORD))];
 }
 
-const TYPO_WORD = /(?<![^ ])\p{L}{4,32}(?![^ ])/gu;
+const TYPO_WORD = new RegExp(`(?<![^ ])\\p{L}{4,${MAX_TYPO_WORD_LENGTH}}(?![^ ])`, "gu");

@@ -1,6 +1,6 @@
-import { COLUMNS, type Column, GAP, type SearchDocument } from "./document.js";
+import { COLUMNS, type Column, GAP, MAX_TYPO_WORD_LENGTH, type SearchDocument } from "./document.js";
 import { type Hit, hitOf, matcherOf, type ScoredUnit, scoreSession, type UnitRow } from "./matching.js";
-import { type Match, type Query, wordsOf } from "./query.js";
+import { foldText, type Match, type Query, wordsOf } from "./query.js";
 import { type SqlDatabase, type SqlStatement, type SqlValue, statement } from "./sql.js";
 
 /**
@@ -10,13 +10,13 @@ import { type SqlDatabase, type SqlStatement, type SqlValue, statement } from ".
  * scored and given hits in code (matching.ts); search_vocab lists the words a typo may mean.
  */
 
-const SCHEMA_VERSION = "1";
+const SCHEMA_VERSION = "2";
 
 const SCHEMA = [
   "CREATE TABLE IF NOT EXISTS search_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
   `CREATE TABLE IF NOT EXISTS search_sessions (
      rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, stamp TEXT NOT NULL, time REAL,
-     model TEXT NOT NULL, cwd TEXT NOT NULL, tags TEXT NOT NULL, tags_folded TEXT NOT NULL)`,
+     model TEXT NOT NULL, cwd TEXT NOT NULL, tags TEXT NOT NULL, tags_folded TEXT NOT NULL, cut INTEGER NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS search_text (
      session INTEGER NOT NULL, seq INTEGER NOT NULL, field TEXT NOT NULL, message_index INTEGER, role TEXT,
      tools INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (session, seq)) WITHOUT ROWID`,
@@ -97,10 +97,16 @@ export class SearchEngine {
    * scores): a dashboard asks the same search again and again while nothing changes.
    */
   #answers = new Map<string, { at: number; answer: Promise<SearchAnswer> }>();
+  /**
+   * Sessions whose text is longer than a value the database takes (D1: 2 MB), so search_fts holds only
+   * its start: every search confirms them in code, from search_text, which holds all of it.
+   */
+  readonly #cut: Set<string>;
 
-  private constructor(db: SqlDatabase, stamps: Map<string, string>) {
+  private constructor(db: SqlDatabase, stamps: Map<string, string>, cut: Set<string>) {
     this.#db = db;
     this.#stamps = stamps;
+    this.#cut = cut;
   }
 
   /** Opens (creating, or rebuilding when its schema is older) the index in this database. */
@@ -114,8 +120,9 @@ export class SearchEngine {
         statement("INSERT INTO search_meta (key, value) VALUES ('schema', ?)", SCHEMA_VERSION),
       ]);
     }
-    const rows = await db.all<{ id: string; stamp: string }>("SELECT id, stamp FROM search_sessions");
-    return new SearchEngine(db, new Map(rows.map((row) => [row.id, row.stamp])));
+    const rows = await db.all<{ id: string; stamp: string; cut: number }>("SELECT id, stamp, cut FROM search_sessions");
+    const cut = new Set(rows.filter((row) => row.cut === 1).map((row) => row.id));
+    return new SearchEngine(db, new Map(rows.map((row) => [row.id, row.stamp])), cut);
   }
 
   close(): void {
@@ -142,7 +149,11 @@ export class SearchEngine {
     this.#answers.clear();
     await this.#db.batch(sessions.flatMap((session) => this.#putStatements(session)));
     this.#answers.clear();
-    for (const session of sessions) this.#stamps.set(session.document.id, session.stamp);
+    for (const { document, stamp } of sessions) {
+      this.#stamps.set(document.id, stamp);
+      if (this.#isCut(document)) this.#cut.add(document.id);
+      else this.#cut.delete(document.id);
+    }
   }
 
   /** Leaves these sessions out of the index. */
@@ -152,7 +163,14 @@ export class SearchEngine {
     this.#answers.clear();
     await this.#db.batch(known.flatMap((id) => removeStatements(id)));
     this.#answers.clear();
-    for (const id of known) this.#stamps.delete(id);
+    for (const id of known) {
+      this.#stamps.delete(id);
+      this.#cut.delete(id);
+    }
+  }
+
+  #isCut(document: SearchDocument): boolean {
+    return COLUMNS.some((column) => document.columns[column].length > this.#db.maxTextLength);
   }
 
   #putStatements(session: IndexedSession): SqlStatement[] {
@@ -162,9 +180,9 @@ export class SearchEngine {
     const statements = [
       ...(this.#stamps.has(id) ? removeStatements(id).slice(0, 2) : []),
       statement(
-        `INSERT INTO search_sessions (id, stamp, time, model, cwd, tags, tags_folded) VALUES (?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO search_sessions (id, stamp, time, model, cwd, tags, tags_folded, cut) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET stamp = excluded.stamp, time = excluded.time, model = excluded.model,
-         cwd = excluded.cwd, tags = excluded.tags, tags_folded = excluded.tags_folded`,
+         cwd = excluded.cwd, tags = excluded.tags, tags_folded = excluded.tags_folded, cut = excluded.cut`,
         id,
         session.stamp,
         session.time,
@@ -172,6 +190,7 @@ export class SearchEngine {
         session.cwd.toLowerCase(),
         JSON.stringify(session.tags),
         JSON.stringify(session.tags.map((tag) => tag.toLowerCase())),
+        this.#isCut(session.document) ? 1 : 0,
       ),
     ];
     // The units go in as JSON arrays, a bounded number of characters at a time (D1 caps a value's size).
@@ -233,6 +252,15 @@ export class SearchEngine {
     const recent = request.sort === "recent";
     const take = confirmAll ? MAX_CONFIRMED : recent ? wanted : Math.max(100, 2 * wanted);
     const candidates = await this.#candidates(plan, where, recent, take, request.now);
+    // a session the full-text index holds only the start of may match past it: always a candidate
+    const listed = new Set(candidates.map((candidate) => candidate.id));
+    if (plan.match !== null && this.#cut.size > 0) {
+      const cut = await this.#db.all<{ id: string; time: number | null }>(
+        `SELECT s.id, s.time FROM search_sessions s WHERE s.cut = 1 AND ${where.sql}`,
+        where.params,
+      );
+      candidates.push(...cut.filter((candidate) => !listed.has(candidate.id)));
+    }
     const scored: { id: string; time: number | null; score: number; best: ScoredUnit[] }[] = [];
     for (let at = 0; at < candidates.length; at += 200) {
       const batch = candidates.slice(at, at + 200);
@@ -248,8 +276,10 @@ export class SearchEngine {
         scored.push({ id: candidate.id, time: candidate.time, score, best: result.units.slice(0, request.hits) });
       }
     }
-    if (!recent) scored.sort((a, b) => b.score - a.score || compareListOrder(a, b));
-    const total = !request.total ? null : confirmAll ? scored.length : await this.#count(plan, where);
+    scored.sort((a, b) => (recent ? 0 : b.score - a.score) || compareListOrder(a, b));
+    // the index counts the sessions it holds whole; the others were all confirmed above
+    const cutFound = plan.match === null ? 0 : scored.filter((result) => this.#cut.has(result.id)).length;
+    const total = !request.total ? null : confirmAll ? scored.length : (await this.#count(plan, where)) + cutFound;
     const page = scored.slice(request.offset, wanted);
     // Hits (snippets, highlights) only for the page sent
     return { results: page.map(({ id, score, best }) => ({ id, score: Math.round(score * 1000) / 1000, hits: best.map(hitOf) })), total };
@@ -259,7 +289,8 @@ export class SearchEngine {
   async #typosOf(matches: readonly Match[]): Promise<string[][]> {
     return Promise.all(
       matches.map(async (match) => {
-        if (match.kind !== "term" || !match.typos) return [];
+        // a term longer than any indexed word but one has no word one edit away (and its edits are megabytes: over D1's 2 MB a value)
+        if (match.kind !== "term" || !match.typos || [...match.text].length > MAX_TYPO_WORD_LENGTH + 1) return [];
         const rows = await this.#db.all<{ word: string }>("SELECT word FROM search_vocab WHERE word IN (SELECT value FROM json_each(?))", [
           JSON.stringify(editsOf(match.text)),
         ]);
@@ -289,7 +320,8 @@ export class SearchEngine {
       plan.match === null
         ? await this.#db.all<{ n: number }>(`SELECT count(*) AS n FROM search_sessions s WHERE ${where.sql}`, where.params)
         : await this.#db.all<{ n: number }>(
-            `SELECT count(*) AS n FROM search_fts JOIN search_sessions s ON s.rowid = search_fts.rowid WHERE search_fts MATCH ? AND ${where.sql}`,
+            `SELECT count(*) AS n FROM search_fts JOIN search_sessions s ON s.rowid = search_fts.rowid
+             WHERE search_fts MATCH ? AND s.cut = 0 AND ${where.sql}`,
             [plan.match, ...where.params],
           );
     return rows[0]?.n ?? 0;
@@ -423,9 +455,9 @@ function columnsOf(query: Query): Column[] {
   return inTools ? ["meta", "user", "assistant", "tools"] : ["meta", "user", "assistant"];
 }
 
-/** Every string one edit from a word (a letter inserted, deleted, replaced, or two swapped), the word's own letters and a-z as the alphabet. */
+/** Every string one edit from a word (a letter inserted, deleted, replaced, or two swapped), over alphabetOf(word). */
 function editsOf(word: string): string[] {
-  const letters = [...new Set([..."abcdefghijklmnopqrstuvwxyz", ...word])];
+  const letters = alphabetOf(word);
   const chars = [...word];
   const edits = new Set<string>();
   for (let i = 0; i <= chars.length; i++) {
@@ -441,4 +473,26 @@ function editsOf(word: string): string[] {
   }
   edits.delete(word);
   return [...edits];
+}
+
+/**
+ * The letters a typo may bring into a word: a-z, the word's own, and the folded letters of the
+ * 128-character block of Unicode most of its other letters are in (Cyrillic, Greek, ...), so `приват`
+ * reaches `привет`. One block: a word is in one script, and each block more multiplies the edits.
+ */
+function alphabetOf(word: string): string[] {
+  const letters = new Set([..."abcdefghijklmnopqrstuvwxyz", ...word]);
+  const counts = new Map<number, number>();
+  for (const letter of word) {
+    const block = (letter.codePointAt(0) ?? 0) >> 7;
+    if (block > 0) counts.set(block, (counts.get(block) ?? 0) + 1);
+  }
+  const [block] = [...counts].reduce<[number, number]>((best, entry) => (entry[1] > best[1] ? entry : best), [0, 0]);
+  if (block > 0) {
+    for (let code = block << 7; code < (block + 1) << 7; code++) {
+      const letter = String.fromCodePoint(code);
+      if (/^\p{L}$/u.test(letter) && foldText(letter) === letter) letters.add(letter);
+    }
+  }
+  return [...letters];
 }

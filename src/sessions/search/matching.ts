@@ -205,6 +205,10 @@ function notInsidePair(text: string, index: number, direction: 1 | -1): number {
   return index > 0 && index < text.length && code >= 0xdc00 && code <= 0xdfff ? index + direction : index;
 }
 
+// What a reader sees as one character (a letter and its combining accents, a Hangul syllable written as jamo):
+// folded alone, a lone mark or jamo folds differently than it does in the text.
+const CHARACTERS = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+
 /**
  * Spans of the folded text mapped back to the original: folding can change a text's length
  * (`ﬁ` becomes `fi`, `İ` loses its dot), so unless the text is ASCII each character is folded alone
@@ -215,7 +219,7 @@ function aligned(text: string): { text: string; toOriginal: (start: number, end:
   const starts: number[] = []; // starts[i], ends[i]: the original character folded index i came from
   const ends: number[] = [];
   let position = 0;
-  for (const character of text) {
+  for (const { segment: character } of CHARACTERS.segment(text)) {
     const piece = foldText(character);
     for (let i = 0; i < piece.length; i++) {
       starts.push(position);
