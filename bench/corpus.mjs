@@ -2,12 +2,12 @@ import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync 
 import os from "node:os";
 import path from "node:path";
 import { buildSession, damagedText, indexEntry } from "./session.mjs";
-import { assertTermsAreUnique, createRandom, title as makeTitle, nanoid, SEARCH_TERMS } from "./text.mjs";
+import { assertTermsAreUnique, createRandom, title as makeTitle, nanoid, SEARCH_TERMS, sentence } from "./text.mjs";
 
 /** Synthetic corpora in the CLI's exact on-disk format, generated once per size and reused across runs. */
 
 /** Bump whenever the generator's output changes, so stale corpora are regenerated. */
-const GENERATOR_VERSION = 1;
+const GENERATOR_VERSION = 2;
 
 /** All corpora live here; nothing outside it is ever written or deleted by the generator. */
 export const CORPORA_ROOT = path.join(os.tmpdir(), "opta-sessions-bench");
@@ -34,39 +34,91 @@ function giantCount(size) {
   return Math.min(GIANT_MB.length, Math.max(3, Math.round(size / 2500)));
 }
 
-/** The queries the search benchmark sends, by kind. */
-const SEARCH_QUERIES = {
+/** How often the phrase words are planted (per session): alone, and side by side in either order. */
+const PHRASE_PLANTS = [
+  ["gossamer", 0.4],
+  ["lattice", 0.3],
+  ["gossamer lattice", 0.03],
+  ["lattice gossamer", 0.01],
+];
+
+/**
+ * The queries the search benchmark sends, by kind; `ranked` goes to GET /admin/search (default hits=3),
+ * the others to the compat search. Their matching sessions are counted from the facts the generator
+ * kept (`hitsOf`), so a query can change without generating the corpus again.
+ */
+export const SEARCH_QUERIES = {
   rare: SEARCH_TERMS.rare,
   common: SEARCH_TERMS.common,
   twoTerm: ["refactor websocket", "pipeline tokenizer", "refactor benchmark"],
+  twoCommon: ["refactor benchmark", "pipeline refactor", "benchmark pipeline"],
+  phrase: ['"gossamer lattice"', '"lattice gossamer"'],
+  fragment: SEARCH_TERMS.fragments,
+  operator: ["tag:perf refactor", "model:llama pipeline", "model:qwen benchmark", "tag:work gossamer"],
+  ranked: ["refactor", "zorbulex", "refactor benchmark", '"gossamer lattice"', "pip"],
 };
 
 /** Returns `{ dir, meta }` for a corpus of `size` session files, generating it unless a matching one exists. */
 export function ensureCorpus(size, log) {
-  const root = path.join(CORPORA_ROOT, `corpus-${size}`);
+  // Versioned, so a run from a checkout with another generator (sharing the temp dir) never deletes this one's corpus.
+  const root = path.join(CORPORA_ROOT, `corpus-${size}-v${GENERATOR_VERSION}`);
   const markerPath = path.join(root, "corpus.json");
+  const factsPath = path.join(root, "facts.json");
   const dir = path.join(root, "sessions");
   if (existsSync(markerPath)) {
     const meta = JSON.parse(readFileSync(markerPath, "utf8"));
     if (meta.version === GENERATOR_VERSION) {
       log(`reusing the ${size}-session corpus in ${dir}`);
-      return { dir, meta };
+      return { dir, meta: withQueries(meta, JSON.parse(readFileSync(factsPath, "utf8"))) };
     }
   }
   rmSync(root, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   log(`generating ${size} sessions in ${dir}`);
   const started = Date.now();
-  const meta = generate(size, dir, log);
+  const { meta, facts } = generate(size, dir, log);
+  writeFileSync(factsPath, JSON.stringify(facts));
   // Written last: a half-generated corpus has no marker and is regenerated next time.
   writeFileSync(markerPath, JSON.stringify(meta, null, 2));
   log(`generated in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  return { dir, meta };
+  return { dir, meta: withQueries(meta, facts) };
+}
+
+function withQueries(meta, facts) {
+  const queries = Object.fromEntries(Object.entries(SEARCH_QUERIES).map(([kind, list]) => [kind, list.map((q) => ({ q, hits: hitsOf(q, facts) }))]));
+  return { ...meta, queries };
+}
+
+/**
+ * How many valid sessions match a query, by the contract's rules applied to what could match: the
+ * planted words and phrases (no other generated text holds them: text.mjs checks), the id's words
+ * (random, so a three-letter term can occur in one by chance), the tags and the model. Knows the
+ * forms SEARCH_QUERIES uses: words, "phrases", tag:X and model:X, all of them required.
+ */
+export function hitsOf(q, facts) {
+  const terms = q.match(/"[^"]*"|\S+/g);
+  return facts.filter((fact) => terms.every((term) => factMatches(fact, term))).length;
+}
+
+function factMatches({ id, model, tags, words, phrases }, term) {
+  if (term.startsWith("tag:")) return tags.includes(term.slice(4).toLowerCase());
+  if (term.startsWith("model:")) return model.toLowerCase().includes(term.slice(6).toLowerCase());
+  if (term.startsWith('"')) return phrases.includes(term.slice(1, -1));
+  // a term of three or more characters matches anywhere inside a word
+  return (
+    words.some((word) => word.includes(term)) ||
+    id
+      .toLowerCase()
+      .split(/[-_]/)
+      .some((word) => word.includes(term))
+  );
 }
 
 function generate(size, dir, log) {
   assertTermsAreUnique();
   const random = createRandom(20261101 + size);
+  // The phrase words draw from their own stream, so every other byte is what version 1 of the generator wrote.
+  const phraseRandom = createRandom(7_20261101 + size);
   const ids = uniqueIds(random, size);
 
   // Which sessions are giants, damaged, or hold a rare search term: decided up front, by position.
@@ -81,7 +133,7 @@ function generate(size, dir, log) {
   });
 
   const fileSizes = [];
-  const planted = []; // per valid session: the set of planted words, to know each query's true hit count
+  const facts = []; // per valid session: what a query can match (hitsOf), to know each query's true hit count
   const damagedKinds = { truncated: 0, notJson: 0, array: 0 };
   const index = {};
   const unlistedCount = Math.max(3, Math.round(size * 0.003));
@@ -94,6 +146,7 @@ function generate(size, dir, log) {
       giants.get(position) ?? (profile === "agentic" ? Math.min(3 << 20, random.logNormal(64 * 1024, 1.0)) : Math.max(600, random.logNormal(2200, 0.7)));
     const plant = plantedWords(random, rare.get(position));
     const session = buildSession(random, { ...sessionHeader(random, id), bytes, profile, plant, toolNames: random.chance(0.5) });
+    const phrases = plantPhraseWords(phraseRandom, session.messages);
     let text = JSON.stringify(session, null, 2);
 
     const damage = damaged.get(position);
@@ -102,7 +155,8 @@ function generate(size, dir, log) {
       damagedKinds[damage]++;
       if (damage === "truncated") index[id] = indexEntry(session, true); // the CLI indexed it before the crash
     } else {
-      planted.push(new Set(plant));
+      const words = [...plant, ...phrases.flatMap((phrase) => phrase.split(" "))];
+      facts.push({ id, model: session.model, tags: (session.tags ?? []).map((tag) => tag.toLowerCase()), words, phrases });
       if (position >= unlistedCount) index[id] = indexEntry(session, random.chance(0.9)); // the first few have no entry: a stale index
       if (giants.get(position) === 10 * 1024 * 1024) bigSession = { id, bytes: Buffer.byteLength(text) };
     }
@@ -129,8 +183,7 @@ function generate(size, dir, log) {
 
   fileSizes.sort((a, b) => a - b);
   const sessionBytes = fileSizes.reduce((sum, bytes) => sum + bytes, 0);
-  const hits = (query) => planted.filter((words) => query.split(" ").every((term) => words.has(term))).length;
-  return {
+  const meta = {
     version: GENERATOR_VERSION,
     size,
     valid: size - damagedCount,
@@ -146,8 +199,8 @@ function generate(size, dir, log) {
     },
     index: { entries: Object.keys(index).length, phantom: phantomCount, unlisted: unlistedCount },
     bigSession,
-    queries: Object.fromEntries(Object.entries(SEARCH_QUERIES).map(([kind, queries]) => [kind, queries.map((q) => ({ q, hits: hits(q) }))])),
   };
+  return { meta, facts };
 }
 
 function sessionHeader(random, id) {
@@ -174,6 +227,24 @@ function plantedWords(random, rareWord) {
   for (const word of SEARCH_TERMS.medium) if (random.chance(0.05)) words.push(word);
   if (rareWord) words.push(rareWord);
   return words;
+}
+
+/**
+ * Plants the phrase words, alone or side by side, each inside a sentence of its own (never its first
+ * or last word) appended to a user or assistant message: two plants never touch, so the words stand
+ * side by side exactly where a phrase was planted. Returns what was planted.
+ */
+function plantPhraseWords(random, messages) {
+  const candidates = messages.filter((message) => (message.role === "user" || message.role === "assistant") && typeof message.content === "string");
+  const planted = [];
+  for (const [words, p] of PHRASE_PLANTS) {
+    if (!random.chance(p)) continue;
+    const sentenceWords = sentence(random).split(" ");
+    sentenceWords.splice(random.int(1, sentenceWords.length - 1), 0, words);
+    random.pick(candidates).content += ` ${sentenceWords.join(" ")}`;
+    planted.push(words);
+  }
+  return planted;
 }
 
 /** Things a real sessions directory also holds, none of them a session. */

@@ -17,7 +17,7 @@ import {
   waitForIdle,
 } from "./measure.mjs";
 import { RESULTS_PATH, summaryLines, writeResults } from "./report.mjs";
-import { cpuTimeOf, memoryOf, startServer } from "./server.mjs";
+import { cpuTimeOf, memoryOf, searchIndexBytes, startServer } from "./server.mjs";
 import { createRandom } from "./text.mjs";
 
 /** `npm run bench [-- --sizes 2000,20000] [--quick]`: see bench/RESULTS.md for what it measures. */
@@ -39,6 +39,12 @@ const SETTINGS = {
 const THROUGHPUT_CONNECTIONS = 16;
 const LIST_PAGE = 50;
 const DAY_MS = 86_400_000;
+/** The line the server logs when a catch-up of many sessions ends (its first build): sessions read, seconds, sessions in the index. */
+const INDEX_BUILT = /search index: (\d+) sessions indexed in ([\d.]+) s; (\d+) in the index/;
+/** The search kind answered by GET /admin/search (with hits); the others go to the compat route. */
+const RANKED_KIND = "ranked";
+/** The restart's first search: a common term, so it reads much of the index. */
+const RESTART_QUERY = "refactor";
 
 const log = (line) => console.log(`[bench] ${line}`);
 
@@ -84,17 +90,32 @@ async function listMix(client, count) {
   });
 }
 
-/** Checks each query once (warming it up) against the hit counts the generator recorded. */
-async function checkSearch(client, queries, notes) {
+/**
+ * Checks each query once (warming it up) against the hit counts the generator recorded: the compat
+ * route's page, and GET /admin/search's `total` (every match counted) and hits.
+ */
+async function checkSearch(client, kind, queries, notes) {
   for (const { q, hits } of queries) {
-    const { status, body } = await client.get(searchPath(q));
-    if (status !== 200) throw new Error(`search "${q}" answered ${status}`);
-    const found = JSON.parse(body.toString("utf8")).length;
-    if (found !== Math.min(hits, 20)) notes.push(`search "${q}" returned ${found} results; the corpus has ${hits} matching sessions (limit 20).`);
+    if (kind !== RANKED_KIND) {
+      const { status, body } = await client.get(searchPath(kind, q));
+      if (status !== 200) throw new Error(`search "${q}" answered ${status}: ${body.toString("utf8", 0, 300)}`);
+      const found = JSON.parse(body.toString("utf8")).length;
+      if (found !== Math.min(hits, 20))
+        notes.push(`GET /admin/sessions/search?q=${q} returned ${found} results; the corpus has ${hits} matching sessions (limit 20).`);
+    }
+    const { status, body } = await client.get(rankedPath(q));
+    if (status !== 200) throw new Error(`GET /admin/search "${q}" answered ${status}: ${body.toString("utf8", 0, 300)}`);
+    const { total, results } = JSON.parse(body.toString("utf8"));
+    if (total !== hits) notes.push(`GET /admin/search?q=${q} counted total ${total}; the corpus has ${hits} matching sessions.`);
+    if (results.length !== Math.min(hits, 20))
+      notes.push(`GET /admin/search?q=${q} returned ${results.length} results; the corpus has ${hits} matching sessions (limit 20).`);
+    const withoutHits = results.filter((result) => result.hits.length === 0).length;
+    if (withoutHits) notes.push(`GET /admin/search?q=${q}: ${withoutHits} of ${results.length} results have no hits.`);
   }
 }
 
-const searchPath = (q) => `/admin/sessions/search?q=${encodeURIComponent(q)}`;
+const rankedPath = (q) => `/admin/search?q=${encodeURIComponent(q)}`;
+const searchPath = (kind, q) => (kind === RANKED_KIND ? rankedPath(q) : `/admin/sessions/search?q=${encodeURIComponent(q)}`);
 
 async function benchSize(size, settings) {
   const { dir, meta } = ensureCorpus(size, log);
@@ -110,6 +131,11 @@ async function benchSize(size, settings) {
   };
   let server;
   try {
+    log(
+      `${size}: search queries and their matching sessions: ${Object.entries(meta.queries)
+        .map(([kind, queries]) => `${kind} ${queries.map(({ q, hits }) => `${q} (${hits})`).join(", ")}`)
+        .join("; ")}`,
+    );
     log(`${size}: bare scan baseline`);
     await bareScan(dir); // untimed: brings the corpus into the page cache for every timed run
     const bareRuns = [];
@@ -120,7 +146,7 @@ async function benchSize(size, settings) {
     log(`${size}: cold start`);
     server = await startServer({ dir, adminKey, cacheDir });
     if (!server.cacheDirUsed) r.notes.push("The server does not accept `--cache-dir` yet: it ran without one, so the restart had no persisted cache to use.");
-    await coldStart(r, server, newClient(server.url), timeoutMs);
+    await coldStart(r, server, newClient(server.url), timeoutMs, cacheDir);
 
     log(`${size}: warm list, /healthz and search`);
     const warm = newClient(server.url);
@@ -145,8 +171,9 @@ async function benchSize(size, settings) {
     log(`${size}: restart`);
     await server.stop();
     server = undefined; // a failed start must not report the stopped server's output as its own
+    r.indexBuild.bytesAtRest = searchIndexBytes(cacheDir);
     server = await startServer({ dir, adminKey, cacheDir });
-    r.restart = await timeToCompleteList(newClient(server.url), meta.valid, server.spawnedAt, timeoutMs);
+    await restart(r, server, newClient(server.url), timeoutMs);
   } catch (error) {
     r.error = error.message.split("\n")[0];
     log(`${size}: FAILED: ${error.stack}`);
@@ -159,19 +186,39 @@ async function benchSize(size, settings) {
   return r;
 }
 
-/** Spawn to first complete list, with /healthz probed all along and until the server goes idle. */
-async function coldStart(r, server, client, timeoutMs) {
+/**
+ * Spawn to first complete list, then to the search index's first build (its log line), with /healthz
+ * probed all along and until the server goes idle.
+ */
+async function coldStart(r, server, client, timeoutMs, cacheDir) {
   const probe = healthzProbe(server.url);
   let probed;
   try {
     r.cold = await timeToCompleteList(client, r.meta.valid, server.spawnedAt, timeoutMs);
+    const built = await server.waitForIndexLine(INDEX_BUILT, timeoutMs);
+    if (built) {
+      const [, sessions, seconds, inIndex] = INDEX_BUILT.exec(built.line);
+      r.indexBuild = {
+        ms: Number(built.at - server.spawnedAt) / 1e6,
+        at: built.at,
+        sessions: Number(sessions),
+        seconds: Number(seconds),
+        inIndex: Number(inIndex),
+        bytes: searchIndexBytes(cacheDir),
+      };
+    } else {
+      r.indexBuild = {};
+      r.notes.push(`The server logged no "search index: N sessions indexed" line within ${timeoutMs / 1000} s of its start.`);
+    }
     // Work the server defers past the first complete list (indexing, cache writes) must end before "warm".
-    r.settleMs = await waitForIdle(() => cpuTimeOf(server.pid), { timeoutMs });
+    const idle = await waitForIdle(() => cpuTimeOf(server.pid), { timeoutMs });
+    r.settleMs = idle === null ? null : Number(process.hrtime.bigint() - r.cold.at) / 1e6;
   } finally {
     probed = await probe.stop();
   }
   r.healthzDuringScan = percentilesBetween(probed.samples, server.listeningAt, r.cold.at);
   r.healthzAfterList = percentilesBetween(probed.samples, r.cold.at, process.hrtime.bigint());
+  if (r.indexBuild.at) r.healthzDuringBuild = percentilesBetween(probed.samples, server.listeningAt, r.indexBuild.at);
   r.notes.push(
     `Listening ${Math.round(Number(server.listeningAt - server.spawnedAt) / 1e6)} ms after spawn; first complete list after ${r.cold.polls} poll(s).`,
   );
@@ -188,12 +235,43 @@ async function warmLatencies(r, client, listPaths, settings) {
 
   r.search = {};
   for (const [kind, queries] of Object.entries(r.meta.queries)) {
-    await checkSearch(client, queries, r.notes);
-    const paths = { [kind]: queries.map(({ q }) => searchPath(q)) };
+    await checkSearch(client, kind, queries, r.notes);
+    const paths = { [kind]: queries.map(({ q }) => searchPath(kind, q)) };
     ({ [kind]: r.search[kind] } = await sequentialLatency(client, paths, { count: settings.searchCount, maxMs: settings.searchMaxMs }));
     if (r.search[kind].n < settings.searchCount)
       r.notes.push(`Search (${kind}) ran out of its ${settings.searchMaxMs / 1000} s budget after ${r.search[kind].n} requests.`);
   }
+}
+
+/**
+ * A restart over the unchanged corpus and cache dir: spawn to first complete list, then the first
+ * search (timed alone, and from the spawn: the index is ready when it answers in full), then idle.
+ * The index must not be rebuilt: no build line, and little CPU from the spawn to idle. Then its RSS
+ * after one pass of every search.
+ */
+async function restart(r, server, client, timeoutMs) {
+  r.restart = await timeToCompleteList(client, r.meta.valid, server.spawnedAt, timeoutMs);
+  const hits = r.meta.queries[RANKED_KIND].find(({ q }) => q === RESTART_QUERY)?.hits;
+  const { status, body, ms } = await client.get(rankedPath(RESTART_QUERY));
+  if (status !== 200) throw new Error(`the first search after the restart answered ${status}: ${body.toString("utf8", 0, 300)}`);
+  const { total } = JSON.parse(body.toString("utf8"));
+  r.restartSearch = { ms, fromSpawnMs: Number(process.hrtime.bigint() - server.spawnedAt) / 1e6, total };
+  if (total !== hits) r.notes.push(`The first search after the restart (${RESTART_QUERY}) counted ${total} matches of ${hits}: the index was not ready.`);
+  r.restartSettleMs = await waitForIdle(() => cpuTimeOf(server.pid), { timeoutMs });
+  r.restartCpuMs = cpuTimeOf(server.pid);
+  // RSS without the first build's leftovers: the list and one pass of every search over the index on disk.
+  await client.get("/admin/sessions?limit=50");
+  for (const [kind, queries] of Object.entries(r.meta.queries)) for (const { q } of queries) await client.get(searchPath(kind, q));
+  r.restartMemory = memoryOf(server.pid);
+  const lines = server
+    .indexLines()
+    .map(({ line }) => INDEX_BUILT.exec(line)?.[1])
+    .filter(Boolean);
+  r.notes.push(
+    lines.length
+      ? `After the restart the server logged a search index build of ${lines.join(", ")} sessions: unchanged sessions were read again.`
+      : `After the restart the server logged no search index build (a catch-up of 100 sessions or more is logged): unchanged sessions were not read again. Its CPU time from spawn to idle: ${Math.round(r.restartCpuMs)} ms.`,
+  );
 }
 
 /** The server's answer for one big session vs this process reading, parsing and serializing it. */

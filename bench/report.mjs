@@ -7,6 +7,20 @@ export const RESULTS_PATH = new URL("./RESULTS.md", import.meta.url);
 const MiB = 1024 * 1024;
 /** Above this growth from the smallest to the largest corpus, a warm figure is not "flat". */
 const FLAT_GROWTH = 1.5;
+/** Issue 14's goals are set at 20,000 sessions and, looser, at this size and above. */
+const LARGE_CORPUS = 100_000;
+
+/** The search kinds (bench/corpus.mjs's SEARCH_QUERIES) as the tables name them. */
+const SEARCH_KINDS = {
+  rare: "rare term (5 sessions)",
+  common: "common term (60-80% of sessions)",
+  twoTerm: "two terms",
+  twoCommon: "two common terms",
+  phrase: "phrase (words alone in 30-40%, side by side in 1-3%)",
+  fragment: "3-character prefix/infix",
+  operator: "operator + term (tag:, model:)",
+  ranked: "GET /admin/search (hits=3)",
+};
 
 const fmtMs = (ms) => (ms === undefined || Number.isNaN(ms) ? "—" : ms >= 100 ? `${Math.round(ms)} ms` : `${ms.toFixed(ms >= 10 ? 1 : 2)} ms`);
 const fmtRps = (rps) => (rps === undefined ? "—" : `${Math.round(rps).toLocaleString("en-US")} req/s`);
@@ -25,19 +39,32 @@ function rowsOf(r) {
     const ratio = ratioOf(value, baseline);
     rows.push({ what, shown, baselineShown, ratio, target, verdict: verdictOf(target, value, ratio) });
   };
+  const large = r.size >= LARGE_CORPUS;
   const search = (kind, label) => {
     const s = r.search?.[kind];
-    add(`Warm search p50, ${label}`, s?.p50, fmtMs(s?.p50), r.healthz?.p50, `/healthz p50 ${fmtMs(r.healthz?.p50)}`, { max: 10 });
+    add(`Warm search p50, ${label}`, s?.p50, fmtMs(s?.p50), r.healthz?.p50, `/healthz p50 ${fmtMs(r.healthz?.p50)}`, { max: large ? 20 : 10 });
     add(`Warm search p99, ${label}`, s?.p99, fmtMs(s?.p99), r.healthz?.p50, `/healthz p50 ${fmtMs(r.healthz?.p50)}`);
   };
   const bare = `bare scan ${fmtMs(r.bareScan?.ms)}`;
   add("Cold start to first complete list", r.cold?.ms, fmtMs(r.cold?.ms), r.bareScan?.ms, bare, { max: 1.5 });
   add("Restart to first complete list (corpus unchanged)", r.restart?.ms, fmtMs(r.restart?.ms), r.bareScan?.ms, bare, { max: 0.25 });
+  add(
+    "Restart: spawn to its first search answered in full (index ready)",
+    r.restartSearch?.fromSpawnMs,
+    fmtMs(r.restartSearch?.fromSpawnMs),
+    r.restart?.ms,
+    `restart to first complete list ${fmtMs(r.restart?.ms)}`,
+  );
+  add(
+    "Restart: the first search's latency (GET /admin/search, common term)",
+    r.restartSearch?.ms,
+    fmtMs(r.restartSearch?.ms),
+    r.healthz?.p50,
+    `/healthz p50 ${fmtMs(r.healthz?.p50)}`,
+  );
   add("Warm list p50 (filters, offsets)", r.list?.p50, fmtMs(r.list?.p50), r.healthz?.p50, `/healthz p50 ${fmtMs(r.healthz?.p50)}`, { max: 3 });
   add("Warm list p99", r.list?.p99, fmtMs(r.list?.p99), r.healthz?.p99, `/healthz p99 ${fmtMs(r.healthz?.p99)}`);
-  search("rare", "rare term (5 sessions)");
-  search("common", "common term (60-80% of sessions)");
-  search("twoTerm", "two terms");
+  for (const [kind, label] of Object.entries(SEARCH_KINDS)) search(kind, label);
   add(
     `GET /admin/sessions/:id, ${r.bigSession ? fmtBytes(r.bigSession.bytes) : "~10 MiB"} session (median)`,
     r.bigSession?.ms,
@@ -53,10 +80,56 @@ function rowsOf(r) {
     `/healthz ${fmtRps(r.throughput?.healthz.rps)}`,
     { min: 0.5 },
   );
-  add("Server RSS after warm-up", r.memory?.rss, r.memory ? fmtBytes(r.memory.rss) : "—", undefined, r.memory?.peak ? `peak ${fmtBytes(r.memory.peak)}` : "—", {
-    atMost: 300 * MiB,
-    label: "≤ 300 MiB",
-  });
+  const rssTarget = large ? 400 : 300;
+  add(
+    "Server RSS after warm-up (list and every search)",
+    r.memory?.rss,
+    r.memory ? fmtBytes(r.memory.rss) : "—",
+    undefined,
+    r.memory?.peak ? `peak ${fmtBytes(r.memory.peak)}` : "—",
+    {
+      atMost: rssTarget * MiB,
+      label: `≤ ${rssTarget} MiB`,
+    },
+  );
+  add(
+    "Server RSS after the restart, the list and one pass of every search",
+    r.restartMemory?.rss,
+    r.restartMemory ? fmtBytes(r.restartMemory.rss) : "—",
+    undefined,
+    r.restartMemory?.peak ? `peak ${fmtBytes(r.restartMemory.peak)}` : "—",
+  );
+  const build = r.indexBuild;
+  add(
+    "Search index first build: spawn to its log line",
+    build?.ms,
+    build?.ms === undefined ? "no line" : `${fmtMs(build.ms)} (${count(build.sessions)} read in ${build.seconds} s; ${count(build.inIndex)} in the index)`,
+    r.cold?.ms,
+    `first complete list ${fmtMs(r.cold?.ms)}`,
+  );
+  add(
+    "Search index on disk after the first build (sqlite + wal + shm)",
+    build?.bytes,
+    build?.bytes === undefined ? "—" : fmtBytes(build.bytes),
+    r.meta?.bytes.sessions,
+    `session bytes ${r.meta ? fmtBytes(r.meta.bytes.sessions) : "—"}`,
+  );
+  add(
+    "Search index on disk after warm-up, server stopped",
+    build?.bytesAtRest,
+    build?.bytesAtRest === undefined ? "—" : fmtBytes(build.bytesAtRest),
+    r.meta?.bytes.sessions,
+    `session bytes ${r.meta ? fmtBytes(r.meta.bytes.sessions) : "—"}`,
+  );
+  const duringBuild = r.healthzDuringBuild;
+  add(
+    "/healthz p99 from listening until the index build's line",
+    duringBuild?.p99,
+    duringBuild ? `${fmtMs(duringBuild.p99)} (n=${duringBuild.n}, max ${fmtMs(duringBuild.max)})` : "—",
+    r.healthz?.p99,
+    `warm /healthz p99 ${fmtMs(r.healthz?.p99)}`,
+    { below: 50, label: "< 50 ms" },
+  );
   const during = r.healthzDuringScan;
   add(
     "/healthz p99 during the cold scan",
@@ -130,6 +203,10 @@ function sizeSection(r) {
     lines.push(`| ${row.what} | ${row.shown} | ${row.baselineShown} | ${fmtRatio(row.ratio)} | ${targetText(row.target)} | ${row.verdict} |`);
   }
   lines.push("");
+  if (r.meta?.queries) {
+    const queries = Object.entries(r.meta.queries).map(([kind, list]) => `${kind}: ${list.map(({ q, hits }) => `\`${q}\` (${count(hits)})`).join(", ")}`);
+    lines.push(`- Search queries (matching sessions): ${queries.join("; ")}.`);
+  }
   for (const note of r.notes) lines.push(`- ${note}`);
   if (r.notes.length) lines.push("");
   return lines.join("\n");
@@ -145,11 +222,10 @@ function scalingSection(results) {
     ["/healthz p50", (r) => r.healthz?.p50, fmtMs],
     ["Warm list p50", (r) => r.list?.p50, fmtMs],
     ["Warm list p99", (r) => r.list?.p99, fmtMs],
-    ["Warm search p50, rare", (r) => r.search?.rare?.p50, fmtMs],
-    ["Warm search p50, common", (r) => r.search?.common?.p50, fmtMs],
-    ["Warm search p50, two terms", (r) => r.search?.twoTerm?.p50, fmtMs],
+    ...Object.entries(SEARCH_KINDS).map(([kind, label]) => [`Warm search p50, ${label}`, (r) => r.search?.[kind]?.p50, fmtMs]),
     ["List throughput", (r) => r.throughput?.list.rps, fmtRps],
     ["Server RSS after warm-up", (r) => r.memory?.rss, (v) => (v === undefined ? "—" : fmtBytes(v))],
+    ["Search index on disk", (r) => r.indexBuild?.bytes, (v) => (v === undefined ? "—" : fmtBytes(v))],
     ["Cold start (not a warm figure; grows with the corpus by nature)", (r) => r.cold?.ms, fmtMs],
   ];
   const lines = [
@@ -192,10 +268,12 @@ export function writeResults(results, settings) {
     "- The server is the real one (what `npm start` runs, with `--dir <corpus> --port 0 --host 127.0.0.1 --cache-dir <fresh temp dir>`), started fresh for each corpus.",
     "- **Cold start** runs from the spawn to the first `GET /admin/sessions?limit=1` that answers 200 with `total` equal to the number of valid sessions (polled every 10 ms). Its baseline is `bench/bare-scan.mjs`, a separate Node process that reads and `JSON.parse`s every session file, timed from spawn to exit (median of the timed runs). Both run with the corpus in the page cache (an untimed bare scan goes first), so they compare CPU work, not disk.",
     "- **Restart** stops the server with SIGTERM and starts it again on the unchanged corpus with the same `--cache-dir`.",
-    `- **Warm latencies** are sequential requests on one keep-alive connection after a warm-up: ${settings.count} list requests (limit 50 over a mix of no filter, \`model=\`, \`tag=\`, \`since=\` and combinations, offsets spread over each filter's matches) against ${settings.count} \`/healthz\`; up to ${settings.searchCount} searches per kind. Ratios compare p50 to \`/healthz\` p50.`,
+    `- **Warm latencies** are sequential requests on one keep-alive connection after a warm-up: ${settings.count} list requests (limit 50 over a mix of no filter, \`model=\`, \`tag=\`, \`since=\` and combinations, offsets spread over each filter's matches) against ${settings.count} \`/healthz\`; then, on the same connection, up to ${settings.searchCount} searches per kind (the kind's queries in turn), each query first checked once against the matching sessions the generator knows (the compat route's page, and \`GET /admin/search\`'s \`total\`). Ratios compare p50 (and p99) to \`/healthz\` p50. Search goals (issue 14): p50 ≤ 10x at 20,000 sessions, ≤ 20x at 100,000 and more.`,
+    "- **Search index build**: from the spawn to the server's `search index: N sessions indexed in X s` line (its first catch-up, which starts after the first scan); its size is the `search-<key>.sqlite`, `-wal` and `-shm` files in the cache dir, summed, when that line appears and again once the server has stopped after the warm runs. `/healthz` is probed as below (every 10 ms) from listening until that line.",
+    "- **Restart** also times the first search (`GET /admin/search?q=refactor`) sent once the list is complete: alone, and from the spawn (the index is ready when it counts every match), and checks that the server logs no index build (unchanged sessions are not read again).",
     `- **Throughput**: autocannon, 16 connections, ${settings.durationSec} s each, cycling through the same list mix, against \`/healthz\` the same way (autocannon shares the machine's cores with the server).`,
     "- **/healthz during the cold scan**: a request every 10 ms, not waiting for earlier answers, from the moment the server listens until the first complete list; latency counts from when the request was due. The probe goes on until the server's CPU use stays under 10% of a core for 0.5 s (work it defers past the first list, such as indexing, ends before the warm runs start); that phase is reported separately.",
-    "- **RSS**: VmRSS of the server process after the warm list and search runs (peak is VmHWM at the end of the warm runs).",
+    "- **RSS**: VmRSS of the server process after the warm list and search runs, every search kind included (peak is VmHWM at the end of the warm runs). Goal: ≤ 300 MiB below 100,000 sessions, ≤ 400 MiB at 100,000 (issue 14).",
     `- Targets are the issue's, set for 20,000 sessions; at other sizes the verdicts are for reference.`,
     "",
     "## Corpora",

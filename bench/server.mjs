@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** Starts and stops the real server (what `npm start` runs) and makes sure none outlives the benchmark. */
@@ -8,6 +9,8 @@ const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
 const LISTENING = /listening on (http:\/\/127\.0\.0\.1:\d+)/;
 // A warning line in any of the server's log formats: plain, pino text, pino JSON.
 const WARNING = /^warning:|\bWARN\b|"level":"warn"/;
+// The search index's log lines (its first build's "N sessions indexed in X s"), kept with the time they arrived.
+const SEARCH_INDEX = /search index: /;
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 5_000;
 const OUTPUT_TAIL_LINES = 40;
@@ -82,6 +85,8 @@ function spawnServer(dir, adminKey, extraArgs) {
   // The server logs every request; keep reading so a full pipe never stalls it, but keep only the tail.
   const tail = [];
   let warnings = 0;
+  const indexLines = [];
+  const lineWaiters = new Set();
   let onLine = () => {};
   const collect = (stream) => {
     let pending = "";
@@ -91,6 +96,10 @@ function spawnServer(dir, adminKey, extraArgs) {
       pending = lines.pop();
       for (const line of lines) {
         if (WARNING.test(line)) warnings++;
+        if (SEARCH_INDEX.test(line)) {
+          indexLines.push({ line, at: process.hrtime.bigint() });
+          for (const waiter of lineWaiters) waiter();
+        }
         tail.push(line);
         if (tail.length > OUTPUT_TAIL_LINES) tail.shift();
         onLine(line);
@@ -106,6 +115,26 @@ function spawnServer(dir, adminKey, extraArgs) {
     exited,
     output: () => tail.join("\n"),
     warnings: () => warnings,
+    /** The search index's lines so far: `{ line, at }` (hrtime ns when the bench read it). */
+    indexLines: () => [...indexLines],
+    /** The first search index line matching `pattern` (now or later), or null after `timeoutMs` or the server's exit. */
+    waitForIndexLine(pattern, timeoutMs) {
+      return new Promise((resolve) => {
+        const check = () => {
+          const found = indexLines.find(({ line }) => pattern.test(line));
+          if (found) done(found);
+        };
+        const done = (found) => {
+          lineWaiters.delete(check);
+          clearTimeout(timer);
+          resolve(found);
+        };
+        const timer = setTimeout(() => done(null), timeoutMs);
+        exited.then(() => done(null));
+        lineWaiters.add(check);
+        check();
+      });
+    },
     /** SIGTERM, as a user's Ctrl-C or launchd would; SIGKILL if it does not go in time. */
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return exited;
@@ -163,4 +192,11 @@ export function cpuTimeOf(pid) {
     .split(":")
     .reverse();
   return ((Number(hours) * 60 + Number(minutes)) * 60 + Number(rest)) * 1000;
+}
+
+/** The search index's files in a cache dir (`search-<key>.sqlite` and its `-wal` and `-shm`): their bytes summed. */
+export function searchIndexBytes(cacheDir) {
+  return readdirSync(cacheDir)
+    .filter((name) => /^search-.*\.sqlite(-wal|-shm)?$/.test(name))
+    .reduce((sum, name) => sum + statSync(path.join(cacheDir, name)).size, 0);
 }

@@ -68,6 +68,10 @@ export const SEARCH_TERMS = {
   rare: ["zorbulex", "quandrivet", "plimsquor", "vexnardine", "trombulate"],
   common: ["refactor", "pipeline", "benchmark"],
   medium: ["websocket", "tokenizer", "migration"],
+  // Planted alone in many sessions and side by side in a few, for phrase queries (corpus.mjs).
+  phrase: ["gossamer", "lattice"],
+  // Three-letter parts of planted words, for prefix and infix queries: none may occur in other text either.
+  fragments: ["pip", "ark", "zor"],
 };
 
 /** Planted terms must not occur by chance: not in a word, nor in two words joined into an identifier. */
