@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { access, constants, mkdir, readdir, realpath, stat } from "node:fs/promises";
+import { access, constants, mkdir, readdir, realpath, stat, writeFile } from "node:fs/promises";
 import { createServer, type RequestListener } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
@@ -48,6 +48,7 @@ export async function startServer(config: Config, logger: Logger, announce = toT
     throw new StartupError(`cannot create the trash in the data directory ${config.dataDir}: ${error.code ?? error.message} (set --data-dir)`);
   });
   await warnOfSharedTrash(trashRoot, logger);
+  const searchDatabasePath = path.join(config.cacheDir, `search-${directoryKey}.sqlite`);
   const sessions = new SessionService(store, {
     warn: (line) => logger.warn(line),
     info: (line) => logger.info(line),
@@ -60,10 +61,14 @@ export async function startServer(config: Config, logger: Logger, announce = toT
     // GET /admin/sessions/events: the listing's changes, live (defaults in sessions/change-feed.ts).
     changeFeed: {},
     // The search index, one per sessions directory too; it persists, so a restart reads only files that changed.
+    // Written by the loader's worker threads, each on its own connection; the server's thread only reads it.
     searchDatabase: async () => {
       await mkdir(config.cacheDir, { recursive: true, mode: 0o700 });
-      return openSqlite(path.join(config.cacheDir, `search-${directoryKey}.sqlite`));
+      // Made here first, so it is the user's alone like the other files there (SQLite would make it 0644; its -wal and -shm follow it).
+      await writeFile(searchDatabasePath, "", { flag: "a", mode: 0o600 });
+      return openSqlite(searchDatabasePath);
     },
+    searchDatabasePath,
   });
   // The port is taken before anything starts (scan, purge, loader workers): a failed start has nothing to stop and exits at once.
   let ready: (listener: RequestListener) => void = () => {};

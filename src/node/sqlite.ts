@@ -76,7 +76,8 @@ export class SqliteDatabase implements SqlDatabase {
   }
 
   async batch(statements: SqlStatement[]): Promise<void> {
-    this.#db.exec("BEGIN");
+    // IMMEDIATE: take the write lock first, so two writers (worker threads) wait on each other instead of failing
+    this.#db.exec("BEGIN IMMEDIATE");
     try {
       for (const { sql, params } of statements) this.#prepare(sql).run(...params);
       this.#db.exec("COMMIT");

@@ -18,6 +18,9 @@ export interface LoadedSession {
   search?: SearchDocument;
 }
 
+/** What indexInto did: `cut` as isCut says (the index holds only the start of the session's text). */
+export type IndexResult = { status: "indexed"; cut: boolean } | { status: "missing" } | { status: "corrupt" };
+
 /** `trailing`: read from the leading object of a file with bytes after it (see parseSessionFile). */
 export type LoadResult = { status: "ok"; session: LoadedSession; trailing?: boolean } | { status: "missing" } | { status: "corrupt" };
 
@@ -31,6 +34,12 @@ export interface SessionLoader {
   serve(name: string, view: SessionView): Promise<ServeResult>;
   /** How many loads to keep in flight during a scan. */
   readonly concurrency: number;
+  /**
+   * Where the loader runs apart (worker threads on Node): reads a file and writes its search document
+   * into the SQLite index at `database` there, so neither the document nor the write touches the
+   * server's thread. Absent in-process: the index is written where it is searched.
+   */
+  indexInto?(database: string, name: string, stamp: string): Promise<IndexResult>;
   /** Stops whatever the loader started (worker threads). */
   close(): Promise<void>;
 }

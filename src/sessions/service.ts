@@ -46,6 +46,8 @@ export interface SessionServiceOptions {
   catalog?: Pick<CatalogOptions, "maxAgeMs" | "revalidateMs">;
   /** The search index's database (SQLite on Node, D1 on the Worker), opened when first needed. */
   searchDatabase: () => Promise<SqlDatabase>;
+  /** The database's file, where the loader can write into it from its own threads (Node): the server's thread then writes nothing. */
+  searchDatabasePath?: string;
   /**
    * Keep the search index in step as the listing changes, in the background (default true). A Worker
    * says no: work left running after its answer may be cut off, so each search brings the index in step first.
@@ -69,6 +71,7 @@ export interface SessionServiceOptions {
 export class SessionService {
   readonly #store: SessionStore;
   readonly #searchDatabase: () => Promise<SqlDatabase>;
+  readonly #searchDatabasePath: string | undefined;
   #indexer: Promise<SearchIndexer> | null = null;
   /** The indexer once open (documents offered before then are read by its first catch-up instead). */
   #openedIndexer: SearchIndexer | null = null;
@@ -96,6 +99,7 @@ export class SessionService {
   constructor(store: SessionStore, options: SessionServiceOptions) {
     this.#store = store;
     this.#searchDatabase = options.searchDatabase;
+    this.#searchDatabasePath = options.searchDatabasePath;
     this.#indexInBackground = options.indexInBackground ?? true;
     this.#searchWaitMs = options.searchWaitMs ?? DEFAULT_SEARCH_WAIT_MS;
     this.#now = options.now ?? Date.now;
@@ -219,7 +223,7 @@ export class SessionService {
   #searchIndexer(): Promise<SearchIndexer> {
     this.#indexer ??= (async () => {
       const engine = await SearchEngine.open(await this.#searchDatabase());
-      this.#openedIndexer = new SearchIndexer(engine, this.#loader, this.#info);
+      this.#openedIndexer = new SearchIndexer(engine, this.#loader, this.#info, this.#searchDatabasePath);
       return this.#openedIndexer;
     })();
     this.#indexer.catch(() => {

@@ -1,21 +1,24 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import type { LoadOptions, LoadResult, SessionLoader } from "../../sessions/loader.js";
+import type { IndexResult, LoadOptions, LoadResult, SessionLoader } from "../../sessions/loader.js";
 import type { ServeResult, SessionView } from "../../sessions/session-view.js";
 import type { FsStore, FsStoreShare } from "../../storage/fs/fs-store.js";
 
-/** A file to digest for the catalog (`options`), or GET's answer to serialize (`view`). */
-export type LoadJob =
-  | { id: number; name: string; options: LoadOptions; view?: undefined }
-  | { id: number; name: string; view: SessionView; options?: undefined };
-export type LoadReply = { id: number; result: LoadResult | ServeResult; error?: undefined } | { id: number; error: string; result?: undefined };
+/** A file to digest for the catalog (`options`), GET's answer to serialize (`view`), or a file to write into the search index (`index`). */
+export type LoadJob = { id: number; name: string } & (
+  | { options: LoadOptions; view?: undefined; index?: undefined }
+  | { view: SessionView; options?: undefined; index?: undefined }
+  | { index: { database: string; stamp: string }; options?: undefined; view?: undefined }
+);
+type JobResult = LoadResult | ServeResult | IndexResult;
+export type LoadReply = { id: number; result: JobResult; error?: undefined } | { id: number; error: string; result?: undefined };
 /** What each thread starts with: the store it reads, as the main thread opened it. */
 export interface LoaderThreadData {
   store: FsStoreShare;
 }
 
 interface Pending {
-  resolve: (result: LoadResult | ServeResult) => void;
+  resolve: (result: JobResult) => void;
   reject: (error: Error) => void;
 }
 
@@ -38,6 +41,8 @@ export class WorkerLoader implements SessionLoader {
   readonly #store: FsStoreShare;
   readonly #size: number;
   #workers: PoolWorker[] = [];
+  /** The one thread that writes the search index: two writers would wait on SQLite's lock, holding up every job queued behind them. */
+  #writer: PoolWorker | null = null;
   #nextId = 0;
   #idleTimer: ReturnType<typeof setTimeout> | null = null;
   #closed = false;
@@ -57,16 +62,25 @@ export class WorkerLoader implements SessionLoader {
     return this.#run({ name, view }) as Promise<ServeResult>;
   }
 
-  #run(job: { name: string; options: LoadOptions } | { name: string; view: SessionView }): Promise<LoadResult | ServeResult> {
+  /** The search document written into the index by the worker itself, on its own connection to the database. */
+  indexInto(database: string, name: string, stamp: string): Promise<IndexResult> {
+    return this.#run({ name, index: { database, stamp } }) as Promise<IndexResult>;
+  }
+
+  #run(job: Omit<LoadJob, "id">): Promise<JobResult> {
     if (this.#closed) return Promise.reject(new Error("the loader is closed"));
     if (this.#idleTimer) clearTimeout(this.#idleTimer);
     this.#idleTimer = null;
-    while (this.#workers.length < this.#size) this.#workers.push(this.#spawn());
-    const target = this.#workers.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+    let target: PoolWorker;
+    if (job.index) target = this.#writer ??= this.#spawn();
+    else {
+      while (this.#workers.length < this.#size) this.#workers.push(this.#spawn());
+      target = this.#workers.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+    }
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       target.pending.set(id, { resolve, reject });
-      target.worker.postMessage({ id, ...job } satisfies LoadJob);
+      target.worker.postMessage({ id, ...job } as LoadJob);
     });
   }
 
@@ -84,7 +98,7 @@ export class WorkerLoader implements SessionLoader {
       entry.pending.delete(reply.id);
       if (reply.result) job?.resolve(reply.result);
       else job?.reject(new Error(reply.error));
-      if (this.#workers.every((w) => w.pending.size === 0)) this.#idleTimer ??= setTimeout(() => void this.#stopAll(), IDLE_MS).unref();
+      if (this.#all().every((w) => w.pending.size === 0)) this.#idleTimer ??= setTimeout(() => void this.#stopAll(), IDLE_MS).unref();
     });
     worker.on("error", (error) => this.#drop(entry, error));
     worker.on("exit", () => this.#drop(entry, new Error("a loader worker stopped")));
@@ -93,8 +107,9 @@ export class WorkerLoader implements SessionLoader {
 
   async #stopAll(): Promise<void> {
     this.#idleTimer = null;
-    const stopping = this.#workers;
+    const stopping = this.#all();
     this.#workers = [];
+    this.#writer = null;
     await Promise.all(stopping.map(({ worker }) => worker.terminate()));
   }
 
@@ -103,5 +118,10 @@ export class WorkerLoader implements SessionLoader {
     for (const job of entry.pending.values()) job.reject(error);
     entry.pending.clear();
     this.#workers = this.#workers.filter((w) => w !== entry);
+    if (this.#writer === entry) this.#writer = null;
+  }
+
+  #all(): PoolWorker[] {
+    return this.#writer ? [...this.#workers, this.#writer] : this.#workers;
   }
 }

@@ -1,20 +1,103 @@
 import { parentPort, workerData } from "node:worker_threads";
-import { loadSession } from "../../sessions/loader.js";
+import { type IndexResult, loadSession } from "../../sessions/loader.js";
+import { isCut, putStatements } from "../../sessions/search/engine.js";
+import type { SqlStatement } from "../../sessions/search/sql.js";
 import { serveSession } from "../../sessions/session-view.js";
 import { realSleep } from "../../shared/clock.js";
 import { blockingReaderOf } from "../../storage/fs/fs-store.js";
+import { openSqlite, type SqliteDatabase } from "../sqlite.js";
 import type { LoaderThreadData, LoadJob, LoadReply } from "./loader-pool.js";
 
 /** A worker thread that reads and digests session files, so big JSON.parse calls never block the server. */
 
 const store = blockingReaderOf((workerData as LoaderThreadData).store);
 
+/** This thread's own connection to each search index it writes (one per sessions directory; in practice one). */
+const databases = new Map<string, Promise<SqliteDatabase>>();
+
+interface IndexJob {
+  name: string;
+  index: { database: string; stamp: string };
+  done: (result: IndexResult) => void;
+  failed: (error: unknown) => void;
+}
+
+/** Index jobs waiting: written together, a few dozen per transaction (each commit costs FTS5 a merge step and SQLite a sync). */
+const indexQueue: IndexJob[] = [];
+let draining = false;
+const SESSIONS_PER_TRANSACTION = 32;
+const TEXT_PER_TRANSACTION = 4_000_000;
+
+function indexSession(name: string, index: IndexJob["index"]): Promise<IndexResult> {
+  return new Promise((done, failed) => {
+    indexQueue.push({ name, index, done, failed });
+    if (!draining) {
+      draining = true;
+      setImmediate(() => void drainIndexQueue()); // let the jobs already posted arrive first
+    }
+  });
+}
+
+/** Reads the queued sessions and writes their documents, a transaction per batch and database. */
+async function drainIndexQueue(): Promise<void> {
+  while (indexQueue.length > 0) {
+    const batch = indexQueue.splice(0, SESSIONS_PER_TRANSACTION);
+    const byDatabase = new Map<string, { job: IndexJob; statements: SqlStatement[]; cut: boolean }[]>();
+    let text = 0;
+    for (const [i, job] of batch.entries()) {
+      if (text > TEXT_PER_TRANSACTION) {
+        indexQueue.unshift(...batch.slice(i)); // the rest in the next transaction
+        break;
+      }
+      try {
+        const loaded = await loadSession(store, job.name, realSleep, { retry: false, search: true });
+        const document = loaded.status === "ok" ? loaded.session.search : undefined;
+        if (loaded.status !== "ok" || document === undefined) {
+          job.done(loaded.status === "ok" ? { status: "corrupt" } : loaded);
+          continue;
+        }
+        const { session } = loaded;
+        const db = await databaseAt(job.index.database);
+        const indexed = { document, stamp: job.index.stamp, time: session.time, model: session.summary.model, cwd: session.cwd, tags: session.summary.tags };
+        const writes = byDatabase.get(job.index.database) ?? [];
+        writes.push({ job, statements: putStatements(indexed, db.maxTextLength), cut: isCut(document, db.maxTextLength) });
+        byDatabase.set(job.index.database, writes);
+        text += document.units.reduce((sum, unit) => sum + unit.text.length, 0);
+      } catch (error) {
+        job.failed(error);
+      }
+    }
+    for (const [database, writes] of byDatabase) {
+      try {
+        await (await databaseAt(database)).batch(writes.flatMap((write) => write.statements));
+        for (const write of writes) write.job.done({ status: "indexed", cut: write.cut });
+      } catch (error) {
+        for (const write of writes) write.job.failed(error);
+      }
+    }
+  }
+  draining = false;
+}
+
+function databaseAt(path: string): Promise<SqliteDatabase> {
+  let database = databases.get(path);
+  if (database === undefined) {
+    database = openSqlite(path);
+    databases.set(path, database);
+  }
+  return database;
+}
+
 parentPort?.on("message", async (job: LoadJob) => {
   let reply: LoadReply;
   try {
     reply = {
       id: job.id,
-      result: job.view ? await serveSession(store, job.name, realSleep, job.view) : await loadSession(store, job.name, realSleep, job.options),
+      result: job.view
+        ? await serveSession(store, job.name, realSleep, job.view)
+        : job.index
+          ? await indexSession(job.name, job.index)
+          : await loadSession(store, job.name, realSleep, job.options),
     };
   } catch (error) {
     reply = { id: job.id, error: error instanceof Error ? error.message : String(error) };

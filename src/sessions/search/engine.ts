@@ -147,13 +147,16 @@ export class SearchEngine {
   async put(sessions: readonly IndexedSession[]): Promise<void> {
     if (sessions.length === 0) return;
     this.#answers.clear();
-    await this.#db.batch(sessions.flatMap((session) => this.#putStatements(session)));
+    await this.#db.batch(sessions.flatMap((session) => putStatements(session, this.#db.maxTextLength)));
+    for (const { document, stamp } of sessions) this.noteIndexed(document.id, stamp, isCut(document, this.#db.maxTextLength));
+  }
+
+  /** A session written into the index elsewhere (a worker thread's own connection, on Node): now searchable at this stamp. */
+  noteIndexed(id: string, stamp: string, cut: boolean): void {
     this.#answers.clear();
-    for (const { document, stamp } of sessions) {
-      this.#stamps.set(document.id, stamp);
-      if (this.#isCut(document)) this.#cut.add(document.id);
-      else this.#cut.delete(document.id);
-    }
+    this.#stamps.set(id, stamp);
+    if (cut) this.#cut.add(id);
+    else this.#cut.delete(id);
   }
 
   /** Leaves these sessions out of the index. */
@@ -167,62 +170,6 @@ export class SearchEngine {
       this.#stamps.delete(id);
       this.#cut.delete(id);
     }
-  }
-
-  #isCut(document: SearchDocument): boolean {
-    return COLUMNS.some((column) => document.columns[column].length > this.#db.maxTextLength);
-  }
-
-  #putStatements(session: IndexedSession): SqlStatement[] {
-    const { id, units, columns, vocabulary } = session.document;
-    const max = this.#db.maxTextLength;
-    const rowid = "(SELECT rowid FROM search_sessions WHERE id = ?)";
-    const statements = [
-      ...(this.#stamps.has(id) ? removeStatements(id).slice(0, 2) : []),
-      statement(
-        `INSERT INTO search_sessions (id, stamp, time, model, cwd, tags, tags_folded, cut) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET stamp = excluded.stamp, time = excluded.time, model = excluded.model,
-         cwd = excluded.cwd, tags = excluded.tags, tags_folded = excluded.tags_folded, cut = excluded.cut`,
-        id,
-        session.stamp,
-        session.time,
-        (session.model ?? "").toLowerCase(),
-        session.cwd.toLowerCase(),
-        JSON.stringify(session.tags),
-        JSON.stringify(session.tags.map((tag) => tag.toLowerCase())),
-        this.#isCut(session.document) ? 1 : 0,
-      ),
-    ];
-    // The units go in as JSON arrays, a bounded number of characters at a time (D1 caps a value's size).
-    let chunk: unknown[][] = [];
-    let chunkLength = 0;
-    const flush = () => {
-      if (chunk.length === 0) return;
-      statements.push(
-        statement(
-          `INSERT INTO search_text (session, seq, field, message_index, role, tools, text)
-           SELECT ${rowid}, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each(?)`,
-          id,
-          JSON.stringify(chunk),
-        ),
-      );
-      chunk = [];
-      chunkLength = 0;
-    };
-    const budget = Math.min(max / 2, 512 * 1024);
-    units.forEach((unit, seq) => {
-      const text = cut(unit.text, budget);
-      if (chunkLength + text.length > budget) flush();
-      chunk.push([seq, unit.field, unit.messageIndex, unit.role, unit.tools ? 1 : 0, text]);
-      chunkLength += text.length + 32;
-    });
-    flush();
-    const values = COLUMNS.map((column) => cut(columns[column], max));
-    statements.push(statement(`INSERT INTO search_fts (rowid, ${COLUMNS.join(", ")}) VALUES (${rowid}, ?, ?, ?, ?)`, id, ...values));
-    for (let at = 0; at < vocabulary.length; at += 2000) {
-      statements.push(statement("INSERT OR IGNORE INTO search_vocab (word) SELECT value FROM json_each(?)", JSON.stringify(vocabulary.slice(at, at + 2000))));
-    }
-    return statements;
   }
 
   /** The sessions matching a query, ranked, one page of them, with hits when asked. */
@@ -342,6 +289,64 @@ export class SearchEngine {
     }
     return units;
   }
+}
+
+/** The session's text is longer than one value the database takes: the full-text index holds only its start. */
+export function isCut(document: SearchDocument, maxTextLength: number): boolean {
+  return COLUMNS.some((column) => document.columns[column].length > maxTextLength);
+}
+
+/** The statements that (re)index one session, replacing whatever the index held of it: one transaction's worth. */
+export function putStatements(session: IndexedSession, maxTextLength: number): SqlStatement[] {
+  const { id, units, columns, vocabulary } = session.document;
+  const max = maxTextLength;
+  const rowid = "(SELECT rowid FROM search_sessions WHERE id = ?)";
+  const statements = [
+    ...removeStatements(id).slice(0, 2),
+    statement(
+      `INSERT INTO search_sessions (id, stamp, time, model, cwd, tags, tags_folded, cut) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET stamp = excluded.stamp, time = excluded.time, model = excluded.model,
+       cwd = excluded.cwd, tags = excluded.tags, tags_folded = excluded.tags_folded, cut = excluded.cut`,
+      id,
+      session.stamp,
+      session.time,
+      (session.model ?? "").toLowerCase(),
+      session.cwd.toLowerCase(),
+      JSON.stringify(session.tags),
+      JSON.stringify(session.tags.map((tag) => tag.toLowerCase())),
+      isCut(session.document, max) ? 1 : 0,
+    ),
+  ];
+  // The units go in as JSON arrays, a bounded number of characters at a time (D1 caps a value's size).
+  let chunk: unknown[][] = [];
+  let chunkLength = 0;
+  const flush = () => {
+    if (chunk.length === 0) return;
+    statements.push(
+      statement(
+        `INSERT INTO search_text (session, seq, field, message_index, role, tools, text)
+         SELECT ${rowid}, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each(?)`,
+        id,
+        JSON.stringify(chunk),
+      ),
+    );
+    chunk = [];
+    chunkLength = 0;
+  };
+  const budget = Math.min(max / 2, 512 * 1024);
+  units.forEach((unit, seq) => {
+    const text = cut(unit.text, budget);
+    if (chunkLength + text.length > budget) flush();
+    chunk.push([seq, unit.field, unit.messageIndex, unit.role, unit.tools ? 1 : 0, text]);
+    chunkLength += text.length + 32;
+  });
+  flush();
+  const values = COLUMNS.map((column) => cut(columns[column], max));
+  statements.push(statement(`INSERT INTO search_fts (rowid, ${COLUMNS.join(", ")}) VALUES (${rowid}, ?, ?, ?, ?)`, id, ...values));
+  for (let at = 0; at < vocabulary.length; at += 2000) {
+    statements.push(statement("INSERT OR IGNORE INTO search_vocab (word) SELECT value FROM json_each(?)", JSON.stringify(vocabulary.slice(at, at + 2000))));
+  }
+  return statements;
 }
 
 function removeStatements(id: string): SqlStatement[] {

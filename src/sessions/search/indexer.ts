@@ -1,6 +1,6 @@
 import { forEachLimited, Mutex } from "../../shared/concurrency.js";
 import type { CatalogEntry } from "../catalog-lookups.js";
-import type { LoadedSession, SessionLoader } from "../loader.js";
+import type { IndexResult, LoadedSession, SessionLoader } from "../loader.js";
 import { sessionFileName } from "../session-files.js";
 import type { IndexedSession, SearchEngine } from "./engine.js";
 
@@ -9,6 +9,12 @@ const BATCH_SESSIONS = 16;
 /** ...and at most about this much text (UTF-16 code units) per transaction. */
 const BATCH_TEXT = 1_000_000;
 
+/**
+ * A catch-up of this many sessions or more (a first build, a restart after many changes) is written
+ * by the loader's writer thread where it has one; fewer (the CLI's saves as they come) are written
+ * here, from the documents the catalog has just read: quicker, and brief.
+ */
+const WRITE_APART_FROM = 64;
 /** A catch-up of this many sessions or more is logged when done. */
 const BUILD_WORTH_A_LINE = 100;
 /** Documents offered ahead of a catch-up, kept at most: past this, the catch-up reads the file itself. */
@@ -21,7 +27,7 @@ const MAX_OFFERED = 2000;
  */
 export class SearchIndexer {
   readonly #engine: SearchEngine;
-  readonly #loader: Pick<SessionLoader, "load" | "concurrency">;
+  readonly #loader: Pick<SessionLoader, "load" | "concurrency" | "indexInto">;
   readonly #runs = new Mutex();
   readonly #info: (message: string) => void;
   /** The listing last brought in step: the same listing needs nothing more. */
@@ -30,10 +36,19 @@ export class SearchIndexer {
   /** Sessions the catalog has just read with their document, by id: indexed without reading them again. */
   readonly #offered = new Map<string, { stamp: string; session: LoadedSession }>();
 
-  constructor(engine: SearchEngine, loader: Pick<SessionLoader, "load" | "concurrency">, info: (message: string) => void) {
+  /** Writes one session into the index where the loader runs (worker threads, with their own connection), when it can. */
+  readonly #writeApart: ((name: string, stamp: string) => Promise<IndexResult>) | null;
+
+  /**
+   * `databasePath`: where the index's SQLite file is, for a loader that writes into it itself
+   * (indexInto); without one, documents are loaded here and written through the engine.
+   */
+  constructor(engine: SearchEngine, loader: Pick<SessionLoader, "load" | "concurrency" | "indexInto">, info: (message: string) => void, databasePath?: string) {
     this.#engine = engine;
     this.#loader = loader;
     this.#info = info;
+    const { indexInto } = loader;
+    this.#writeApart = indexInto && databasePath !== undefined ? (name, stamp) => indexInto.call(loader, databasePath, name, stamp) : null;
   }
 
   get engine(): SearchEngine {
@@ -67,6 +82,22 @@ export class SearchIndexer {
     const listed = new Set(entries.map((entry) => entry.summary.id));
     await this.#engine.remove([...this.#engine.ids()].filter((id) => !listed.has(id)));
     const stale = entries.filter((entry) => this.#engine.stampOf(entry.summary.id) !== entry.stamp);
+    const writeApart = this.#writeApart;
+    if (writeApart && stale.length >= WRITE_APART_FROM) {
+      // A build: each session read and written in a worker thread (which batches them): this thread only keeps the stamps.
+      await forEachLimited(stale, this.#loader.concurrency, async (entry) => {
+        const written = await writeApart(sessionFileName(entry.summary.id), entry.stamp);
+        if (written.status === "indexed") this.#engine.noteIndexed(entry.summary.id, entry.stamp, written.cut);
+      });
+    } else await this.#writeHere(stale);
+    // A build worth telling of (a first start, a restart after many changes); single changes are not.
+    if (stale.length >= BUILD_WORTH_A_LINE) {
+      this.#info(`search index: ${stale.length} sessions indexed in ${((Date.now() - startedAt) / 1000).toFixed(1)} s; ${this.#engine.size} in the index`);
+    }
+  }
+
+  /** Loads each session's document (or takes the one offered) and writes them through the engine, a few per transaction. */
+  async #writeHere(stale: readonly CatalogEntry[]): Promise<void> {
     let batch: IndexedSession[] = [];
     let text = 0;
     let writing = Promise.resolve();
@@ -95,9 +126,5 @@ export class SearchIndexer {
       if (batch.length >= BATCH_SESSIONS || text >= BATCH_TEXT) await flush();
     });
     await flush();
-    // A build worth telling of (a first start, a restart after many changes); single changes are not.
-    if (stale.length >= BUILD_WORTH_A_LINE) {
-      this.#info(`search index: ${stale.length} sessions indexed in ${((Date.now() - startedAt) / 1000).toFixed(1)} s; ${this.#engine.size} in the index`);
-    }
   }
 }
