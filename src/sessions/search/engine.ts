@@ -198,7 +198,9 @@ export class SearchEngine {
     const confirmAll = !plan.exact;
     const recent = request.sort === "recent";
     const take = confirmAll ? MAX_CONFIRMED : recent ? wanted : Math.max(100, 2 * wanted);
-    const candidates = await this.#candidates(plan, where, recent, take, request.now);
+    const counted = request.total && !confirmAll;
+    const candidates = await this.#candidates(plan, where, recent, take, request.now, counted);
+    const matches = candidates[0]?.matches ?? 0;
     // a session the full-text index holds only the start of may match past it: always a candidate
     const listed = new Set(candidates.map((candidate) => candidate.id));
     if (plan.match !== null && this.#cut.size > 0) {
@@ -226,7 +228,7 @@ export class SearchEngine {
     scored.sort((a, b) => (recent ? 0 : b.score - a.score) || compareListOrder(a, b));
     // the index counts the sessions it holds whole; the others were all confirmed above
     const cutFound = plan.match === null ? 0 : scored.filter((result) => this.#cut.has(result.id)).length;
-    const total = !request.total ? null : confirmAll ? scored.length : (await this.#count(plan, where)) + cutFound;
+    const total = !request.total ? null : confirmAll ? scored.length : matches + cutFound;
     const page = scored.slice(request.offset, wanted);
     // Hits (snippets, highlights) only for the page sent
     return { results: page.map(({ id, score, best }) => ({ id, score: Math.round(score * 1000) / 1000, hits: best.map(hitOf) })), total };
@@ -246,32 +248,36 @@ export class SearchEngine {
     );
   }
 
-  async #candidates(plan: Plan, where: Where, recent: boolean, take: number, now: number): Promise<{ id: string; time: number | null }[]> {
+  /**
+   * The first `take` candidates in rank (or list) order; `counted`: each row also carries how many rows
+   * match in all (a window over the same pass, so the total costs no second walk of the index).
+   */
+  async #candidates(
+    plan: Plan,
+    where: Where,
+    recent: boolean,
+    take: number,
+    now: number,
+    counted: boolean,
+  ): Promise<{ id: string; time: number | null; matches?: number }[]> {
     const listOrder = "s.time IS NULL, s.time DESC, s.id";
     const limit = ` LIMIT ${take}`;
     if (plan.match === null) {
-      return this.#db.all(`SELECT s.id, s.time FROM search_sessions s WHERE ${where.sql} ORDER BY ${listOrder}${limit}`, where.params);
+      const columns = `s.id, s.time${counted ? ", count(*) OVER () AS matches" : ""}`;
+      return this.#db.all(`SELECT ${columns} FROM search_sessions s WHERE ${where.sql} ORDER BY ${listOrder}${limit}`, where.params);
     }
-    const order = recent
-      ? listOrder
-      : `-bm25(search_fts, ${BM25_WEIGHTS}) * (1 + ${RECENCY_BOOST} / (1 + max(0, ? - coalesce(s.time, -1e15)) / ${RECENCY_HALF_LIFE_MS})) DESC, ${listOrder}`;
+    // bm25() only works right beside its MATCH: ranked in an inner query, counted and cut in the outer one.
+    const rank = recent
+      ? "0"
+      : `-bm25(search_fts, ${BM25_WEIGHTS}) * (1 + ${RECENCY_BOOST} / (1 + max(0, ? - coalesce(s.time, -1e15)) / ${RECENCY_HALF_LIFE_MS}))`;
     return this.#db.all(
-      `SELECT s.id, s.time FROM search_fts JOIN search_sessions s ON s.rowid = search_fts.rowid
-       WHERE search_fts MATCH ? AND ${where.sql} ORDER BY ${order}${limit}`,
-      [plan.match, ...where.params, ...(recent ? [] : [now])],
+      // (matches counts the sessions the index holds whole: a cut one is confirmed and counted in code)
+      `SELECT id, time${counted ? ", sum(1 - cut) OVER () AS matches" : ""} FROM (
+         SELECT s.id AS id, s.time AS time, s.cut AS cut, ${rank} AS rank FROM search_fts JOIN search_sessions s ON s.rowid = search_fts.rowid
+         WHERE search_fts MATCH ? AND ${where.sql})
+       ORDER BY rank DESC, time IS NULL, time DESC, id${limit}`,
+      [...(recent ? [] : [now]), plan.match, ...where.params],
     );
-  }
-
-  async #count(plan: Plan, where: Where): Promise<number> {
-    const rows =
-      plan.match === null
-        ? await this.#db.all<{ n: number }>(`SELECT count(*) AS n FROM search_sessions s WHERE ${where.sql}`, where.params)
-        : await this.#db.all<{ n: number }>(
-            `SELECT count(*) AS n FROM search_fts JOIN search_sessions s ON s.rowid = search_fts.rowid
-             WHERE search_fts MATCH ? AND s.cut = 0 AND ${where.sql}`,
-            [plan.match, ...where.params],
-          );
-    return rows[0]?.n ?? 0;
   }
 
   /** The units of these sessions (tool units only when in:tools asks), in order. */
