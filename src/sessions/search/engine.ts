@@ -10,7 +10,10 @@ import { type SqlDatabase, type SqlStatement, type SqlValue, statement } from ".
  * scored and given hits in code (matching.ts); search_vocab lists the words a typo may mean.
  */
 
-const SCHEMA_VERSION = "2";
+/** search_fts's columns; the tools column has a table of its own (search_tools). */
+const TEXT_COLUMNS = COLUMNS.filter((column) => column !== "tools");
+
+const SCHEMA_VERSION = "3";
 
 const SCHEMA = [
   "CREATE TABLE IF NOT EXISTS search_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -20,14 +23,17 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS search_text (
      session INTEGER NOT NULL, seq INTEGER NOT NULL, field TEXT NOT NULL, message_index INTEGER, role TEXT,
      tools INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (session, seq)) WITHOUT ROWID`,
-  `CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(${COLUMNS.join(", ")},
+  `CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(${TEXT_COLUMNS.join(", ")},
+     content='', contentless_delete=1, tokenize='trigram case_sensitive 1')`,
+  // Tool calls and outputs apart: most of the text, searched only with in:tools, never slowing the default search.
+  `CREATE VIRTUAL TABLE IF NOT EXISTS search_tools USING fts5(tools,
      content='', contentless_delete=1, tokenize='trigram case_sensitive 1')`,
   "CREATE TABLE IF NOT EXISTS search_vocab (word TEXT PRIMARY KEY) WITHOUT ROWID",
 ];
-const TABLES = ["search_sessions", "search_text", "search_fts", "search_vocab", "search_meta"];
+const TABLES = ["search_sessions", "search_text", "search_fts", "search_tools", "search_vocab", "search_meta"];
 
-/** bm25's weight of each column, in COLUMNS order: the first rank only; code decides the final order. */
-const BM25_WEIGHTS = "4.0, 1.5, 1.0, 0.6";
+/** bm25's weight of each of search_fts's columns: the first rank only; code decides the final order. */
+const BM25_WEIGHTS = "4.0, 1.5, 1.0";
 
 /** What the filters read of a session: the listing's own values. */
 export interface IndexedSession {
@@ -203,7 +209,7 @@ export class SearchEngine {
     const matches = candidates[0]?.matches ?? 0;
     // a session the full-text index holds only the start of may match past it: always a candidate
     const listed = new Set(candidates.map((candidate) => candidate.id));
-    if (plan.match !== null && this.#cut.size > 0) {
+    if ((plan.match !== null || plan.tools !== null) && this.#cut.size > 0) {
       const cut = await this.#db.all<{ id: string; time: number | null }>(
         `SELECT s.id, s.time FROM search_sessions s WHERE s.cut = 1 AND ${where.sql}`,
         where.params,
@@ -227,7 +233,7 @@ export class SearchEngine {
     }
     scored.sort((a, b) => (recent ? 0 : b.score - a.score) || compareListOrder(a, b));
     // the index counts the sessions it holds whole; the others were all confirmed above
-    const cutFound = plan.match === null ? 0 : scored.filter((result) => this.#cut.has(result.id)).length;
+    const cutFound = plan.match === null && plan.tools === null ? 0 : scored.filter((result) => this.#cut.has(result.id)).length;
     const total = !request.total ? null : confirmAll ? scored.length : matches + cutFound;
     const page = scored.slice(request.offset, wanted);
     // Hits (snippets, highlights) only for the page sent
@@ -262,6 +268,17 @@ export class SearchEngine {
   ): Promise<{ id: string; time: number | null; matches?: number }[]> {
     const listOrder = "s.time IS NULL, s.time DESC, s.id";
     const limit = ` LIMIT ${take}`;
+    if (plan.tools !== null) {
+      // in:tools: either table's sessions, newest first; each is confirmed and scored in code
+      const sources = [
+        ...(plan.match === null ? [] : ["SELECT rowid FROM search_fts WHERE search_fts MATCH ?"]),
+        "SELECT rowid FROM search_tools WHERE search_tools MATCH ?",
+      ];
+      return this.#db.all(
+        `SELECT s.id, s.time FROM search_sessions s WHERE s.rowid IN (${sources.join(" UNION ")}) AND ${where.sql} ORDER BY ${listOrder}${limit}`,
+        [...(plan.match === null ? [] : [plan.match]), plan.tools, ...where.params],
+      );
+    }
     if (plan.match === null) {
       const columns = `s.id, s.time${counted ? ", count(*) OVER () AS matches" : ""}`;
       return this.#db.all(`SELECT ${columns} FROM search_sessions s WHERE ${where.sql} ORDER BY ${listOrder}${limit}`, where.params);
@@ -308,7 +325,7 @@ export function putStatements(session: IndexedSession, maxTextLength: number): S
   const max = maxTextLength;
   const rowid = "(SELECT rowid FROM search_sessions WHERE id = ?)";
   const statements = [
-    ...removeStatements(id).slice(0, 2),
+    ...removeStatements(id).slice(0, 3), // all but the search_sessions row, which the upsert below keeps
     statement(
       `INSERT INTO search_sessions (id, stamp, time, model, cwd, tags, tags_folded, cut) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET stamp = excluded.stamp, time = excluded.time, model = excluded.model,
@@ -347,8 +364,9 @@ export function putStatements(session: IndexedSession, maxTextLength: number): S
     chunkLength += text.length + 32;
   });
   flush();
-  const values = COLUMNS.map((column) => cut(columns[column], max));
-  statements.push(statement(`INSERT INTO search_fts (rowid, ${COLUMNS.join(", ")}) VALUES (${rowid}, ?, ?, ?, ?)`, id, ...values));
+  const values = TEXT_COLUMNS.map((column) => cut(columns[column], max));
+  statements.push(statement(`INSERT INTO search_fts (rowid, ${TEXT_COLUMNS.join(", ")}) VALUES (${rowid}, ?, ?, ?)`, id, ...values));
+  if (columns.tools !== "") statements.push(statement(`INSERT INTO search_tools (rowid, tools) VALUES (${rowid}, ?)`, id, cut(columns.tools, max)));
   for (let at = 0; at < vocabulary.length; at += 2000) {
     statements.push(statement("INSERT OR IGNORE INTO search_vocab (word) SELECT value FROM json_each(?)", JSON.stringify(vocabulary.slice(at, at + 2000))));
   }
@@ -359,6 +377,7 @@ function removeStatements(id: string): SqlStatement[] {
   const rowid = "(SELECT rowid FROM search_sessions WHERE id = ?)";
   return [
     statement(`DELETE FROM search_fts WHERE rowid = ${rowid}`, id),
+    statement(`DELETE FROM search_tools WHERE rowid = ${rowid}`, id),
     statement(`DELETE FROM search_text WHERE session = ${rowid}`, id),
     statement("DELETE FROM search_sessions WHERE id = ?", id),
   ];
@@ -405,8 +424,10 @@ function filterSql(query: Query, filters: SearchFilters): Where {
 }
 
 interface Plan {
-  /** The FTS5 expression that finds the candidates, or null: every session the filters pass is one. */
+  /** The FTS5 expression over search_fts that finds the candidates, or null: every session the filters pass is one (unless `tools`). */
   match: string | null;
+  /** With in:tools or role:tool, search_tools's expression: its sessions are candidates too (confirmed in code). */
+  tools: string | null;
   /** The expression matches exactly the sessions the query does: no candidate needs confirming to count. */
   exact: boolean;
 }
@@ -420,7 +441,9 @@ interface Plan {
 function planOf(query: Query, typos: readonly string[][]): Plan {
   const { role, inTools } = query.filters;
   const columns = columnsOf(query);
-  let exact = !(role === "tool" || (role === "assistant" && inTools));
+  const withTools = inTools || role === "tool";
+  // tool text is in a table of its own: a session matching across both is found by either and confirmed in code
+  let exact = !withTools;
   const includes: string[] = [];
   query.include.forEach((match, i) => {
     const found = expressionOf(match, typos[i] ?? []);
@@ -431,13 +454,16 @@ function planOf(query: Query, typos: readonly string[][]): Plan {
   for (const match of query.exclude) {
     const found = expressionOf(match, []);
     // an exclusion the index cannot say exactly is left to code: excluding more would drop real matches
-    if (found.exact && found.expression !== null) excludes.push(found.expression);
+    if (found.exact && found.expression !== null && !withTools) excludes.push(found.expression);
     else exact = false;
   }
-  if (includes.length === 0) return { match: null, exact: exact && query.include.length === 0 && excludes.length === 0 };
+  if (includes.length === 0) return { match: null, tools: null, exact: exact && query.include.length === 0 && excludes.length === 0 };
+  // role:tool: every term in tool text; in:tools: any term there may complete a session the other columns half match
+  const tools = withTools ? `(${includes.join(role === "tool" ? " AND " : " OR ")})` : null;
+  if (columns.length === 0) return { match: null, tools, exact };
   let match = `{${columns.join(" ")}} : (${includes.join(" AND ")})`;
   if (excludes.length > 0) match += ` NOT {${columns.join(" ")}} : (${excludes.join(" OR ")})`;
-  return { match, exact };
+  return { match, tools, exact };
 }
 
 /** One match as FTS5 text, and whether it finds exactly what the match does. */
@@ -457,13 +483,13 @@ function expressionOf(match: Match, typos: readonly string[]): { expression: str
   return { expression: typos.length === 0 ? alternatives : `(${alternatives})`, exact };
 }
 
-/** The columns a query searches: role: and in:tools decide. */
+/** The columns of search_fts a query searches (tool text, in search_tools, aside): role: decides. */
 function columnsOf(query: Query): Column[] {
-  const { role, inTools } = query.filters;
+  const { role } = query.filters;
   if (role === "user") return ["user"];
-  if (role === "assistant") return inTools ? ["assistant", "tools"] : ["assistant"];
-  if (role === "tool") return ["tools"];
-  return inTools ? ["meta", "user", "assistant", "tools"] : ["meta", "user", "assistant"];
+  if (role === "assistant") return ["assistant"];
+  if (role === "tool") return [];
+  return ["meta", "user", "assistant"];
 }
 
 /** Every string one edit from a word (a letter inserted, deleted, replaced, or two swapped), over alphabetOf(word). */
