@@ -105,6 +105,15 @@ export function queryLanguageCases(runtime: ContractRuntime): void {
         expect(await idsFound(target, "zurich")).toEqual(["other"]);
       });
 
+      it("folds the letters with a stroke or a ligature too: lodz finds Łódź, strasse finds Straße, smørrebrød finds smorrebrod", async () => {
+        const target = await start(
+          sessionsOf({ city: { title: "Trip to Łódź" }, street: { user: "the Hauptstraße corner" }, food: { assistant: "smorrebrod for lunch" } }),
+        );
+        expect(await idsFound(target, "lodz")).toEqual(["city"]);
+        expect(await idsFound(target, "strasse")).toEqual(["street"]);
+        expect(await idsFound(target, "smørrebrød")).toEqual(["food"]);
+      });
+
       it("finds a term of 3 or more characters inside words: textof finds searchTextOf", async () => {
         const target = await start(sessionsOf({ inside: { assistant: "call searchTextOf(x)" }, apart: { assistant: "text of the day" } }));
         expect(await idsFound(target, "textof")).toEqual(["inside"]);

@@ -13,7 +13,8 @@ import { type SqlDatabase, type SqlStatement, type SqlValue, statement } from ".
 /** search_fts's columns; the tools column has a table of its own (search_tools). */
 const TEXT_COLUMNS = COLUMNS.filter((column) => column !== "tools");
 
-const SCHEMA_VERSION = "3";
+// 4: text folded with PLAIN_FORMS (query.ts); a changed fold or layout means the index is built again once
+const SCHEMA_VERSION = "4";
 
 const SCHEMA = [
   "CREATE TABLE IF NOT EXISTS search_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",

@@ -68,8 +68,21 @@ export type ParsedQuery = { ok: true; query: Query } | { ok: false; message: str
 export function foldText(text: string): string {
   // Most text is ASCII, where folding is lower-casing: skip the Unicode passes (several times faster).
   if (isAscii(text)) return text.toLowerCase();
-  return text.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase().replace(/ς/g, "σ").normalize("NFC");
+  return text
+    .normalize("NFKD")
+    .replace(/\p{M}/gu, "")
+    .toLowerCase()
+    .replace(LETTERS_WITHOUT_A_MARK, (letter) => PLAIN_FORMS[letter] ?? letter)
+    .normalize("NFC");
 }
+
+/**
+ * Letters a reader takes for a plain one with a mark, but which Unicode does not split into letter
+ * and mark, so NFKD leaves them: `lodz` finds `Łódź`, `smorrebrod` `smørrebrød`, `strasse` `Straße`;
+ * and a final sigma is a sigma. (Lower case, as they are met after toLowerCase.)
+ */
+const PLAIN_FORMS: Record<string, string> = { ł: "l", ø: "o", đ: "d", ħ: "h", ı: "i", ß: "ss", æ: "ae", œ: "oe", þ: "th", ς: "σ" };
+const LETTERS_WITHOUT_A_MARK = new RegExp(`[${Object.keys(PLAIN_FORMS).join("")}]`, "gu");
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ASCII is every code from 0 to 127, controls included
 const ASCII = /^[\x00-\x7f]*$/;

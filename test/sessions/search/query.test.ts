@@ -43,6 +43,13 @@ describe("foldText", () => {
     expect(foldText("ΟΔΟΣ")).toBe(foldText("οδοσ"));
   });
 
+  it("folds the letters Unicode does not split into letter and mark, as a reader would: Łódź, smørrebrød, Straße, ırmak", () => {
+    expect(foldText("Łódź")).toBe("lodz");
+    expect(foldText("smørrebrød SMØRREBRØD")).toBe("smorrebrod smorrebrod");
+    expect(foldText("Straße")).toBe("strasse");
+    expect(foldText("ırmak Ærø Œuvre Þing Đuro Ħamrun")).toBe("irmak aero oeuvre thing duro hamrun");
+  });
+
   it("keeps other scripts whole: Hangul syllables stay syllables, kanji stay kanji", () => {
     expect(foldText("한국어")).toBe("한국어");
     expect(foldText("東京タワー")).toBe("東京タワー");
