@@ -4,7 +4,7 @@ import { type OwnFile, RECENT_WRITE_MS, type SessionStore, type StoreEntry, type
 import { type CatalogEntry, CatalogLookups } from "./catalog-lookups.js";
 import type { LoadedSession, LoadResult, SessionLoader } from "./loader.js";
 import { SavedCatalog } from "./saved-catalog.js";
-import { sessionIdOf } from "./session-files.js";
+import { sessionFileName, sessionIdOf } from "./session-files.js";
 import { storedSummary } from "./stored-metadata.js";
 
 export type { CatalogEntry } from "./catalog-lookups.js";
@@ -104,6 +104,11 @@ export class SessionCatalog {
     });
     if (this.#orderIsStale) this.#reorder();
     return this.#ordered;
+  }
+
+  /** A listed session's entry by id, as last read; null when it is not listed. */
+  entryById(id: string): CatalogEntry | null {
+    return this.#files.get(sessionFileName(id))?.entry ?? null;
   }
 
   /** Makes the next `entries()` look at this file again (after we change it ourselves). */

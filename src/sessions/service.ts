@@ -1,6 +1,6 @@
 import { InvalidSessionBody, NotASessionFile, ReservedSessionId, SessionCorrupt, SessionNotFound, SessionTooLarge } from "../http/errors.js";
 import type { ListQuery, RankedSearchQuery, SearchQuery, SearchResults, SessionList, SessionSummary, Stored, SyncManifest } from "../http/schemas.js";
-import { realSleep, type Sleep } from "../shared/clock.js";
+import { realSleep, type Sleep, waitAtMost } from "../shared/clock.js";
 import { Limiter } from "../shared/concurrency.js";
 import { sha256Hex } from "../shared/digest.js";
 import type { OwnFile, SessionStore, TrashStore } from "../storage/store.js";
@@ -79,7 +79,6 @@ export class SessionService {
   readonly #searchWaitMs: number;
   #indexSoon: ReturnType<typeof setTimeout> | null = null;
   #closed = false;
-  #byId: { entries: readonly CatalogEntry[]; map: Map<string, CatalogEntry> } = { entries: [], map: new Map() };
   readonly #catalog: SessionCatalog;
   readonly #loader: SessionLoader;
   readonly #now: () => number;
@@ -201,22 +200,16 @@ export class SessionService {
     const entries = await this.#catalog.entries();
     const indexer = await this.#searchIndexer();
     // a real wait, not the injected sleep (tests make that one instant, and the index would never be waited for)
-    await Promise.race([indexer.catchUp(entries), realSleep(this.#searchWaitMs)]);
+    await waitAtMost(indexer.catchUp(entries), this.#searchWaitMs);
     const { q, sort, limit, offset, hits, ...filters } = query;
     const answer = await indexer.engine.search({ query: q, filters, sort, limit, offset, hits, total, now: this.#now() });
-    const byId = this.#entriesById(entries);
     const results: SearchResults["results"] = [];
     for (const result of answer.results) {
-      const entry = byId.get(result.id);
+      const entry = this.#catalog.entryById(result.id);
       // indexed but no longer listed (gone a moment ago): left out, as the listing leaves it out
       if (entry) results.push({ session: entry.summary, score: result.score, hits: result.hits });
     }
     return { results, total: answer.total };
-  }
-
-  #entriesById(entries: readonly CatalogEntry[]): Map<string, CatalogEntry> {
-    if (this.#byId.entries !== entries) this.#byId = { entries, map: new Map(entries.map((entry) => [entry.summary.id, entry])) };
-    return this.#byId.map;
   }
 
   /** The search index, opened on first use; on Node its first catch-up starts at once, in the background. */

@@ -1,6 +1,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { type IndexResult, loadSession } from "../../sessions/loader.js";
-import { isCut, putStatements } from "../../sessions/search/engine.js";
+import { textLengthOf } from "../../sessions/search/document.js";
+import { indexedSessionOf, isCut, putStatements } from "../../sessions/search/engine.js";
 import type { SqlStatement } from "../../sessions/search/sql.js";
 import { serveSession } from "../../sessions/session-view.js";
 import { realSleep } from "../../shared/clock.js";
@@ -51,18 +52,16 @@ async function drainIndexQueue(): Promise<void> {
       }
       try {
         const loaded = await loadSession(store, job.name, realSleep, { retry: false, search: true });
-        const document = loaded.status === "ok" ? loaded.session.search : undefined;
-        if (loaded.status !== "ok" || document === undefined) {
+        const indexed = loaded.status === "ok" ? indexedSessionOf(loaded.session, job.index.stamp) : null;
+        if (indexed === null) {
           job.done(loaded.status === "ok" ? { status: "corrupt" } : loaded);
           continue;
         }
-        const { session } = loaded;
         const db = await databaseAt(job.index.database);
-        const indexed = { document, stamp: job.index.stamp, time: session.time, model: session.summary.model, cwd: session.cwd, tags: session.summary.tags };
         const writes = byDatabase.get(job.index.database) ?? [];
-        writes.push({ job, statements: putStatements(indexed, db.maxTextLength), cut: isCut(document, db.maxTextLength) });
+        writes.push({ job, statements: putStatements(indexed, db.maxTextLength), cut: isCut(indexed.document, db.maxTextLength) });
         byDatabase.set(job.index.database, writes);
-        text += document.units.reduce((sum, unit) => sum + unit.text.length, 0);
+        text += textLengthOf(indexed.document);
       } catch (error) {
         job.failed(error);
       }

@@ -101,6 +101,11 @@ function toolCallsText(calls: unknown[]): string {
   return pieces.join(" ");
 }
 
+/** How much text a document holds (UTF-16 code units): what bounds a transaction's size. */
+export function textLengthOf(document: SearchDocument): number {
+  return document.units.reduce((sum, unit) => sum + unit.text.length, 0);
+}
+
 /** What stands between words in the index's text: two spaces, so that even one letter after it is three characters to look up. */
 export const GAP = "  ";
 

@@ -1,3 +1,4 @@
+import type { LoadedSession } from "../loader.js";
 import { COLUMNS, type Column, GAP, MAX_TYPO_WORD_LENGTH, type SearchDocument } from "./document.js";
 import { type Hit, hitOf, matcherOf, type ScoredUnit, scoreSession, type UnitRow } from "./matching.js";
 import { foldText, type Match, type Query, wordsOf } from "./query.js";
@@ -46,6 +47,12 @@ export interface IndexedSession {
   model: string | null;
   cwd: string;
   tags: string[];
+}
+
+/** What the index keeps of a session the loader read with its search document (null: read without one). */
+export function indexedSessionOf(session: LoadedSession, stamp: string): IndexedSession | null {
+  if (session.search === undefined) return null;
+  return { document: session.search, stamp, time: session.time, model: session.summary.model, cwd: session.cwd, tags: session.summary.tags };
 }
 
 /** The list's filters (query parameters) a search also takes. */
@@ -153,12 +160,11 @@ export class SearchEngine {
   /** Indexes these sessions (replacing what was indexed of them) in one transaction. */
   async put(sessions: readonly IndexedSession[]): Promise<void> {
     if (sessions.length === 0) return;
-    this.#answers.clear();
     await this.#db.batch(sessions.flatMap((session) => putStatements(session, this.#db.maxTextLength)));
     for (const { document, stamp } of sessions) this.noteIndexed(document.id, stamp, isCut(document, this.#db.maxTextLength));
   }
 
-  /** A session written into the index elsewhere (a worker thread's own connection, on Node): now searchable at this stamp. */
+  /** A session written into the index, here (put) or elsewhere (a worker thread's own connection, on Node): searchable at this stamp; remembered answers go. */
   noteIndexed(id: string, stamp: string, cut: boolean): void {
     this.#answers.clear();
     this.#stamps.set(id, stamp);
@@ -170,9 +176,8 @@ export class SearchEngine {
   async remove(ids: readonly string[]): Promise<void> {
     const known = ids.filter((id) => this.#stamps.has(id));
     if (known.length === 0) return;
-    this.#answers.clear();
     await this.#db.batch(known.flatMap((id) => removeStatements(id)));
-    this.#answers.clear();
+    this.#answers.clear(); // after the write: an answer a search made meanwhile is not kept
     for (const id of known) {
       this.#stamps.delete(id);
       this.#cut.delete(id);

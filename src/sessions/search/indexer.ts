@@ -2,7 +2,8 @@ import { forEachLimited, Mutex } from "../../shared/concurrency.js";
 import type { CatalogEntry } from "../catalog-lookups.js";
 import type { IndexResult, LoadedSession, SessionLoader } from "../loader.js";
 import { sessionFileName } from "../session-files.js";
-import type { IndexedSession, SearchEngine } from "./engine.js";
+import { textLengthOf } from "./document.js";
+import { type IndexedSession, indexedSessionOf, type SearchEngine } from "./engine.js";
 
 /** Sessions written to the index per transaction: small, so a first build of thousands never holds the server long. */
 const BATCH_SESSIONS = 16;
@@ -119,10 +120,10 @@ export class SearchIndexer {
         if (loaded.status !== "ok") return;
         session = loaded.session;
       }
-      const document = session.search;
-      if (document === undefined) return;
-      batch.push({ document, stamp: entry.stamp, time: session.time, model: session.summary.model, cwd: session.cwd, tags: session.summary.tags });
-      text += document.units.reduce((sum, unit) => sum + unit.text.length, 0);
+      const indexed = indexedSessionOf(session, entry.stamp);
+      if (indexed === null) return;
+      batch.push(indexed);
+      text += textLengthOf(indexed.document);
       if (batch.length >= BATCH_SESSIONS || text >= BATCH_TEXT) await flush();
     });
     await flush();
