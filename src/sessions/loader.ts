@@ -18,8 +18,8 @@ export interface LoadedSession {
   search?: SearchDocument;
 }
 
-/** What indexInto did: `cut` as isCut says (the index holds only the start of the session's text). */
-export type IndexResult = { status: "indexed"; cut: boolean } | { status: "missing" } | { status: "corrupt" };
+/** What indexInto did. */
+export type IndexResult = { status: "indexed" } | { status: "missing" } | { status: "corrupt" };
 
 /** `trailing`: read from the leading object of a file with bytes after it (see parseSessionFile). */
 export type LoadResult = { status: "ok"; session: LoadedSession; trailing?: boolean } | { status: "missing" } | { status: "corrupt" };

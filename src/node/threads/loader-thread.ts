@@ -1,8 +1,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { type IndexResult, loadSession } from "../../sessions/loader.js";
 import { textLengthOf } from "../../sessions/search/document.js";
-import { indexedSessionOf, isCut, putStatements } from "../../sessions/search/engine.js";
-import type { SqlStatement } from "../../sessions/search/sql.js";
+import { type IndexedSession, indexedSessionOf, putStatements } from "../../sessions/search/engine.js";
 import { serveSession } from "../../sessions/session-view.js";
 import { realSleep } from "../../shared/clock.js";
 import { blockingReaderOf } from "../../storage/fs/fs-store.js";
@@ -43,7 +42,7 @@ function indexSession(name: string, index: IndexJob["index"]): Promise<IndexResu
 async function drainIndexQueue(): Promise<void> {
   while (indexQueue.length > 0) {
     const batch = indexQueue.splice(0, SESSIONS_PER_TRANSACTION);
-    const byDatabase = new Map<string, { job: IndexJob; statements: SqlStatement[]; cut: boolean }[]>();
+    const byDatabase = new Map<string, { job: IndexJob; indexed: IndexedSession }[]>();
     let text = 0;
     for (const [i, job] of batch.entries()) {
       if (text > TEXT_PER_TRANSACTION) {
@@ -57,9 +56,8 @@ async function drainIndexQueue(): Promise<void> {
           job.done(loaded.status === "ok" ? { status: "corrupt" } : loaded);
           continue;
         }
-        const db = await databaseAt(job.index.database);
         const writes = byDatabase.get(job.index.database) ?? [];
-        writes.push({ job, statements: putStatements(indexed, db.maxTextLength), cut: isCut(indexed.document, db.maxTextLength) });
+        writes.push({ job, indexed });
         byDatabase.set(job.index.database, writes);
         text += textLengthOf(indexed.document);
       } catch (error) {
@@ -68,8 +66,14 @@ async function drainIndexQueue(): Promise<void> {
     }
     for (const [database, writes] of byDatabase) {
       try {
-        await (await databaseAt(database)).batch(writes.flatMap((write) => write.statements));
-        for (const write of writes) write.job.done({ status: "indexed", cut: write.cut });
+        const db = await databaseAt(database);
+        await db.batch(
+          putStatements(
+            writes.map((write) => write.indexed),
+            db.maxTextLength,
+          ),
+        );
+        for (const write of writes) write.job.done({ status: "indexed" });
       } catch (error) {
         for (const write of writes) write.job.failed(error);
       }

@@ -1,3 +1,4 @@
+import type { SessionSummary } from "../../http/schemas.js";
 import type { LoadedSession } from "../loader.js";
 import { COLUMNS, type Column, GAP, MAX_TYPO_WORD_LENGTH, type SearchDocument } from "./document.js";
 import { type Hit, hitOf, matcherOf, type ScoredUnit, scoreSession, type UnitRow } from "./matching.js";
@@ -14,14 +15,20 @@ import { type SqlDatabase, type SqlStatement, type SqlValue, statement } from ".
 /** search_fts's columns; the tools column has a table of its own (search_tools). */
 const TEXT_COLUMNS = COLUMNS.filter((column) => column !== "tools");
 
-// 4: text folded with PLAIN_FORMS (query.ts); a changed fold or layout means the index is built again once
-const SCHEMA_VERSION = "4";
+// 5: each session's summary and digest (the Worker lists and syncs from here), counters, pending writes
+const SCHEMA_VERSION = "5";
 
-const SCHEMA = [
+/** Exported for the Worker's migration (migrations/, checked by a test to be the same statements). */
+export const SCHEMA = [
   "CREATE TABLE IF NOT EXISTS search_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+  // summary: the session's wire summary (JSON), what a list page sends; sha256: its bytes' digest where known (the Worker's sync manifest)
   `CREATE TABLE IF NOT EXISTS search_sessions (
      rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, stamp TEXT NOT NULL, time REAL,
-     model TEXT NOT NULL, cwd TEXT NOT NULL, tags TEXT NOT NULL, tags_folded TEXT NOT NULL, cut INTEGER NOT NULL)`,
+     model TEXT NOT NULL, cwd TEXT NOT NULL, tags TEXT NOT NULL, tags_folded TEXT NOT NULL, cut INTEGER NOT NULL,
+     summary TEXT NOT NULL, sha256 TEXT)`,
+  // list order, so a page reads its own rows only
+  "CREATE INDEX IF NOT EXISTS search_sessions_order ON search_sessions (time IS NULL, time DESC, id)",
+  "CREATE INDEX IF NOT EXISTS search_sessions_cut ON search_sessions (id) WHERE cut = 1",
   `CREATE TABLE IF NOT EXISTS search_text (
      session INTEGER NOT NULL, seq INTEGER NOT NULL, field TEXT NOT NULL, message_index INTEGER, role TEXT,
      tools INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (session, seq)) WITHOUT ROWID`,
@@ -31,28 +38,52 @@ const SCHEMA = [
   `CREATE VIRTUAL TABLE IF NOT EXISTS search_tools USING fts5(tools,
      content='', contentless_delete=1, tokenize='trigram case_sensitive 1')`,
   "CREATE TABLE IF NOT EXISTS search_vocab (word TEXT PRIMARY KEY) WITHOUT ROWID",
+  // Objects in the bucket that are not listable sessions (the Worker's reconcile found them): in the manifest, never listed.
+  "CREATE TABLE IF NOT EXISTS search_unlisted (id TEXT PRIMARY KEY, stamp TEXT NOT NULL, sha256 TEXT) WITHOUT ROWID",
+  // Writes begun on the Worker and not yet known to be finished in both R2 and here: repaired when they stay.
+  "CREATE TABLE IF NOT EXISTS search_pending (id TEXT PRIMARY KEY, since REAL NOT NULL) WITHOUT ROWID",
+  // sessions: how many are listed (a list's total without counting rows); generation: moves with every change (answers remembered until then)
+  "CREATE TABLE IF NOT EXISTS search_counters (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
+  "INSERT OR IGNORE INTO search_counters (key, value) VALUES ('sessions', 0), ('generation', 0)",
+  `CREATE TRIGGER IF NOT EXISTS search_sessions_added AFTER INSERT ON search_sessions BEGIN
+     UPDATE search_counters SET value = value + 1 WHERE key IN ('sessions', 'generation'); END`,
+  `CREATE TRIGGER IF NOT EXISTS search_sessions_changed AFTER UPDATE ON search_sessions BEGIN
+     UPDATE search_counters SET value = value + 1 WHERE key = 'generation'; END`,
+  `CREATE TRIGGER IF NOT EXISTS search_sessions_removed AFTER DELETE ON search_sessions BEGIN
+     UPDATE search_counters SET value = value + (CASE key WHEN 'sessions' THEN -1 ELSE 1 END) WHERE key IN ('sessions', 'generation'); END`,
 ];
-const TABLES = ["search_sessions", "search_text", "search_fts", "search_tools", "search_vocab", "search_meta"];
+const TABLES = [
+  "search_sessions",
+  "search_text",
+  "search_fts",
+  "search_tools",
+  "search_vocab",
+  "search_unlisted",
+  "search_pending",
+  "search_counters",
+  "search_meta",
+];
 
 /** bm25's weight of each of search_fts's columns: the first rank only; code decides the final order. */
 const BM25_WEIGHTS = "4.0, 1.5, 1.0";
 
-/** What the filters read of a session: the listing's own values. */
+/** What the index keeps of a session: its text, and what the filters and the listing read. */
 export interface IndexedSession {
   document: SearchDocument;
   /** The file's stamp when read: a session whose stamp is unchanged is not indexed again. */
   stamp: string;
   /** `updated` if it is an instant, else `created` if it is; null sorts last. */
   time: number | null;
-  model: string | null;
+  summary: SessionSummary;
   cwd: string;
-  tags: string[];
+  /** The SHA-256 of the stored bytes, where the writer knows it (the Worker); null on Node. */
+  sha256: string | null;
 }
 
 /** What the index keeps of a session the loader read with its search document (null: read without one). */
-export function indexedSessionOf(session: LoadedSession, stamp: string): IndexedSession | null {
+export function indexedSessionOf(session: LoadedSession, stamp: string, sha256: string | null = null): IndexedSession | null {
   if (session.search === undefined) return null;
-  return { document: session.search, stamp, time: session.time, model: session.summary.model, cwd: session.cwd, tags: session.summary.tags };
+  return { document: session.search, stamp, time: session.time, summary: session.summary, cwd: session.cwd, sha256 };
 }
 
 /** The list's filters (query parameters) a search also takes. */
@@ -102,31 +133,25 @@ const ANSWER_MAX_AGE_MS = 60_000;
 const RECENCY_BOOST = 0.2;
 const RECENCY_HALF_LIFE_MS = 30 * 24 * 3600 * 1000;
 
+/**
+ * The search index over one database, which other writers may share (a Worker's isolates, a Node
+ * writer thread): what it remembers is checked against the database's generation counter.
+ */
 export class SearchEngine {
   readonly #db: SqlDatabase;
-  /** Each indexed session's stamp, by id: what catch-up compares the listing with. */
-  readonly #stamps: Map<string, string>;
   /**
-   * Answers already given, by request, until the index changes (or a minute passes, as recency moves
-   * scores): a dashboard asks the same search again and again while nothing changes.
+   * Answers already given, by request, until the index changes (the generation moves) or a minute
+   * passes (recency moves scores): a dashboard asks the same search again and again while nothing changes.
    */
-  #answers = new Map<string, { at: number; answer: Promise<SearchAnswer> }>();
-  /**
-   * Sessions whose text is longer than a value the database takes (D1: 2 MB), so search_fts holds only
-   * its start: every search confirms them in code, from search_text, which holds all of it.
-   */
-  readonly #cut: Set<string>;
+  #answers = new Map<string, { at: number; generation: number; answer: Promise<SearchAnswer> }>();
 
-  private constructor(db: SqlDatabase, stamps: Map<string, string>, cut: Set<string>) {
+  private constructor(db: SqlDatabase) {
     this.#db = db;
-    this.#stamps = stamps;
-    this.#cut = cut;
   }
 
-  /** Opens (creating, or rebuilding when its schema is older) the index in this database. */
+  /** Opens (creating, or rebuilding when its schema is older) the index in this database. Reads no session's row. */
   static async open(db: SqlDatabase): Promise<SearchEngine> {
-    await db.batch(SCHEMA.map((sql) => statement(sql)));
-    const version = await db.all<{ value: string }>("SELECT value FROM search_meta WHERE key = 'schema'");
+    const version = await db.all<{ value: string }>("SELECT value FROM search_meta WHERE key = 'schema'").catch(() => []);
     if (version[0]?.value !== SCHEMA_VERSION) {
       await db.batch([
         ...TABLES.map((table) => statement(`DROP TABLE IF EXISTS ${table}`)),
@@ -134,65 +159,50 @@ export class SearchEngine {
         statement("INSERT INTO search_meta (key, value) VALUES ('schema', ?)", SCHEMA_VERSION),
       ]);
     }
-    const rows = await db.all<{ id: string; stamp: string; cut: number }>("SELECT id, stamp, cut FROM search_sessions");
-    const cut = new Set(rows.filter((row) => row.cut === 1).map((row) => row.id));
-    return new SearchEngine(db, new Map(rows.map((row) => [row.id, row.stamp])), cut);
+    return new SearchEngine(db);
+  }
+
+  get db(): SqlDatabase {
+    return this.#db;
   }
 
   close(): void {
     this.#db.close?.();
   }
 
-  /** The stamp a session was indexed at, if it is indexed. */
-  stampOf(id: string): string | undefined {
-    return this.#stamps.get(id);
-  }
-
-  /** Every indexed session's id. */
-  ids(): IterableIterator<string> {
-    return this.#stamps.keys();
-  }
-
-  get size(): number {
-    return this.#stamps.size;
+  /** Every indexed session's stamp, by id (reads every row: the Node indexer's catch-up, once per start). */
+  async stamps(): Promise<Map<string, string>> {
+    const rows = await this.#db.all<{ id: string; stamp: string }>("SELECT id, stamp FROM search_sessions");
+    return new Map(rows.map((row) => [row.id, row.stamp]));
   }
 
   /** Indexes these sessions (replacing what was indexed of them) in one transaction. */
   async put(sessions: readonly IndexedSession[]): Promise<void> {
     if (sessions.length === 0) return;
-    await this.#db.batch(sessions.flatMap((session) => putStatements(session, this.#db.maxTextLength)));
-    for (const { document, stamp } of sessions) this.noteIndexed(document.id, stamp, isCut(document, this.#db.maxTextLength));
-  }
-
-  /** A session written into the index, here (put) or elsewhere (a worker thread's own connection, on Node): searchable at this stamp; remembered answers go. */
-  noteIndexed(id: string, stamp: string, cut: boolean): void {
-    this.#answers.clear();
-    this.#stamps.set(id, stamp);
-    if (cut) this.#cut.add(id);
-    else this.#cut.delete(id);
+    await this.#db.batch(putStatements(sessions, this.#db.maxTextLength));
   }
 
   /** Leaves these sessions out of the index. */
   async remove(ids: readonly string[]): Promise<void> {
-    const known = ids.filter((id) => this.#stamps.has(id));
-    if (known.length === 0) return;
-    await this.#db.batch(known.flatMap((id) => removeStatements(id)));
-    this.#answers.clear(); // after the write: an answer a search made meanwhile is not kept
-    for (const id of known) {
-      this.#stamps.delete(id);
-      this.#cut.delete(id);
-    }
+    if (ids.length > 0) await this.#db.batch(removeStatements(ids));
+  }
+
+  /** The counter that moves with every change of the index, whoever made it. */
+  async generation(): Promise<number> {
+    const rows = await this.#db.all<{ value: number }>("SELECT value FROM search_counters WHERE key = 'generation'");
+    return rows[0]?.value ?? 0;
   }
 
   /** The sessions matching a query, ranked, one page of them, with hits when asked. */
-  search(request: SearchRequest): Promise<SearchAnswer> {
+  async search(request: SearchRequest): Promise<SearchAnswer> {
     const { now, ...asked } = request;
     const key = JSON.stringify(asked);
+    const generation = await this.generation();
     const known = this.#answers.get(key);
-    if (known && now - known.at < ANSWER_MAX_AGE_MS) return known.answer;
+    if (known && known.generation === generation && now - known.at < ANSWER_MAX_AGE_MS) return known.answer;
     const answer = this.#search(request);
     if (this.#answers.size >= MAX_ANSWERS) this.#answers.clear();
-    this.#answers.set(key, { at: now, answer });
+    this.#answers.set(key, { at: now, generation, answer });
     answer.catch(() => this.#answers.delete(key));
     return answer;
   }
@@ -213,14 +223,18 @@ export class SearchEngine {
     const counted = request.total && !confirmAll;
     const candidates = await this.#candidates(plan, where, recent, take, request.now, counted);
     const matches = candidates[0]?.matches ?? 0;
-    // a session the full-text index holds only the start of may match past it: always a candidate
-    const listed = new Set(candidates.map((candidate) => candidate.id));
-    if ((plan.match !== null || plan.tools !== null) && this.#cut.size > 0) {
-      const cut = await this.#db.all<{ id: string; time: number | null }>(
+    // a session the full-text index holds only the start of may match past it: always a candidate (the partial index reads only those)
+    const cut = new Set<string>();
+    if (plan.match !== null || plan.tools !== null) {
+      const listed = new Set(candidates.map((candidate) => candidate.id));
+      const rows = await this.#db.all<{ id: string; time: number | null }>(
         `SELECT s.id, s.time FROM search_sessions s WHERE s.cut = 1 AND ${where.sql}`,
         where.params,
       );
-      candidates.push(...cut.filter((candidate) => !listed.has(candidate.id)));
+      for (const row of rows) {
+        cut.add(row.id);
+        if (!listed.has(row.id)) candidates.push(row);
+      }
     }
     const scored: { id: string; time: number | null; score: number; best: ScoredUnit[] }[] = [];
     for (let at = 0; at < candidates.length; at += 200) {
@@ -239,7 +253,7 @@ export class SearchEngine {
     }
     scored.sort((a, b) => (recent ? 0 : b.score - a.score) || compareListOrder(a, b));
     // the index counts the sessions it holds whole; the others were all confirmed above
-    const cutFound = plan.match === null && plan.tools === null ? 0 : scored.filter((result) => this.#cut.has(result.id)).length;
+    const cutFound = scored.filter((result) => cut.has(result.id)).length;
     const total = !request.total ? null : confirmAll ? scored.length : matches + cutFound;
     const page = scored.slice(request.offset, wanted);
     // Hits (snippets, highlights) only for the page sent
@@ -289,6 +303,25 @@ export class SearchEngine {
       const columns = `s.id, s.time${counted ? ", count(*) OVER () AS matches" : ""}`;
       return this.#db.all(`SELECT ${columns} FROM search_sessions s WHERE ${where.sql} ORDER BY ${listOrder}${limit}`, where.params);
     }
+    if (!recent && where.sql === "1") {
+      // No filter: the best by bm25 alone, then their rows (the join reads `take` rows, not one per match);
+      // recency weighs in when code scores them. The count is a pass over the full-text index alone.
+      const [ranked, counts] = await Promise.all([
+        this.#db.all<{ id: string; time: number | null }>(
+          `SELECT s.id, s.time FROM (SELECT rowid, bm25(search_fts, ${BM25_WEIGHTS}) AS rank FROM search_fts WHERE search_fts MATCH ? ORDER BY rank LIMIT ${take}) f
+           JOIN search_sessions s ON s.rowid = f.rowid ORDER BY f.rank, s.time IS NULL, s.time DESC, s.id`,
+          [plan.match],
+        ),
+        counted
+          ? this.#db.all<{ matches: number }>(
+              // (a cut session is confirmed and counted in code)
+              "SELECT count(*) AS matches FROM search_fts WHERE search_fts MATCH ? AND rowid NOT IN (SELECT rowid FROM search_sessions WHERE cut = 1)",
+              [plan.match],
+            )
+          : [],
+      ]);
+      return ranked.map((row) => ({ ...row, matches: counts[0]?.matches ?? 0 }));
+    }
     // bm25() only works right beside its MATCH: ranked in an inner query, counted and cut in the outer one.
     const rank = recent
       ? "0"
@@ -325,67 +358,122 @@ export function isCut(document: SearchDocument, maxTextLength: number): boolean 
   return COLUMNS.some((column) => document.columns[column].length > maxTextLength);
 }
 
-/** The statements that (re)index one session, replacing whatever the index held of it: one transaction's worth. */
-export function putStatements(session: IndexedSession, maxTextLength: number): SqlStatement[] {
-  const { id, units, columns, vocabulary } = session.document;
+/**
+ * The statements that (re)index these sessions, replacing whatever the index held of them: one
+ * transaction's worth. Rows go in as JSON arrays, a bounded number of characters per statement (D1
+ * caps a value at 2 MB, and a Worker's queries per request are counted), so a batch of a hundred small
+ * sessions is a handful of statements.
+ */
+export function putStatements(sessions: readonly IndexedSession[], maxTextLength: number): SqlStatement[] {
   const max = maxTextLength;
-  const rowid = "(SELECT rowid FROM search_sessions WHERE id = ?)";
-  const statements = [
-    ...removeStatements(id).slice(0, 3), // all but the search_sessions row, which the upsert below keeps
-    statement(
-      `INSERT INTO search_sessions (id, stamp, time, model, cwd, tags, tags_folded, cut) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET stamp = excluded.stamp, time = excluded.time, model = excluded.model,
-       cwd = excluded.cwd, tags = excluded.tags, tags_folded = excluded.tags_folded, cut = excluded.cut`,
+  const budget = Math.min(max / 2, 512 * 1024);
+  const rowid = "(SELECT rowid FROM search_sessions WHERE id = value ->> 0)";
+  const ids = sessions.map((session) => session.document.id);
+  const rows: SqlValue[][] = [];
+  const units: SqlValue[][] = [];
+  const texts: SqlValue[][] = [];
+  const tools: SqlValue[][] = [];
+  const vocabulary = new Set<string>();
+  for (const session of sessions) {
+    const { id, columns } = session.document;
+    const model = (session.summary.model ?? "").toLowerCase();
+    const { tags } = session.summary;
+    const tagsFolded = JSON.stringify(tags.map((tag) => tag.toLowerCase()));
+    const cutFlag = isCut(session.document, max) ? 1 : 0;
+    rows.push([
       id,
       session.stamp,
       session.time,
-      (session.model ?? "").toLowerCase(),
+      model,
       session.cwd.toLowerCase(),
-      JSON.stringify(session.tags),
-      JSON.stringify(session.tags.map((tag) => tag.toLowerCase())),
-      isCut(session.document, max) ? 1 : 0,
+      JSON.stringify(tags),
+      tagsFolded,
+      cutFlag,
+      JSON.stringify(session.summary),
+      session.sha256,
+    ]);
+    session.document.units.forEach((unit, seq) => {
+      units.push([id, seq, unit.field, unit.messageIndex, unit.role, unit.tools ? 1 : 0, cut(unit.text, budget)]);
+    });
+    texts.push([id, ...TEXT_COLUMNS.map((column) => cut(columns[column], max))]);
+    if (columns.tools !== "") tools.push([id, cut(columns.tools, max)]);
+    for (const word of session.document.vocabulary) vocabulary.add(word);
+  }
+  return [
+    ...removeStatements(ids, { keepRows: true }), // the upsert below keeps each session's row (and rowid)
+    ...jsonStatements(
+      `INSERT INTO search_sessions (id, stamp, time, model, cwd, tags, tags_folded, cut, summary, sha256)
+       SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9
+       FROM json_each(?) WHERE true
+       ON CONFLICT (id) DO UPDATE SET stamp = excluded.stamp, time = excluded.time, model = excluded.model, cwd = excluded.cwd,
+       tags = excluded.tags, tags_folded = excluded.tags_folded, cut = excluded.cut, summary = excluded.summary, sha256 = excluded.sha256`,
+      rows,
+      budget,
+    ),
+    ...jsonStatements(
+      `INSERT INTO search_text (session, seq, field, message_index, role, tools, text)
+       SELECT ${rowid}, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6 FROM json_each(?)`,
+      units,
+      budget,
+    ),
+    // a session's columns may be longer than a statement's budget: such a one goes alone, each column its own value
+    ...jsonStatements(
+      `INSERT INTO search_fts (rowid, ${TEXT_COLUMNS.join(", ")}) SELECT ${rowid}, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)`,
+      texts,
+      budget,
+      (row) =>
+        statement(`INSERT INTO search_fts (rowid, ${TEXT_COLUMNS.join(", ")}) VALUES ((SELECT rowid FROM search_sessions WHERE id = ?), ?, ?, ?)`, ...row),
+    ),
+    ...jsonStatements(`INSERT INTO search_tools (rowid, tools) SELECT ${rowid}, value ->> 1 FROM json_each(?)`, tools, budget, (row) =>
+      statement("INSERT INTO search_tools (rowid, tools) VALUES ((SELECT rowid FROM search_sessions WHERE id = ?), ?)", ...row),
+    ),
+    ...jsonStatements(
+      "INSERT OR IGNORE INTO search_vocab (word) SELECT value ->> 0 FROM json_each(?)",
+      [...vocabulary].map((word) => [word]),
+      budget,
     ),
   ];
-  // The units go in as JSON arrays, a bounded number of characters at a time (D1 caps a value's size).
-  let chunk: unknown[][] = [];
-  let chunkLength = 0;
+}
+
+/**
+ * `sql` once per chunk of rows, the chunk bound as one JSON array, at most about `budget` characters
+ * of text each; a row over the budget goes alone, through `alone` where given.
+ */
+function jsonStatements(sql: string, rows: readonly SqlValue[][], budget: number, alone?: (row: SqlValue[]) => SqlStatement): SqlStatement[] {
+  const statements: SqlStatement[] = [];
+  let chunk: SqlValue[][] = [];
+  let length = 0;
   const flush = () => {
-    if (chunk.length === 0) return;
-    statements.push(
-      statement(
-        `INSERT INTO search_text (session, seq, field, message_index, role, tools, text)
-         SELECT ${rowid}, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each(?)`,
-        id,
-        JSON.stringify(chunk),
-      ),
-    );
+    if (chunk.length > 0) statements.push(statement(sql, JSON.stringify(chunk)));
     chunk = [];
-    chunkLength = 0;
+    length = 0;
   };
-  const budget = Math.min(max / 2, 512 * 1024);
-  units.forEach((unit, seq) => {
-    const text = cut(unit.text, budget);
-    if (chunkLength + text.length > budget) flush();
-    chunk.push([seq, unit.field, unit.messageIndex, unit.role, unit.tools ? 1 : 0, text]);
-    chunkLength += text.length + 32;
-  });
-  flush();
-  const values = TEXT_COLUMNS.map((column) => cut(columns[column], max));
-  statements.push(statement(`INSERT INTO search_fts (rowid, ${TEXT_COLUMNS.join(", ")}) VALUES (${rowid}, ?, ?, ?)`, id, ...values));
-  if (columns.tools !== "") statements.push(statement(`INSERT INTO search_tools (rowid, tools) VALUES (${rowid}, ?)`, id, cut(columns.tools, max)));
-  for (let at = 0; at < vocabulary.length; at += 2000) {
-    statements.push(statement("INSERT OR IGNORE INTO search_vocab (word) SELECT value FROM json_each(?)", JSON.stringify(vocabulary.slice(at, at + 2000))));
+  for (const row of rows) {
+    const size = row.reduce<number>((total, value) => total + (typeof value === "string" ? value.length : 8) + 4, 4);
+    if (size > budget && alone) {
+      statements.push(alone(row));
+      continue;
+    }
+    if (length + size > budget) flush();
+    chunk.push(row);
+    length += size;
   }
+  flush();
   return statements;
 }
 
-function removeStatements(id: string): SqlStatement[] {
-  const rowid = "(SELECT rowid FROM search_sessions WHERE id = ?)";
+/** The statements that leave these sessions out of the index (`keepRows`: all but their search_sessions rows). */
+function removeStatements(ids: readonly string[], { keepRows = false } = {}): SqlStatement[] {
+  const json = JSON.stringify(ids);
+  const rowids = "(SELECT rowid FROM search_sessions WHERE id IN (SELECT value FROM json_each(?)))";
   return [
-    statement(`DELETE FROM search_fts WHERE rowid = ${rowid}`, id),
-    statement(`DELETE FROM search_tools WHERE rowid = ${rowid}`, id),
-    statement(`DELETE FROM search_text WHERE session = ${rowid}`, id),
-    statement("DELETE FROM search_sessions WHERE id = ?", id),
+    statement(`DELETE FROM search_fts WHERE rowid IN ${rowids}`, json),
+    statement(`DELETE FROM search_tools WHERE rowid IN ${rowids}`, json),
+    statement(`DELETE FROM search_text WHERE session IN ${rowids}`, json),
+    // a session indexed is no longer an unlisted object, nor a write under way
+    statement("DELETE FROM search_unlisted WHERE id IN (SELECT value FROM json_each(?))", json),
+    statement("DELETE FROM search_pending WHERE id IN (SELECT value FROM json_each(?))", json),
+    ...(keepRows ? [] : [statement("DELETE FROM search_sessions WHERE id IN (SELECT value FROM json_each(?))", json)]),
   ];
 }
 

@@ -31,6 +31,8 @@ export class SearchIndexer {
   readonly #loader: Pick<SessionLoader, "load" | "concurrency" | "indexInto">;
   readonly #runs = new Mutex();
   readonly #info: (message: string) => void;
+  /** Each indexed session's stamp, by id (read from the index by the first catch-up): what catch-up compares the listing with. */
+  #stamps: Map<string, string> | null = null;
   /** The listing last brought in step: the same listing needs nothing more. */
   #done: readonly CatalogEntry[] | null = null;
   #closed = false;
@@ -80,25 +82,29 @@ export class SearchIndexer {
 
   async #catchUp(entries: readonly CatalogEntry[]): Promise<void> {
     const startedAt = Date.now();
+    this.#stamps ??= await this.#engine.stamps();
+    const stamps = this.#stamps;
     const listed = new Set(entries.map((entry) => entry.summary.id));
-    await this.#engine.remove([...this.#engine.ids()].filter((id) => !listed.has(id)));
-    const stale = entries.filter((entry) => this.#engine.stampOf(entry.summary.id) !== entry.stamp);
+    const gone = [...stamps.keys()].filter((id) => !listed.has(id));
+    await this.#engine.remove(gone);
+    for (const id of gone) stamps.delete(id);
+    const stale = entries.filter((entry) => stamps.get(entry.summary.id) !== entry.stamp);
     const writeApart = this.#writeApart;
     if (writeApart && stale.length >= WRITE_APART_FROM) {
       // A build: each session read and written in a worker thread (which batches them): this thread only keeps the stamps.
       await forEachLimited(stale, this.#loader.concurrency, async (entry) => {
         const written = await writeApart(sessionFileName(entry.summary.id), entry.stamp);
-        if (written.status === "indexed") this.#engine.noteIndexed(entry.summary.id, entry.stamp, written.cut);
+        if (written.status === "indexed") stamps.set(entry.summary.id, entry.stamp);
       });
-    } else await this.#writeHere(stale);
+    } else await this.#writeHere(stale, stamps);
     // A build worth telling of (a first start, a restart after many changes); single changes are not.
     if (stale.length >= BUILD_WORTH_A_LINE) {
-      this.#info(`search index: ${stale.length} sessions indexed in ${((Date.now() - startedAt) / 1000).toFixed(1)} s; ${this.#engine.size} in the index`);
+      this.#info(`search index: ${stale.length} sessions indexed in ${((Date.now() - startedAt) / 1000).toFixed(1)} s; ${stamps.size} in the index`);
     }
   }
 
   /** Loads each session's document (or takes the one offered) and writes them through the engine, a few per transaction. */
-  async #writeHere(stale: readonly CatalogEntry[]): Promise<void> {
+  async #writeHere(stale: readonly CatalogEntry[], stamps: Map<string, string>): Promise<void> {
     let batch: IndexedSession[] = [];
     let text = 0;
     let writing = Promise.resolve();
@@ -106,7 +112,10 @@ export class SearchIndexer {
       const sessions = batch;
       batch = [];
       text = 0;
-      writing = writing.then(() => this.#engine.put(sessions));
+      writing = writing.then(async () => {
+        await this.#engine.put(sessions);
+        for (const session of sessions) stamps.set(session.document.id, session.stamp);
+      });
       return writing;
     };
     const offered = new Map(this.#offered);
