@@ -19,7 +19,7 @@ import { D1Database, type D1DatabaseLike } from "./d1.js";
 export interface WorkerEnv {
   /** The R2 bucket: one object per session under `sessions/`, deleted ones under `trash/`. */
   SESSIONS: R2BucketLike;
-  /** The D1 database that holds the search index (schema applied by the Worker itself on first use). */
+  /** The D1 database every isolate shares: the listing, search and sync manifest (migrations/; the Worker also makes its tables on first use). */
   SEARCH: D1DatabaseLike;
   /** Secret (`wrangler secret put OPTA_ADMIN_KEY`; locally `.dev.vars`): required on every /admin route. */
   OPTA_ADMIN_KEY?: string;
@@ -49,20 +49,13 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  */
 const SESSIONS_IN_MEMORY = 2;
 
-/**
- * Without a watch, a listing re-lists the bucket when its last look is older than this. Each
- * isolate keeps its own catalog; what this isolate writes or deletes shows at once. (Not exported:
- * a Worker module may export only handlers.)
- */
-const LISTING_MAX_AGE_MS = 1000;
-
 interface Built {
   env: WorkerEnv;
   app: ReturnType<typeof createApp>;
   sessions: SessionService;
 }
 
-/** One app per isolate (and per env, which tests vary), so summaries and search text outlive a request. */
+/** One app per isolate (and per env, which tests vary), so remembered answers outlive a request. */
 let built: Built | { env: WorkerEnv; error: ConfigError } | null = null;
 
 function appFor(env: WorkerEnv): Built | { env: WorkerEnv; error: ConfigError } {
@@ -85,10 +78,9 @@ function appFor(env: WorkerEnv): Built | { env: WorkerEnv; error: ConfigError } 
       trash: new R2Trash(env.SESSIONS),
       trashMaxAgeMs: trashDays * DAY_MS,
       maxSessionBytes: Math.floor(maxSessionMb * 1024 * 1024),
-      catalog: { maxAgeMs: LISTING_MAX_AGE_MS },
       searchDatabase: async () => search,
-      // Work left running after an answer may be cut off in a Worker: each search brings the index in step first.
-      indexInBackground: false,
+      // The listing, search and manifest from D1, which every isolate shares: nothing per session in an isolate's memory.
+      sharedIndex: true,
     });
     const app = createApp({
       sessions,
@@ -126,10 +118,13 @@ export default {
     return answer;
   },
 
-  /** Cron trigger (see wrangler.example.toml): purges trash past OPTA_TRASH_DAYS. */
+  /**
+   * Cron trigger (see wrangler.example.toml): purges trash past OPTA_TRASH_DAYS, and reconciles the
+   * index with the bucket (objects put there by other means are indexed, rows of objects gone removed).
+   */
   async scheduled(_controller: unknown, env: WorkerEnv, ctx: ExecutionContextLike): Promise<void> {
     const worker = appFor(env);
     if ("error" in worker) return;
-    ctx.waitUntil(worker.sessions.trash.purgeExpired());
+    ctx.waitUntil(Promise.all([worker.sessions.trash.purgeExpired(), worker.sessions.reconcile()]));
   },
 };

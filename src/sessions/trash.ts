@@ -13,8 +13,10 @@ const DEFAULT_TRASH_MAX_AGE_MS = 30 * 24 * 60 * 60 * 1000;
 interface TrashOptions {
   now: () => number;
   warn: (line: string) => void;
+  /** Told before a session file is moved (a shared listing marks it, so a move cut short halfway is repaired). */
+  changing?: (name: string) => Promise<void>;
   /** Told about every session file we move, so listings see it at once. */
-  changed: (name: string) => void;
+  changed: (name: string) => void | Promise<void>;
   /** Items deleted longer ago than this are purged by purgeExpired(). */
   maxAgeMs?: number;
   /** Waits between attempts at an index.json rewrite the CLI keeps changing. */
@@ -45,7 +47,7 @@ const TRASHED_NOTE = /^([A-Za-z0-9_-]{1,128}\.[0-9]{1,15})\.meta\.json$/;
 export class SessionTrash {
   readonly #store: SessionStore;
   readonly #trash: TrashStore | null;
-  readonly #options: Required<TrashOptions>;
+  readonly #options: Required<Omit<TrashOptions, "changing">> & Pick<TrashOptions, "changing">;
   readonly #changes = new Mutex();
   #lastStamp = 0;
 
@@ -62,9 +64,10 @@ export class SessionTrash {
     const name = sessionFileName(id);
     return this.#changes.run(async () => {
       const trashId = `${id}.${this.#stamp()}`;
+      await this.#options.changing?.(name);
       const moved = this.#trash ? await this.#trash.moveIn(name, dataName(trashId)) : await this.#store.remove(name);
       if (!moved) throw new SessionNotFound();
-      this.#options.changed(name);
+      await this.#options.changed(name);
       let indexEntry: unknown;
       const index = this.#store.cliIndex;
       if (index) {
@@ -144,10 +147,11 @@ export class SessionTrash {
       const { sessionId } = parseTrashId(trashId);
       if (isReservedId(sessionId)) throw new TrashItemNotFound();
       const name = sessionFileName(sessionId);
+      await this.#options.changing?.(name);
       const outcome = await trash.moveBack(dataName(trashId), name);
       if (outcome === "missing") throw new TrashItemNotFound();
       if (outcome === "exists") throw new SessionExists();
-      this.#options.changed(name);
+      await this.#options.changed(name);
       const note = await this.#readNote(trash, trashId);
       const index = this.#store.cliIndex;
       if (index && note && "index_entry" in note) {

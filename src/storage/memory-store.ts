@@ -9,6 +9,7 @@ import {
   type StoreEntry,
   type StoreMetadata,
   type StoreWatch,
+  type Written,
 } from "./store.js";
 
 /** `serial`: a new one on every write, for the stamp (a recorded mtime may repeat). */
@@ -37,13 +38,13 @@ export class MemoryStore implements SessionStore {
   }
 
   /** Like a bucket, keeps the metadata it is given and returns it with the entry. */
-  async write(name: string, bytes: Uint8Array, metadata: StoreMetadata): Promise<"created" | "replaced"> {
+  async write(name: string, bytes: Uint8Array, metadata: StoreMetadata): Promise<Written> {
     const existed = this.#entries.has(name);
     const serial = ++this.#clock;
     const recorded = Date.parse(metadata[MTIME_METADATA_KEY] ?? "");
     this.#entries.set(name, { kind: "file", text: new TextDecoder().decode(bytes), mtimeMs: Number.isFinite(recorded) ? recorded : serial, serial, metadata });
     this.#notify(name);
-    return existed ? "replaced" : "created";
+    return { created: !existed, entry: await this.stat(name) };
   }
 
   putDirectory(name: string): this {

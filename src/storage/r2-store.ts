@@ -7,6 +7,7 @@ import {
   type StoreMetadata,
   type StoreWatch,
   type TrashStore,
+  type Written,
 } from "./store.js";
 
 /**
@@ -78,11 +79,11 @@ export class R2Store implements SessionStore {
     return removeObject(this.bucket, SESSIONS_PREFIX + name);
   }
 
-  async write(name: string, bytes: Uint8Array, metadata: StoreMetadata): Promise<"created" | "replaced"> {
+  async write(name: string, bytes: Uint8Array, metadata: StoreMetadata): Promise<Written> {
     const key = SESSIONS_PREFIX + name;
     const existed = (await this.bucket.head(key)) !== null;
-    await this.bucket.put(key, bytes, { customMetadata: { ...metadata } });
-    return existed ? "replaced" : "created";
+    const object = await this.bucket.put(key, bytes, { customMetadata: { ...metadata } });
+    return { created: !existed, entry: object && entryOf(name, object) };
   }
 
   /** A bucket reports no changes: listings re-list it once their last look is old enough. */

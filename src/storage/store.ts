@@ -19,8 +19,9 @@ export interface SessionStore {
    * small facts about it (`metadata`) that a store able to keep them returns from list() and stat();
    * `metadata[MTIME_METADATA_KEY]`, when there, is the modification time to keep (the filesystem sets
    * the file's to it). Whether a deployment accepts writes is its configuration's call, not the store's.
+   * Answers whether it was new, and the entry as list() would now report it (null: gone again already).
    */
-  write(name: string, bytes: Uint8Array, metadata: StoreMetadata): Promise<"created" | "replaced">;
+  write(name: string, bytes: Uint8Array, metadata: StoreMetadata): Promise<Written>;
   /**
    * Reports changes as they happen, so a listing need not re-check every file. `name` is the entry
    * that changed, or null for "anything may have changed". A store that cannot see changes (a
@@ -32,6 +33,11 @@ export interface SessionStore {
    * CLI never writes one (R2: sessions arrive by sync, which never sends it).
    */
   readonly cliIndex: CliIndexFile | null;
+}
+
+export interface Written {
+  created: boolean;
+  entry: StoreEntry | null;
 }
 
 /** The CLI's listing index, beside its sessions: a hint we update on delete and restore, never a session. */

@@ -5,7 +5,7 @@ import { contractSuite } from "../contract/cases.js";
 import { SEED_MTIME } from "../contract/runtime.js";
 import { cliFile } from "../fixtures/sessions.js";
 import { ADMIN_KEY } from "../fixtures/settings.js";
-import { callWorker, emptyBucket, muteRequestLog } from "./harness.js";
+import { callWorker, emptyBucket, muteRequestLog, runCron } from "./harness.js";
 
 muteRequestLog();
 
@@ -15,11 +15,10 @@ it("runs inside workerd, not Node", () => {
 
 /**
  * The Worker entry exactly as deployed (src/cloudflare/worker.ts, configured by wrangler.example.toml and the
- * test bindings), over the local R2 bucket. Sessions are stored through its own PUT, as sync does
- * (summaries in custom metadata); other files are put into the bucket directly, as anyone else
- * writing to it would (no metadata). A fresh env object per start gives a fresh app and catalog.
- * A change behind its back shows in listings once the Worker's listing is older than
- * LISTING_MAX_AGE_MS (1 s), which the cases allow for by asking again until the contract's second is up.
+ * test bindings), over the local R2 bucket and D1 database. Sessions are stored through its own PUT, as sync
+ * does; other files are put into the bucket directly, as anyone else writing to it would (no metadata), and
+ * are found by the cron's reconcile, which runs after each such write here (deployed: hourly). A fresh env
+ * object per start gives a fresh app, as a fresh isolate.
  */
 contractSuite({
   name: "the Worker (workerd, an R2 bucket)",
@@ -35,6 +34,7 @@ contractSuite({
     const fetch = (path: string, init?: RequestInit) => callWorker(workerEnv, path, init);
     // Other writers' files carry the modification time as sync records it, so every seeded file has SEED_MTIME.
     for (const [name, text] of Object.entries(seed.raw ?? {})) await env.SESSIONS.put(`sessions/${name}`, text, { customMetadata: { mtime: SEED_MTIME } });
+    if (seed.raw) await runCron(workerEnv);
     for (const session of seed.sessions ?? []) {
       const id = String(session.id);
       const res = await fetch(`/admin/sessions/${id}`, {
@@ -48,8 +48,12 @@ contractSuite({
       fetch,
       writeBehind: async (name, text) => {
         await env.SESSIONS.put(`sessions/${name}`, text);
+        await runCron(workerEnv);
       },
-      removeBehind: (name) => env.SESSIONS.delete(`sessions/${name}`),
+      removeBehind: async (name) => {
+        await env.SESSIONS.delete(`sessions/${name}`);
+        await runCron(workerEnv);
+      },
     };
   },
 });

@@ -18,12 +18,23 @@ export function muteRequestLog(): void {
   });
 }
 
-/** The pool keeps one bucket per test file, not per test: a test that needs an empty one empties it. */
+/**
+ * The pool keeps one bucket and one D1 database per test file, not per test: a test that needs empty
+ * ones empties both (the index is dropped and made again by the next app that opens it).
+ */
 export async function emptyBucket(): Promise<void> {
+  await env.SEARCH.prepare("DROP TABLE IF EXISTS search_meta").run();
   const bucket: R2BucketLike = env.SESSIONS;
   for (;;) {
     const { objects } = await bucket.list();
     if (objects.length === 0) return;
     await bucket.delete(objects.map((object) => object.key));
   }
+}
+
+/** The Worker's cron, run now: what was put into the bucket by other means is indexed, rows of objects gone removed. */
+export async function runCron(workerEnv: WorkerEnv): Promise<void> {
+  const waits: Promise<unknown>[] = [];
+  await worker.scheduled({}, workerEnv, { waitUntil: (p) => void waits.push(p) });
+  await Promise.all(waits);
 }

@@ -1,10 +1,10 @@
 import { env } from "cloudflare:workers";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { WorkerEnv } from "../../src/cloudflare/worker.js";
 import * as workerModule from "../../src/cloudflare/worker.js";
 import { expectError } from "../fixtures/errors.js";
 import { ADMIN_KEY, DASHBOARD_ORIGIN } from "../fixtures/settings.js";
-import { callWorker as call, emptyBucket, muteRequestLog } from "./harness.js";
+import { callWorker as call, emptyBucket, muteRequestLog, runCron } from "./harness.js";
 
 const AUTH = { Authorization: `Bearer ${ADMIN_KEY}` };
 
@@ -16,19 +16,32 @@ function freshEnv(overrides: Partial<WorkerEnv> = {}): WorkerEnv {
 beforeEach(emptyBucket);
 muteRequestLog();
 
-/** A fresh env (so a fresh app, as in a new isolate) over the same bucket, recording every object it reads. */
-function countingReads(): { reads: string[]; counting: WorkerEnv } {
-  const reads: string[] = [];
+/** A fresh env (so a fresh app, as in a new isolate) over the same bucket, recording every object it reads and every listing of the bucket. */
+function countingReads(): { reads: string[]; lists: number; counting: WorkerEnv } {
   const bucket = env.SESSIONS;
-  const countingGet = (name: string) => {
-    reads.push(name);
-    return bucket.get(name);
+  const counted = {
+    reads: [] as string[],
+    lists: 0,
+    counting: {
+      ...freshEnv(),
+      SESSIONS: new Proxy(bucket, {
+        get: (target, key) => {
+          if (key === "get")
+            return (name: string) => {
+              counted.reads.push(name);
+              return bucket.get(name);
+            };
+          if (key === "list")
+            return (options: Parameters<typeof bucket.list>[0]) => {
+              counted.lists++;
+              return bucket.list(options);
+            };
+          return Reflect.get(target, key).bind(target);
+        },
+      }),
+    },
   };
-  const counting = {
-    ...freshEnv(),
-    SESSIONS: new Proxy(bucket, { get: (target, key) => (key === "get" ? countingGet : Reflect.get(target, key).bind(target)) }),
-  };
-  return { reads, counting };
+  return counted;
 }
 
 describe("the Worker entry", () => {
@@ -76,18 +89,44 @@ describe("the Worker entry", () => {
     expect(Object.keys(workerModule)).toEqual(["default"]);
   });
 
-  it("lists past R2's 1,000-object pages, reading none of the objects whose summary is in their metadata", async () => {
+  it("lists a page from D1 in a fresh isolate: no object read, no listing of the bucket, the total from a counter", async () => {
     const e = freshEnv();
     const headers = { ...AUTH, "Content-Type": "application/json" };
-    for (let i = 0; i < 1005; i++) {
+    for (let i = 0; i < 205; i++) {
       const id = `s${String(i).padStart(5, "0")}`;
       const res = await call(e, `/admin/sessions/${id}`, { method: "PUT", headers, body: JSON.stringify({ updated: "2026-01-01T00:00:00Z", title: id }) });
       expect(res.status).toBe(201);
     }
-    const { reads, counting } = countingReads();
-    const page = await call(counting, "/admin/sessions?limit=200&offset=1000", { headers: AUTH });
-    expect(await page.json()).toMatchObject({ total: 1005, offset: 1000, sessions: [{ id: "s01000" }, {}, {}, {}, { id: "s01004" }] });
-    expect(reads).toEqual([]);
+    const counted = countingReads();
+    const page = await call(counted.counting, "/admin/sessions?limit=200&offset=200", { headers: AUTH });
+    expect(await page.json()).toMatchObject({ total: 205, offset: 200, sessions: [{ id: "s00200" }, {}, {}, {}, { id: "s00204" }] });
+    const filtered = await call(counted.counting, "/admin/sessions?limit=2&since=2026-01-01", { headers: AUTH });
+    expect(await filtered.json()).toMatchObject({ total: 205, sessions: [{ id: "s00000" }, { id: "s00001" }] });
+    expect([counted.reads, counted.lists]).toEqual([[], 0]);
+  });
+
+  it("finds what was put into the bucket by other means at the cron's reconcile, and drops rows of objects gone", async () => {
+    const e = freshEnv();
+    const headers = { ...AUTH, "Content-Type": "application/json" };
+    expect((await call(e, "/admin/sessions/kept", { method: "PUT", headers, body: JSON.stringify({ title: "kept" }) })).status).toBe(201);
+    expect((await call(e, "/admin/sessions/gone", { method: "PUT", headers, body: JSON.stringify({ title: "gone" }) })).status).toBe(201);
+    await env.SESSIONS.put("sessions/other.json", JSON.stringify({ title: "put by other means", messages: [{ role: "user", content: "wombat" }] }));
+    await env.SESSIONS.put("sessions/broken.json", "{ not json");
+    await env.SESSIONS.delete("sessions/gone.json");
+    const ids = async () => ((await (await call(e, "/admin/sessions", { headers: AUTH })).json()) as { sessions: { id: string }[] }).sessions.map((s) => s.id);
+    expect((await ids()).sort()).toEqual(["gone", "kept"]); // until the cron runs, the index is what the deployment wrote
+    const warnings: string[] = [];
+    vi.spyOn(console, "warn").mockImplementation((line: string) => void warnings.push(line));
+    await runCron(e);
+    expect((await ids()).sort()).toEqual(["kept", "other"]);
+    expect(warnings.join("\n")).toContain(
+      "reconcile: the bucket holds 3 sessions; 2 were not in the index or changed behind it (indexed now), 1 in the index had no object (removed)",
+    );
+    const search = await call(e, "/admin/sessions/search?q=wombat", { headers: AUTH });
+    expect(((await search.json()) as { id: string }[]).map((item) => item.id)).toEqual(["other"]);
+    // the damaged object is not listed, but sync sees it (and can replace it)
+    const manifest = (await (await call(e, "/admin/sync/manifest", { headers: AUTH })).json()) as { sessions: Record<string, string> };
+    expect(Object.keys(manifest.sessions).sort()).toEqual(["broken", "kept", "other"]);
   });
 
   it("searches from D1 in a fresh isolate, reading no session object when the index is current", async () => {
@@ -109,16 +148,18 @@ describe("the Worker entry", () => {
     expect(reads).toEqual([]);
   });
 
-  it("reads a session whose summary did not fit in the metadata, and searches message text (read once, then remembered)", async () => {
+  it("lists and searches a session whose summary does not fit in R2's metadata (D1 holds it)", async () => {
     const e = freshEnv();
     const title = `Long ${"t".repeat(3000)}`;
     const body = JSON.stringify({ updated: "2026-02-01T00:00:00Z", title, messages: [{ role: "assistant", content: "the quokka answer" }] });
     expect((await call(e, "/admin/sessions/long", { method: "PUT", headers: { ...AUTH, "Content-Type": "application/json" }, body })).status).toBe(201);
     expect(Object.keys((await env.SESSIONS.head("sessions/long.json"))?.customMetadata ?? {})).toEqual(["sha256"]);
-    const list = await call(e, "/admin/sessions", { headers: AUTH });
+    const { reads, counting } = countingReads();
+    const list = await call(counting, "/admin/sessions", { headers: AUTH });
     expect(await list.json()).toMatchObject({ total: 1, sessions: [{ id: "long", title }] });
-    const search = await call(e, "/admin/sessions/search?q=quokka", { headers: AUTH });
+    const search = await call(counting, "/admin/sessions/search?q=quokka", { headers: AUTH });
     expect(((await search.json()) as { id: string }[]).map((item) => item.id)).toEqual(["long"]);
+    expect(reads).toEqual([]);
   });
 
   it("deletes into the trash under trash/ and restores with the summary metadata intact", async () => {

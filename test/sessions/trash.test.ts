@@ -35,7 +35,9 @@ function setup(options: Setup = {}) {
   const trash = new SessionTrash(store, bin, {
     now: () => clock.now,
     warn: (line) => warnings.push(line),
-    changed: (name) => changed.push(name),
+    changed: (name) => {
+      changed.push(name);
+    },
     maxAgeMs: MAX_AGE,
   });
   return { store, bin, clock, warnings, changed, trash };

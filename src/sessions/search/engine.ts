@@ -64,6 +64,9 @@ const TABLES = [
   "search_meta",
 ];
 
+/** The list's order over search_sessions (alias s), as search_sessions_order has it: a page reads its own rows. */
+export const LIST_ORDER = "s.time IS NULL, s.time DESC, s.id";
+
 /** bm25's weight of each of search_fts's columns: the first rank only; code decides the final order. */
 const BM25_WEIGHTS = "4.0, 1.5, 1.0";
 
@@ -286,7 +289,7 @@ export class SearchEngine {
     now: number,
     counted: boolean,
   ): Promise<{ id: string; time: number | null; matches?: number }[]> {
-    const listOrder = "s.time IS NULL, s.time DESC, s.id";
+    const listOrder = LIST_ORDER;
     const limit = ` LIMIT ${take}`;
     if (plan.tools !== null) {
       // in:tools: either table's sessions, newest first; each is confirmed and scored in code
@@ -493,20 +496,20 @@ function compareListOrder(a: { id: string; time: number | null }, b: { id: strin
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
-interface Where {
+export interface Where {
   sql: string;
   params: SqlValue[];
 }
 
-/** The filters as SQL over search_sessions (alias s): the query parameters and the operators alike. */
-function filterSql(query: Query, filters: SearchFilters): Where {
+/** The filters as SQL over search_sessions (alias s): the query parameters and the operators alike (none: the list's). */
+export function filterSql(query: Query | null, filters: SearchFilters): Where {
   const clauses: string[] = ["1"];
   const params: SqlValue[] = [];
   const add = (sql: string, ...values: SqlValue[]) => {
     clauses.push(sql);
     params.push(...values);
   };
-  const f = query.filters;
+  const f = query?.filters ?? { model: [], cwd: [], tag: [], session: [], since: null, until: null };
   for (const model of [filters.model, ...f.model]) if (model !== undefined) add("instr(s.model, ?) > 0", model.toLowerCase());
   for (const cwd of [filters.cwd, ...f.cwd]) if (cwd !== undefined) add("instr(s.cwd, ?) > 0", cwd.toLowerCase());
   if (filters.tag !== undefined) add("EXISTS (SELECT 1 FROM json_each(s.tags) WHERE value = ?)", filters.tag);

@@ -11,6 +11,7 @@ import {
   type StoreEntry,
   type StoreMetadata,
   type StoreWatch,
+  type Written,
 } from "../store.js";
 import { hasCode, pathIn } from "./fs-paths.js";
 import { watchDirectory } from "./fs-watch.js";
@@ -215,14 +216,14 @@ export class FsStore implements SessionStore {
    * A session from a client (sync, with --allow-writes): temp file + rename, so the CLI and we never
    * see half of it, with the modification time sync recorded, if any, already the file's.
    */
-  async write(name: string, bytes: Uint8Array, metadata: StoreMetadata = {}): Promise<"created" | "replaced"> {
+  async write(name: string, bytes: Uint8Array, metadata: StoreMetadata = {}): Promise<Written> {
     const existed = await lstat(this.#pathOf(name)).then(
       () => true,
       () => false,
     );
     const mtime = metadata[MTIME_METADATA_KEY];
     await this.#swapIn(name, bytes, undefined, mtime === undefined ? undefined : Date.parse(mtime));
-    return existed ? "replaced" : "created";
+    return { created: !existed, entry: await this.stat(name) };
   }
 
   #pathOf(name: string): string {
