@@ -8,6 +8,7 @@ import { realSleep } from "../shared/clock.js";
 import { ConfigError, check, checkedAdminKey, originList, type Parser, positive, SwitchSchema } from "../shared/config-values.js";
 import { consoleLogger } from "../shared/log.js";
 import { type R2BucketLike, R2Store, R2Trash } from "../storage/r2-store.js";
+import { CostMeter } from "./cost.js";
 import { D1Database, type D1DatabaseLike } from "./d1.js";
 
 /**
@@ -33,6 +34,8 @@ export interface WorkerEnv {
   OPTA_TRASH_DAYS?: string;
   /** `1`: send each message's content as text, for the existing dashboard (default off; see README). */
   OPTA_CONTENT_AS_TEXT?: string;
+  /** `1`: every answer says what it cost in R2 operations and D1 rows (X-Opta-Cost), for measuring (default off). */
+  OPTA_COST_HEADER?: string;
 }
 
 interface ExecutionContextLike {
@@ -53,6 +56,8 @@ interface Built {
   env: WorkerEnv;
   app: ReturnType<typeof createApp>;
   sessions: SessionService;
+  meter: CostMeter;
+  costHeader: boolean;
 }
 
 /** One app per isolate (and per env, which tests vary), so remembered answers outlive a request. */
@@ -67,15 +72,17 @@ function appFor(env: WorkerEnv): Built | { env: WorkerEnv; error: ConfigError } 
     if (adminKey === null) throw new ConfigError("OPTA_ADMIN_KEY is not set: wrangler secret put OPTA_ADMIN_KEY (locally: a line in .dev.vars)");
     if (!env.SESSIONS) throw new ConfigError("the R2 binding SESSIONS is missing: see wrangler.example.toml");
     if (!env.SEARCH) throw new ConfigError("the D1 binding SEARCH (the search index) is missing: see wrangler.example.toml");
-    const search = new D1Database(env.SEARCH);
+    const meter = new CostMeter();
+    const search = new D1Database(env.SEARCH, (meta) => meter.d1(meta));
+    const bucket = meter.bucket(env.SESSIONS);
     const maxSessionMb = setting("OPTA_MAX_SESSION_MB", positive("a number of MiB", 100), "16");
     const trashDays = setting("OPTA_TRASH_DAYS", positive("a number of days", 36_500), "30");
-    const store = new R2Store(env.SESSIONS);
+    const store = new R2Store(bucket);
     const sessions = new SessionService(store, {
       warn: (line) => consoleLogger.warn(line),
       loader: { ...inProcessLoader(store, realSleep), concurrency: SESSIONS_IN_MEMORY },
       readConcurrency: SESSIONS_IN_MEMORY,
-      trash: new R2Trash(env.SESSIONS),
+      trash: new R2Trash(bucket),
       trashMaxAgeMs: trashDays * DAY_MS,
       maxSessionBytes: Math.floor(maxSessionMb * 1024 * 1024),
       searchDatabase: async () => search,
@@ -93,7 +100,7 @@ function appFor(env: WorkerEnv): Built | { env: WorkerEnv; error: ConfigError } 
       // Cloudflare's edge sets this to the connecting address; a client cannot forge it past the edge.
       clientAddress: (c) => c.req.header("cf-connecting-ip") ?? "unknown",
     });
-    built = { env, app, sessions };
+    built = { env, app, sessions, meter, costHeader: setting("OPTA_COST_HEADER", SwitchSchema, "0") };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     consoleLogger.error(`configuration: ${error.message}`, error);
@@ -112,7 +119,13 @@ export default {
   fetch(request: Request, env: WorkerEnv, ctx: ExecutionContextLike): Response | Promise<Response> {
     const worker = appFor(env);
     if ("error" in worker) return notConfigured(worker.error, request);
-    const answer = Promise.resolve(worker.app.fetch(request, env, ctx as never));
+    const before = worker.meter.snapshot();
+    const answer = Promise.resolve(worker.app.fetch(request, env, ctx as never)).then((response) => {
+      if (!worker.costHeader) return response;
+      const counted = new Response(response.body, response);
+      counted.headers.set("X-Opta-Cost", worker.meter.since(before));
+      return counted;
+    });
     // A client that goes away must not cut a catalog update short halfway: other requests wait on it.
     ctx.waitUntil(answer.catch(() => undefined));
     return answer;

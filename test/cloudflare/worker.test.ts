@@ -105,6 +105,32 @@ describe("the Worker entry", () => {
     expect([counted.reads, counted.lists]).toEqual([[], 0]);
   });
 
+  it("says what each answer cost when OPTA_COST_HEADER is on: a fresh isolate's list and search touch no R2 object and read few rows", async () => {
+    const e = freshEnv();
+    const headers = { ...AUTH, "Content-Type": "application/json" };
+    for (let i = 0; i < 120; i++) {
+      const body = JSON.stringify({
+        updated: `2026-01-01T00:00:${String(i % 60).padStart(2, "0")}Z`,
+        messages: [{ role: "user", content: `kiwi number ${i}` }],
+      });
+      expect((await call(e, `/admin/sessions/s${i}`, { method: "PUT", headers, body })).status).toBe(201);
+    }
+    const fresh = freshEnv({ OPTA_COST_HEADER: "1" });
+    const cost = async (path: string) => {
+      const res = await call(fresh, path, { headers: AUTH });
+      expect(res.status).toBe(200);
+      const parts = Object.fromEntries((res.headers.get("X-Opta-Cost") ?? "").split(", ").map((part) => part.split("=")));
+      return { r2: Number(parts["r2-class-a"]) + Number(parts["r2-class-b"]), rowsRead: Number(parts["d1-rows-read"]) };
+    };
+    const list = await cost("/admin/sessions");
+    expect(list.r2).toBe(0);
+    expect(list.rowsRead).toBeLessThan(120); // the page's 50 rows and the counter: not every row
+    const search = await cost("/admin/search?q=kiwi&limit=5");
+    expect(search.r2).toBe(0);
+    expect((await cost("/admin/sessions/s7")).r2).toBe(2); // a head for the size, a get for the body
+    expect((await call(e, "/healthz")).headers.get("X-Opta-Cost")).toBeNull(); // off unless asked for
+  });
+
   it("finds what was put into the bucket by other means at the cron's reconcile, and drops rows of objects gone", async () => {
     const e = freshEnv();
     const headers = { ...AUTH, "Content-Type": "application/json" };

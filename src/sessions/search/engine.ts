@@ -18,8 +18,7 @@ const TEXT_COLUMNS = COLUMNS.filter((column) => column !== "tools");
 // 5: each session's summary and digest (the Worker lists and syncs from here), counters, pending writes
 const SCHEMA_VERSION = "5";
 
-/** Exported for the Worker's migration (migrations/, checked by a test to be the same statements). */
-export const SCHEMA = [
+const SCHEMA = [
   "CREATE TABLE IF NOT EXISTS search_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
   // summary: the session's wire summary (JSON), what a list page sends; sha256: its bytes' digest where known (the Worker's sync manifest)
   `CREATE TABLE IF NOT EXISTS search_sessions (
@@ -52,6 +51,12 @@ export const SCHEMA = [
   `CREATE TRIGGER IF NOT EXISTS search_sessions_removed AFTER DELETE ON search_sessions BEGIN
      UPDATE search_counters SET value = value + (CASE key WHEN 'sessions' THEN -1 ELSE 1 END) WHERE key IN ('sessions', 'generation'); END`,
 ];
+/** The schema as one SQL script, what migrations/ applies with wrangler (test/cloudflare/migrations.test.ts keeps them the same). */
+export function schemaScript(): string {
+  const statements = [...SCHEMA, `INSERT OR REPLACE INTO search_meta (key, value) VALUES ('schema', '${SCHEMA_VERSION}')`];
+  return `${statements.map((sql) => sql.replace(/\n {5}/g, "\n  ")).join(";\n\n")};\n`;
+}
+
 const TABLES = [
   "search_sessions",
   "search_text",
