@@ -1,12 +1,22 @@
-import { InvalidSessionBody, NotASessionFile, ReservedSessionId, SessionCorrupt, SessionNotFound, SessionTooLarge } from "../http/errors.js";
-import type { ListQuery, RankedSearchQuery, SearchQuery, SearchResults, SessionList, SessionSummary, Stored, SyncManifest } from "../http/schemas.js";
+import { ApiError, InvalidSessionBody, NotASessionFile, ReservedSessionId, SessionCorrupt, SessionNotFound, SessionTooLarge } from "../http/errors.js";
+import type {
+  ListQuery,
+  RankedSearchQuery,
+  SearchQuery,
+  SearchResults,
+  SessionFull,
+  SessionList,
+  SessionSummary,
+  Stored,
+  SyncManifest,
+} from "../http/schemas.js";
 import { realSleep, type Sleep } from "../shared/clock.js";
-import { Limiter } from "../shared/concurrency.js";
+import { forEachLimited, Limiter } from "../shared/concurrency.js";
 import { sha256Hex } from "../shared/digest.js";
 import type { OwnFile, SessionStore, TrashStore } from "../storage/store.js";
 import type { CatalogOptions } from "./catalog.js";
 import type { ChangeFeed, ChangeFeedOptions } from "./change-feed.js";
-import type { SessionListing } from "./listing.js";
+import type { SessionListing, WrittenSession } from "./listing.js";
 import { inProcessLoader, type SessionLoader } from "./loader.js";
 import { LocalListing } from "./local-listing.js";
 import { parseSession } from "./parse.js";
@@ -20,6 +30,15 @@ import { SessionTrash } from "./trash.js";
 /** Defaults for the limits below: a 256 MiB session is far past any real one, and parsing it needs ~1 GiB. */
 const DEFAULT_MAX_SESSION_BYTES = 256 * 1024 * 1024;
 const DEFAULT_READ_CONCURRENCY = 8;
+/** Sessions of one putMany written to the store at once. */
+const WRITES_AT_ONCE = 8;
+
+/** One session sent to be stored: its id, its exact bytes, and the modification time sync read, if any. */
+export interface SessionUpload {
+  id: string;
+  bytes: Uint8Array;
+  mtimeMs?: number;
+}
 
 export interface SessionServiceOptions {
   now?: () => number;
@@ -143,17 +162,46 @@ export class SessionService {
    * caller has checked the size. `mtimeMs`: the file's modification time where sync read it, kept.
    */
   async put(id: string, bytes: Uint8Array, mtimeMs?: number): Promise<Stored> {
+    const outcome = (await this.putMany([{ id, bytes, mtimeMs }])).get(id);
+    if (outcome instanceof ApiError || outcome === undefined) throw outcome ?? new InvalidSessionBody();
+    return outcome;
+  }
+
+  /**
+   * Stores several sessions as put() stores each (sync's batches), the listing told of them all at once
+   * (the Worker: one write into D1). Each answers for itself: one refused leaves the others stored.
+   */
+  async putMany(items: readonly SessionUpload[]): Promise<Map<string, Stored | ApiError>> {
+    const outcomes = new Map<string, Stored | ApiError>();
+    const accepted: (SessionUpload & { name: string; session: SessionFull; sha256: string; created: boolean })[] = [];
+    for (const item of items) {
+      try {
+        accepted.push({ ...item, ...(await this.#accepted(item)) });
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        outcomes.set(item.id, error);
+      }
+    }
+    await this.#listing.changing(accepted.map((item) => item.name));
+    const written: WrittenSession[] = [];
+    await forEachLimited(accepted, WRITES_AT_ONCE, async ({ id, name, bytes, mtimeMs, session, sha256, created }) => {
+      const { entry } = await this.#store.write(name, bytes, storedMetadata(session, sha256, mtimeMs));
+      written.push({ name, session, sha256, entry });
+      outcomes.set(id, { id, sha256, created });
+    });
+    await this.#listing.written(written);
+    return outcomes;
+  }
+
+  /** What put() checks before it writes: the id, the body is a session, no directory in the way; and the digest. */
+  async #accepted({ id, bytes, mtimeMs }: SessionUpload): Promise<{ name: string; session: SessionFull; sha256: string; created: boolean }> {
     if (isReservedId(id)) throw new ReservedSessionId();
     const session = parseSession(id, new TextDecoder().decode(bytes), mtimeMs);
     if (session === null) throw new InvalidSessionBody();
     const name = sessionFileName(id);
     const existing = await this.#store.stat(name);
     if (existing !== null && existing.kind !== "file") throw new NotASessionFile();
-    const sha256 = await sha256Hex(bytes);
-    await this.#listing.changing([name]);
-    const written = await this.#store.write(name, bytes, storedMetadata(session, sha256, mtimeMs));
-    await this.#listing.written([{ name, session, sha256, entry: written.entry }]);
-    return { id, sha256, created: written.created };
+    return { name, session, sha256: await sha256Hex(bytes), created: existing === null };
   }
 
   /** Every stored session file's id and SHA-256, for sync to compare against. */

@@ -39,12 +39,11 @@ export class MemoryStore implements SessionStore {
 
   /** Like a bucket, keeps the metadata it is given and returns it with the entry. */
   async write(name: string, bytes: Uint8Array, metadata: StoreMetadata): Promise<Written> {
-    const existed = this.#entries.has(name);
     const serial = ++this.#clock;
     const recorded = Date.parse(metadata[MTIME_METADATA_KEY] ?? "");
     this.#entries.set(name, { kind: "file", text: new TextDecoder().decode(bytes), mtimeMs: Number.isFinite(recorded) ? recorded : serial, serial, metadata });
     this.#notify(name);
-    return { created: !existed, entry: await this.stat(name) };
+    return { entry: await this.stat(name) };
   }
 
   putDirectory(name: string): this {

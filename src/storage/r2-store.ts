@@ -80,10 +80,8 @@ export class R2Store implements SessionStore {
   }
 
   async write(name: string, bytes: Uint8Array, metadata: StoreMetadata): Promise<Written> {
-    const key = SESSIONS_PREFIX + name;
-    const existed = (await this.bucket.head(key)) !== null;
-    const object = await this.bucket.put(key, bytes, { customMetadata: { ...metadata } });
-    return { created: !existed, entry: object && entryOf(name, object) };
+    const object = await this.bucket.put(SESSIONS_PREFIX + name, bytes, { customMetadata: { ...metadata } });
+    return { entry: object && entryOf(name, object) };
   }
 
   /** A bucket reports no changes: listings re-list it once their last look is old enough. */

@@ -19,7 +19,7 @@ export interface SessionStore {
    * small facts about it (`metadata`) that a store able to keep them returns from list() and stat();
    * `metadata[MTIME_METADATA_KEY]`, when there, is the modification time to keep (the filesystem sets
    * the file's to it). Whether a deployment accepts writes is its configuration's call, not the store's.
-   * Answers whether it was new, and the entry as list() would now report it (null: gone again already).
+   * Answers the entry as list() would now report it (null: gone again already).
    */
   write(name: string, bytes: Uint8Array, metadata: StoreMetadata): Promise<Written>;
   /**
@@ -36,7 +36,6 @@ export interface SessionStore {
 }
 
 export interface Written {
-  created: boolean;
   entry: StoreEntry | null;
 }
 

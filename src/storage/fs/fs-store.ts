@@ -217,13 +217,9 @@ export class FsStore implements SessionStore {
    * see half of it, with the modification time sync recorded, if any, already the file's.
    */
   async write(name: string, bytes: Uint8Array, metadata: StoreMetadata = {}): Promise<Written> {
-    const existed = await lstat(this.#pathOf(name)).then(
-      () => true,
-      () => false,
-    );
     const mtime = metadata[MTIME_METADATA_KEY];
     await this.#swapIn(name, bytes, undefined, mtime === undefined ? undefined : Date.parse(mtime));
-    return { created: !existed, entry: await this.stat(name) };
+    return { entry: await this.stat(name) };
   }
 
   #pathOf(name: string): string {
