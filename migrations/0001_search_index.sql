@@ -12,6 +12,8 @@ CREATE TABLE IF NOT EXISTS search_sessions (
 
 CREATE INDEX IF NOT EXISTS search_sessions_order ON search_sessions (time IS NULL, time DESC, id);
 
+CREATE INDEX IF NOT EXISTS search_sessions_time ON search_sessions (time);
+
 CREATE INDEX IF NOT EXISTS search_sessions_cut ON search_sessions (id) WHERE cut = 1;
 
 CREATE TABLE IF NOT EXISTS search_text (

@@ -96,16 +96,17 @@ export class SharedListing implements SessionListing {
     const answer = (async () => {
       const { limit, offset, ...filters } = query;
       const where = filterSql(null, filters);
-      const filtered = where.params.length > 0;
-      // unfiltered, the total is a counter (one row); filtered, a count over the filter's rows in the same pass
-      const total = filtered ? "count(*) OVER ()" : "(SELECT value FROM search_counters WHERE key = 'sessions')";
-      const rows = await db.all<{ summary: string; total: number }>(
-        `SELECT summary, ${total} AS total FROM search_sessions s WHERE ${where.sql} ORDER BY ${LIST_ORDER} LIMIT ? OFFSET ?`,
-        [...where.params, limit, offset],
-      );
-      const counted =
-        rows[0]?.total ?? (await db.all<{ total: number }>(`SELECT count(*) AS total FROM search_sessions s WHERE ${where.sql}`, where.params))[0]?.total ?? 0;
-      return { sessions: rows.map((row) => JSON.parse(row.summary) as SessionSummary), total: counted, limit, offset };
+      // a page reads its rows through the list-order index; the total is a counter, or (filtered) a count of the filter's rows
+      const rows = await db.all<{ summary: string }>(`SELECT summary FROM search_sessions s WHERE ${where.sql} ORDER BY ${LIST_ORDER} LIMIT ? OFFSET ?`, [
+        ...where.params,
+        limit,
+        offset,
+      ]);
+      const [counted] =
+        where.params.length === 0
+          ? await db.all<{ total: number }>("SELECT value AS total FROM search_counters WHERE key = 'sessions'")
+          : await db.all<{ total: number }>(`SELECT count(*) AS total FROM search_sessions s WHERE ${where.sql}`, where.params);
+      return { sessions: rows.map((row) => JSON.parse(row.summary) as SessionSummary), total: counted?.total ?? 0, limit, offset };
     })();
     if (this.#lists.size >= MAX_LISTS) this.#lists.clear();
     this.#lists.set(key, { generation, answer });

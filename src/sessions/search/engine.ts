@@ -27,6 +27,8 @@ const SCHEMA = [
      summary TEXT NOT NULL, sha256 TEXT)`,
   // list order, so a page reads its own rows only
   "CREATE INDEX IF NOT EXISTS search_sessions_order ON search_sessions (time IS NULL, time DESC, id)",
+  // since and until: a filtered list's total counts the rows in the range only
+  "CREATE INDEX IF NOT EXISTS search_sessions_time ON search_sessions (time)",
   "CREATE INDEX IF NOT EXISTS search_sessions_cut ON search_sessions (id) WHERE cut = 1",
   `CREATE TABLE IF NOT EXISTS search_text (
      session INTEGER NOT NULL, seq INTEGER NOT NULL, field TEXT NOT NULL, message_index INTEGER, role TEXT,
