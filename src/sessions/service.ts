@@ -1,7 +1,16 @@
-import { InvalidSessionBody, NotASessionFile, ReservedSessionId, SessionCorrupt, SessionNotFound, SessionTooLarge } from "../http/errors.js";
+import {
+  ApiError,
+  InvalidSessionBody,
+  internalError,
+  NotASessionFile,
+  ReservedSessionId,
+  SessionCorrupt,
+  SessionNotFound,
+  SessionTooLarge,
+} from "../http/errors.js";
 import type { ListQuery, RankedSearchQuery, SearchQuery, SearchResults, SessionList, SessionSummary, Stored, SyncManifest } from "../http/schemas.js";
 import { realSleep, type Sleep, waitAtMost } from "../shared/clock.js";
-import { Limiter } from "../shared/concurrency.js";
+import { forEachLimited, Limiter } from "../shared/concurrency.js";
 import { sha256Hex } from "../shared/digest.js";
 import type { OwnFile, SessionStore, TrashStore } from "../storage/store.js";
 import { type CatalogEntry, type CatalogOptions, SessionCatalog } from "./catalog.js";
@@ -281,6 +290,23 @@ export class SessionService {
     const outcome = await this.#store.write(name, bytes, storedMetadata(session, sha256, mtimeMs));
     this.#catalog.noteChanged(name);
     return { id, sha256, created: outcome === "created" };
+  }
+
+  /**
+   * Stores several sessions as `put` does, each on its own (a few at once): one's failure is its outcome
+   * and leaves the others stored. An unexpected failure is logged here and answered as internal_error.
+   */
+  async putMany(items: readonly { id: string; bytes: Uint8Array; mtimeMs?: number }[]): Promise<Map<string, Stored | ApiError>> {
+    const outcomes = new Map<string, Stored | ApiError>();
+    await forEachLimited(items, 8, async ({ id, bytes, mtimeMs }) => {
+      try {
+        outcomes.set(id, await this.put(id, bytes, mtimeMs));
+      } catch (error) {
+        if (!(error instanceof ApiError)) this.#warn(`storing ${id} failed: ${error instanceof Error ? error.message : String(error)}`);
+        outcomes.set(id, error instanceof ApiError ? error : internalError());
+      }
+    });
+    return outcomes;
   }
 
   /** Every stored session file's id and SHA-256, for sync to compare against. */
