@@ -105,7 +105,7 @@ const store = createRoute({
       },
     },
   },
-  responses: { 200: json("Each session's outcome by id: what was stored, or the error PUT would answer", SyncBatchResultSchema), ...errors(404, 413) },
+  responses: { 200: json("Each session's outcome by id: what was stored, or the error PUT would answer", SyncBatchResultSchema), ...errors(400, 404, 413) },
 });
 
 /** /admin/sync: what `opta-sessions sync` compares against, and stores in batches (only where writes are enabled). */
