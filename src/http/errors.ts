@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   session_exists: { status: 409, type: "invalid_request_error" },
   not_a_file: { status: 409, type: "invalid_request_error" },
   session_too_large: { status: 413, type: "invalid_request_error" },
+  batch_too_large: { status: 413, type: "invalid_request_error" },
   query_too_long: { status: 414, type: "invalid_request_error" },
   session_corrupt: { status: 422, type: "invalid_request_error" },
   too_many_failed_attempts: { status: 429, type: "rate_limit_error" },
@@ -123,6 +124,13 @@ export class SessionTooLarge extends ApiError {
     // The limit is the operator's; naming its setting (Node flag, Worker var) tells them what to raise.
     const limit = maxBytes === undefined ? "limit" : `limit of ${maxBytes} bytes`;
     super("session_too_large", `the session is larger than this deployment's ${limit} (--max-session-mb, or OPTA_MAX_SESSION_MB)`);
+  }
+}
+
+/** POST /admin/sync/sessions with more sessions, or more bytes, than one request takes: nothing of it is stored. */
+export class BatchTooLarge extends ApiError {
+  constructor(limit: string) {
+    super("batch_too_large", `one request takes at most ${limit}: send the rest in another (or one by one with PUT)`);
   }
 }
 

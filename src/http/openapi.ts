@@ -8,7 +8,7 @@ const ERROR_DESCRIPTIONS = {
   401: "Missing or wrong admin key",
   404: "No such session (or trash item)",
   409: "A session with this id exists again (`session_exists`), or something that is not a session file has its name (`not_a_file`)",
-  413: "The session is larger than the server's limit (`session_too_large`)",
+  413: "The session is larger than the server's limit (`session_too_large`), or a batch than one request takes (`batch_too_large`)",
   414: "The query string is too long (`query_too_long`)",
   422: "The file exists but is not a session (`session_corrupt`)",
   429: "Too many wrong keys from this address (`too_many_failed_attempts`, with `Retry-After`)",

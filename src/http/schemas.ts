@@ -94,6 +94,15 @@ export const ErrorEnvelopeSchema = z.object({
 });
 export type ErrorEnvelope = z.infer<typeof ErrorEnvelopeSchema>;
 
+/**
+ * POST /admin/sync/sessions's answer: each session's outcome by id, as PUT would have answered it alone (what was
+ * stored, or its error envelope); one session's refusal leaves the others stored.
+ */
+export const SyncBatchResultSchema = z.object({
+  results: z.record(z.string(), z.union([StoredSchema.pick({ sha256: true, created: true }), ErrorEnvelopeSchema])),
+});
+export type SyncBatchResult = z.infer<typeof SyncBatchResultSchema>;
+
 // ---- request parameters ----
 
 /** A query parameter given at most once: `?a=1&a=2` arrives as an array and is refused by name. */
@@ -242,22 +251,27 @@ export const JsonContentTypeSchema = z.object({
     .regex(/^application\/json\s*(;|$)/i, "send the session with Content-Type: application/json"),
 });
 
+/** A file's modification time where sync read it: an ISO 8601 instant, in ms; `name` is what the message calls it. */
+function mtime(name: string) {
+  return z.string().transform((raw, ctx) => {
+    const instant = parseInstant(raw);
+    if (instant === null) {
+      ctx.addIssue({ code: "custom", message: `${name} must be an ISO 8601 instant, e.g. 2026-07-01T08:00:00.000Z`, input: raw });
+      return z.NEVER;
+    }
+    return instant;
+  });
+}
+
 /** What PUT /admin/sessions/:id may say besides the body: the file's modification time where sync read it. */
 export const SessionMtimeHeaderSchema = z.object({
-  "x-session-mtime": z
-    .string()
+  "x-session-mtime": mtime("X-Session-Mtime")
     .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined) return undefined;
-      const instant = parseInstant(raw);
-      if (instant === null) {
-        ctx.addIssue({ code: "custom", message: "X-Session-Mtime must be an ISO 8601 instant, e.g. 2026-07-01T08:00:00.000Z", input: raw });
-        return z.NEVER;
-      }
-      return instant;
-    })
     .meta({ description: "the file's modification time (ISO 8601), kept as the session's: its times fall back to it", examples: ["2026-07-01T08:00:00.000Z"] }),
 });
+
+/** POST /admin/sync/sessions's optional `mtimes` part: what PUT takes as X-Session-Mtime, for each session of the request. */
+export const SyncMtimesSchema = z.record(z.string(), mtime("each of mtimes"));
 
 /** A trash item's id, or a session's id meaning that session's most recently deleted item. */
 export const TrashIdParamSchema = z.object({

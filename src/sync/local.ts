@@ -52,7 +52,7 @@ export class LocalDirectory implements LocalSessions {
     });
     for (const entry of listing) {
       const id = sessionIdOf(entry.name);
-      if (id !== null) entries.push({ id, name: entry.name, kind: entry.kind, stamp: entry.stamp, mtimeMs: entry.mtimeMs });
+      if (id !== null) entries.push({ id, name: entry.name, kind: entry.kind, stamp: entry.stamp, mtimeMs: entry.mtimeMs, size: entry.size });
     }
     // Forget files that are gone, so the state file stays the size of the directory.
     const names = new Set(entries.map((entry) => entry.name));

@@ -1,8 +1,9 @@
 import { z } from "zod";
+import { ERROR_CODES } from "../http/errors.js";
 import { ErrorEnvelopeSchema, StoredSchema, SyncManifestSchema } from "../http/schemas.js";
 import { isReservedId, SESSION_ID_PATTERN } from "../sessions/session-files.js";
 import { parseJson } from "../shared/json.js";
-import { RefusedContent, type RemoteSessions, SyncError } from "./round.js";
+import { RefusedContent, type RemoteSessions, SyncError, type Upload } from "./round.js";
 
 /**
  * The deployment sync pushes to, over its admin API (Web-standard: fetch, URL, AbortSignal). Plain fetch, not
@@ -36,6 +37,10 @@ interface RemoteOptions {
 export const MANIFEST_LIMITS = { bytes: 64 * 1024 * 1024, entries: 200_000 };
 /** Of any other answer only the start is read: its message, or the digest of what was stored. */
 const ANSWER_BYTES = 64 * 1024;
+/** A batch's answer: 100 outcomes, each an id and a digest or a message, fit many times over. */
+const BATCH_ANSWER_BYTES = 1024 * 1024;
+/** The batch's part that holds the modification times: a session of that id cannot be one of its parts. */
+const MTIMES_PART = "mtimes";
 
 /** Retries after a network error, 429 or 5xx: a deployment restarting or briefly overloaded gets another chance. */
 const RETRIES = 3;
@@ -47,6 +52,9 @@ const ManifestSchema = SyncManifestSchema.refine((manifest) => Object.values(man
 const StoredDigestSchema = StoredSchema.pick({ sha256: true });
 // Only the message: a deployment of another version may send types we do not know.
 const MessageSchema = z.object({ error: ErrorEnvelopeSchema.shape.error.pick({ message: true }) });
+const BatchAnswerSchema = z.object({
+  results: z.record(z.string(), z.union([StoredDigestSchema, z.object({ error: ErrorEnvelopeSchema.shape.error.pick({ message: true, code: true }) })])),
+});
 
 export class Remote implements RemoteSessions {
   /** The base URL as people write it (no trailing slash), for messages. */
@@ -59,6 +67,8 @@ export class Remote implements RemoteSessions {
   readonly #timeoutMs: number;
   readonly #signal: AbortSignal;
   readonly #manifestLimits: { bytes: number; entries: number };
+  /** False once the deployment showed it has no batch route (an older version): single PUTs from then on. */
+  #batches = true;
 
   constructor(options: RemoteOptions) {
     this.#base = options.baseUrl;
@@ -102,20 +112,68 @@ export class Remote implements RemoteSessions {
 
   /** Stores the session's exact bytes under its id, with the file's modification time; checks the deployment kept exactly those bytes. */
   async put(id: string, bytes: Uint8Array, sha256: string, mtimeMs: number): Promise<void> {
-    const mtime = new Date(Math.round(mtimeMs)); // rounded as Node's Stats.mtime is, so both runtimes date it alike
+    const mtime = isoMtime(mtimeMs);
     // A deployment without files dates a session that has no parseable times by this (contract: "Rules").
-    const headers: Record<string, string> = Number.isNaN(mtime.getTime()) ? {} : { "X-Session-Mtime": mtime.toISOString() };
+    const headers: Record<string, string> = mtime === null ? {} : { "X-Session-Mtime": mtime };
     const { status, text } = await this.#request("PUT", sessionPath(id), { body: bytes, headers });
     if (status === 200 || status === 201) {
       const stored = parseJson(text, StoredDigestSchema);
-      if (stored && stored.sha256 !== sha256) {
-        throw new SyncError("the deployment stored other bytes than were sent (its SHA-256 differs)", false);
-      }
+      if (stored && stored.sha256 !== sha256) throw otherBytes();
       return;
     }
     if (status === 404) throw new SyncError(`${this.display} does not accept writes (PUT answered 404)`, true);
     if (status === 413) throw new RefusedContent(`too large for the deployment (413: ${messageOf(text, status)})`);
     throw refused(status, text);
+  }
+
+  /**
+   * Stores the sessions in one POST /admin/sync/sessions; one by one with PUT where the deployment has no such
+   * route (404 or 405: an older version, remembered) or takes no batch this large (413).
+   */
+  async putMany(uploads: readonly Upload[]): Promise<Map<string, SyncError>> {
+    let singly = uploads;
+    let failures = new Map<string, SyncError>();
+    const batched = this.#batches ? uploads.filter((upload) => upload.id !== MTIMES_PART) : [];
+    const answered = batched.length > 0 ? await this.#postBatch(batched) : null;
+    if (answered !== null) {
+      failures = answered;
+      singly = uploads.filter((upload) => !batched.includes(upload));
+    }
+    for (const { id, bytes, sha256, mtimeMs } of singly) {
+      try {
+        await this.put(id, bytes, sha256, mtimeMs);
+      } catch (error) {
+        if (!(error instanceof SyncError) || error.fatal) throw error;
+        failures.set(id, error);
+      }
+    }
+    return failures;
+  }
+
+  /** One POST of the batch: each session's failure by id; null when the deployment takes no such batch (then each goes by PUT). */
+  async #postBatch(uploads: readonly Upload[]): Promise<Map<string, SyncError> | null> {
+    const form = new FormData();
+    for (const { id, bytes } of uploads) form.append(id, new Blob([bytes]), `${id}.json`);
+    // fromEntries: an id like __proto__ stays a key of its own.
+    const mtimes = Object.fromEntries(uploads.map(({ id, mtimeMs }) => [id, isoMtime(mtimeMs)]).filter(([, mtime]) => mtime !== null));
+    form.append(MTIMES_PART, JSON.stringify(mtimes));
+    const { status, text, complete } = await this.#request("POST", "admin/sync/sessions", { body: form, limit: BATCH_ANSWER_BYTES });
+    if (status === 404 || status === 405) {
+      this.#batches = false;
+      return null;
+    }
+    if (status === 413) return null;
+    if (status !== 200) throw new SyncError(`refused by the deployment (${status}: ${messageOf(text, status)})`, false);
+    const answer = complete ? parseJson(text, BatchAnswerSchema) : null;
+    if (answer === null) throw new SyncError("the deployment answered something that is not the outcome of each session sent", false);
+    const failures = new Map<string, SyncError>();
+    for (const { id, sha256 } of uploads) {
+      const outcome = Object.hasOwn(answer.results, id) ? answer.results[id] : undefined;
+      if (outcome === undefined) failures.set(id, new SyncError("the deployment's answer leaves this session out", false));
+      else if ("error" in outcome) failures.set(id, refusedIn(outcome.error));
+      else if (outcome.sha256 !== sha256) failures.set(id, otherBytes());
+    }
+    return failures;
   }
 
   /** Deletes a session; one that is already gone counts as deleted. */
@@ -128,7 +186,7 @@ export class Remote implements RemoteSessions {
   async #request(
     method: string,
     path: string,
-    { body, headers = {}, limit = ANSWER_BYTES }: { body?: Uint8Array; headers?: Record<string, string>; limit?: number } = {},
+    { body, headers = {}, limit = ANSWER_BYTES }: { body?: Uint8Array | FormData; headers?: Record<string, string>; limit?: number } = {},
   ): Promise<{ status: number; text: string; complete: boolean }> {
     const url = new URL(path, this.#base);
     for (let attempt = 0; ; attempt++) {
@@ -138,7 +196,7 @@ export class Remote implements RemoteSessions {
         const response = await this.#fetch(url, {
           method,
           // Authorization, never X-Admin-Key: fetch drops it on a cross-origin redirect (and we follow none anyway).
-          headers: { Authorization: `Bearer ${this.#key}`, ...(body ? { "Content-Type": "application/json" } : {}), ...headers },
+          headers: { Authorization: `Bearer ${this.#key}`, ...(body instanceof Uint8Array ? { "Content-Type": "application/json" } : {}), ...headers },
           body,
           redirect: "manual",
           signal: AbortSignal.any([this.#signal, AbortSignal.timeout(this.#timeoutMs)]),
@@ -179,6 +237,28 @@ function refused(status: number, text: string): SyncError {
 }
 
 const CONTENT_REFUSALS = new Set([400, 413, 422]);
+
+/** Each code's status, for the errors a batch's answer names by code (a code of another version: none). */
+const STATUS_OF_CODE = new Map<string, number>(Object.entries(ERROR_CODES).map(([code, { status }]) => [code, status]));
+
+/** A session's error in a batch's answer, taken as PUT's answer with the same error would be. */
+function refusedIn(error: { message: string; code: string | null }): SyncError {
+  const status = STATUS_OF_CODE.get(error.code ?? "");
+  const message = clean(error.message);
+  if (status === 413) return new RefusedContent(`too large for the deployment (413: ${message})`);
+  const text = `refused by the deployment (${status ?? error.code ?? "error"}: ${message})`;
+  return status !== undefined && CONTENT_REFUSALS.has(status) ? new RefusedContent(text) : new SyncError(text, false);
+}
+
+function otherBytes(): SyncError {
+  return new SyncError("the deployment stored other bytes than were sent (its SHA-256 differs)", false);
+}
+
+/** The file's modification time as ISO 8601, rounded as Node's Stats.mtime is (so both runtimes date it alike); null if none. */
+function isoMtime(mtimeMs: number): string | null {
+  const mtime = new Date(Math.round(mtimeMs));
+  return Number.isNaN(mtime.getTime()) ? null : mtime.toISOString();
+}
 
 function sessionPath(id: string): string {
   return `admin/sessions/${encodeURIComponent(id)}`;

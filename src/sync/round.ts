@@ -14,6 +14,8 @@ export interface LocalEntry {
   /** Changes whenever the content may have (StoreEntry.stamp). */
   stamp: string;
   mtimeMs: number;
+  /** As listed: what the batches are planned by (the bytes read when sent may differ). */
+  size: number;
 }
 
 export type LocalFile = { status: "ok"; sha256: string; bytes: Uint8Array } | { status: "missing" } | { status: "damaged"; reason: string };
@@ -30,12 +32,25 @@ export interface LocalSessions {
   read(entry: LocalEntry): Promise<LocalFile>;
 }
 
+/** A session to send: its bytes as just read, their digest, and the file's modification time. */
+export interface Upload {
+  id: string;
+  bytes: Uint8Array;
+  sha256: string;
+  mtimeMs: number;
+}
+
 export interface RemoteSessions {
   readonly display: string;
   /** id -> SHA-256 of the bytes the deployment holds. */
   manifest(): Promise<Map<string, string>>;
   /** `mtimeMs`: the file's modification time, which the deployment may keep as the session's time of last change. */
   put(id: string, bytes: Uint8Array, sha256: string, mtimeMs: number): Promise<void>;
+  /**
+   * Stores several sessions, in one request where the deployment takes it. Answers the failure of each that
+   * failed, by id (the others are stored); throws a fatal SyncError to stop the round, another to fail them all.
+   */
+  putMany(uploads: readonly Upload[]): Promise<Map<string, SyncError>>;
   /** Already gone counts as deleted. */
   remove(id: string): Promise<void>;
 }
@@ -77,6 +92,12 @@ export class RefusedContent extends SyncError {
   }
 }
 
+/**
+ * What one request sends at most: the deployment takes 100 sessions and 16 MiB (POST /admin/sync/sessions); half
+ * of that in bytes leaves room for files that grew since they were listed. A larger session goes alone, by PUT.
+ */
+export const BATCH_LIMITS = { sessions: 100, bytes: 8 * 1024 * 1024 };
+
 /** One round deletes at most as many sessions as the directory holds, and at least this many. */
 export const MASS_DELETE_MIN = 100;
 
@@ -105,6 +126,8 @@ interface RoundOptions {
   memory?: DeploymentMemory;
   /** Lets one round delete more sessions than the directory holds (--allow-mass-delete). */
   allowMassDelete?: boolean;
+  /** How much one request sends at most (tests lower it). */
+  batchLimits?: { sessions: number; bytes: number };
 }
 
 export function roundSucceeded(result: RoundResult): boolean {
@@ -149,64 +172,136 @@ export async function syncRound(local: LocalSessions, remote: RemoteSessions, op
   }
   memory.keepOnly(new Set([...localIds, ...manifest.keys()]));
   for (const [id, sha256] of manifest) memory.setHeld(id, sha256);
-  const tasks: { id: string; run: () => Promise<void> }[] = [
-    ...entries.map((entry) => ({ id: entry.id, run: () => push(entry) })),
-    ...gone.map((id) => ({ id, run: () => remove(id) })),
-  ];
 
-  async function push(entry: LocalEntry): Promise<void> {
+  /** Whether nothing is to be sent for this content (counted here). */
+  function settled(entry: LocalEntry, sha256: string): boolean {
     const remoteDigest = manifest.get(entry.id);
-    // Held by the deployment once and not now: deleted there (through its API); it stays so until the file changes.
-    const deletedThere = remoteDigest === undefined ? memory.held(entry.id) : undefined;
     const refusal = memory.refusal(entry.id);
-    /** Whether nothing is to be sent for this content (counted here). */
-    const settled = (sha256: string): boolean => {
-      if (sha256 === remoteDigest) result.unchanged++;
-      else if (sha256 === deletedThere) result.keptDeleted.push(entry.id);
-      else if (refusal && sha256 === refusal.sha256) result.refusedBefore.push({ id: entry.id, reason: refusal.reason });
-      else return false;
-      return true;
-    };
-    let file = await local.digest(entry);
-    if (file.status === "ok" && settled(file.sha256)) return;
-    if (file.status === "ok" && file.bytes === null) file = await local.read(entry);
-    if (file.status === "missing") return; // removed since the listing: deleted remotely next round
+    if (sha256 === remoteDigest) result.unchanged++;
+    // Held by the deployment once and not now: deleted there (through its API); it stays so until the file changes.
+    else if (remoteDigest === undefined && sha256 === memory.held(entry.id)) result.keptDeleted.push(entry.id);
+    else if (refusal && sha256 === refusal.sha256) result.refusedBefore.push({ id: entry.id, reason: refusal.reason });
+    else return false;
+    return true;
+  }
+
+  /** Whether the entry may have to be sent: its digest (remembered, else read) against what is known of the deployment. */
+  async function toSend(entry: LocalEntry): Promise<boolean> {
+    // Nothing to compare with (a first sync): read once, when its batch is sent, not now as well.
+    if (!manifest.has(entry.id) && memory.held(entry.id) === undefined && memory.refusal(entry.id) === undefined) return true;
+    const file = await local.digest(entry);
+    if (file.status === "missing") return false; // removed since the listing: deleted remotely next round
     if (file.status === "damaged") {
       result.skipped.push({ name: entry.name, reason: file.reason });
-      return;
+      return false;
     }
-    if (settled(file.sha256)) return;
+    return !settled(entry, file.sha256);
+  }
+
+  /** What one request's answer means for each session sent: the failures it names, or its own for them all. */
+  async function send(uploads: readonly Upload[], request: () => Promise<Map<string, SyncError>>): Promise<void> {
+    let failures: Map<string, SyncError>;
     try {
-      await remote.put(entry.id, file.bytes, file.sha256, entry.mtimeMs);
+      failures = await request();
     } catch (error) {
-      if (error instanceof RefusedContent) memory.setRefusal(entry.id, { sha256: file.sha256, reason: error.message });
-      throw error;
+      if (!(error instanceof SyncError)) throw error;
+      if (error.fatal) {
+        result.stopped ??= error.message;
+        return;
+      }
+      failures = new Map(uploads.map((upload) => [upload.id, error]));
     }
-    memory.setHeld(entry.id, file.sha256);
-    memory.setRefusal(entry.id, null);
-    result.uploaded.push(entry.id);
+    for (const { id, sha256 } of uploads) {
+      const failure = failures.get(id);
+      if (failure?.fatal) result.stopped ??= failure.message;
+      else if (failure) {
+        if (failure instanceof RefusedContent) memory.setRefusal(id, { sha256, reason: failure.message });
+        result.failed.push({ id, reason: failure.message, ...(failure instanceof RefusedContent ? { forGood: true } : {}) });
+      } else {
+        memory.setHeld(id, sha256);
+        memory.setRefusal(id, null);
+        result.uploaded.push(id);
+      }
+    }
+  }
+
+  /** Reads the batch's files now (only this batch's bytes are held), then sends what is still to be sent. */
+  async function push(batch: readonly LocalEntry[]): Promise<void> {
+    const uploads: Upload[] = [];
+    for (const entry of batch) {
+      // A digest remembered is not the bytes: read them (a file remembered as damaged is not read again).
+      const known = await local.digest(entry);
+      const file = known.status === "ok" && known.bytes === null ? await local.read(entry) : known;
+      if (file.status === "missing") continue;
+      if (file.status === "damaged") result.skipped.push({ name: entry.name, reason: file.reason });
+      else if (!settled(entry, file.sha256)) uploads.push({ id: entry.id, bytes: file.bytes, sha256: file.sha256, mtimeMs: entry.mtimeMs });
+    }
+    for (const upload of uploads.filter((upload) => upload.bytes.byteLength > limits.bytes)) {
+      await send([upload], async () => {
+        await remote.put(upload.id, upload.bytes, upload.sha256, upload.mtimeMs);
+        return new Map();
+      });
+    }
+    const together = uploads.filter((upload) => upload.bytes.byteLength <= limits.bytes);
+    if (together.length > 0) await send(together, () => remote.putMany(together));
   }
 
   async function remove(id: string): Promise<void> {
-    await remote.remove(id);
+    try {
+      await remote.remove(id);
+    } catch (error) {
+      if (!(error instanceof SyncError)) throw error;
+      if (error.fatal) result.stopped ??= error.message;
+      else result.failed.push({ id, reason: error.message });
+      return;
+    }
     memory.setHeld(id, null);
     result.deleted.push(id);
   }
 
+  const total = entries.length + gone.length;
   let done = 0;
-  options.onProgress?.(0, tasks.length);
+  const progressed = (count: number) => {
+    done += count;
+    options.onProgress?.(done, total);
+  };
+  options.onProgress?.(0, total);
+
+  // First what each entry needs, a few at once (digests mostly remembered); then the requests, batch by batch.
+  const sending: LocalEntry[] = [];
+  await forEachLimited(entries, options.concurrency, async (entry) => {
+    if (await toSend(entry)) sending.push(entry);
+    else progressed(1);
+  });
+  const limits = options.batchLimits ?? BATCH_LIMITS;
+  const tasks: { size: number; run: () => Promise<void> }[] = [
+    ...batchesOf(sending, limits).map((batch) => ({ size: batch.length, run: () => push(batch) })),
+    ...gone.map((id) => ({ size: 1, run: () => remove(id) })),
+  ];
   await forEachLimited(tasks, options.concurrency, async (task) => {
     if (result.stopped !== null) return; // a fatal error stops the round: what is left is not started
-    try {
-      await task.run();
-    } catch (error) {
-      if (!(error instanceof SyncError)) throw error;
-      if (error.fatal) result.stopped ??= error.message;
-      else result.failed.push({ id: task.id, reason: error.message, ...(error instanceof RefusedContent ? { forGood: true } : {}) });
-    }
-    options.onProgress?.(++done, tasks.length);
+    await task.run();
+    progressed(task.size);
   });
   return result;
+}
+
+/** The entries in order, cut into batches within the limits by their listed sizes; one larger than a batch alone. */
+function batchesOf(entries: readonly LocalEntry[], limits: { sessions: number; bytes: number }): LocalEntry[][] {
+  const batches: LocalEntry[][] = [];
+  let batch: LocalEntry[] = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    if (batch.length > 0 && (batch.length === limits.sessions || bytes + entry.size > limits.bytes)) {
+      batches.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(entry);
+    bytes += entry.size;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
 }
 
 /** Names listed in a summary before the rest are only counted. */

@@ -21,6 +21,14 @@ function put(target: Target, id: string, body: RequestInit["body"], contentType:
   return target.fetch(`/admin/sessions/${id}`, { method: "PUT", headers: { ...KEY, ...(contentType !== null && { "Content-Type": contentType }) }, body });
 }
 
+/** POST /admin/sync/sessions: each session a file part named by its id, and `mtimes` when given. */
+function postBatch(target: Target, sessions: Readonly<Record<string, string | Uint8Array>>, mtimes?: unknown): Promise<Response> {
+  const form = new FormData();
+  for (const [id, bytes] of Object.entries(sessions)) form.append(id, new Blob([bytes]), `${id}.json`);
+  if (mtimes !== undefined) form.append("mtimes", typeof mtimes === "string" ? mtimes : JSON.stringify(mtimes));
+  return target.fetch("/admin/sync/sessions", { method: "POST", headers: KEY, body: form });
+}
+
 /** A CLI session file of exactly `bytes` bytes (ASCII padding in cwd). */
 function fileOfSize(id: string, bytes: number): string {
   const padding = bytes - cliFile(cliSession(id, { cwd: "" })).length;
@@ -117,13 +125,102 @@ export function syncCases(runtime: ContractRuntime): void {
     });
   });
 
+  describe("POST /admin/sync/sessions", () => {
+    it("stores each part's exact bytes under its id and answers each as PUT would, a refused one beside the stored", async () => {
+      const target = await runtime.start({ sessions: [cliSession("old")] });
+      const bom = `\ufeff${cliFile(cliSession("bom", { title: "Été 🌞" }))}`;
+      const replaced = cliFile(cliSession("old", { title: "kiwi" }));
+      const res = await postBatch(target, { bom, old: replaced, bad: "[]" });
+      await expectJson(res, 200, {
+        results: {
+          bom: { sha256: await sha256Of(bom), created: true },
+          old: { sha256: await sha256Of(replaced), created: false },
+          bad: { error: INVALID_SESSION },
+        },
+      });
+      await expectJson(await target.fetch("/admin/sync/manifest", { headers: KEY }), 200, {
+        sessions: { bom: await sha256Of(bom), old: await sha256Of(replaced) },
+      });
+      await expectJson(await target.fetch("/admin/sessions/search?q=kiwi", { headers: KEY }), 200, [summaryOf("old", { title: "kiwi" })]);
+      await expectJson(await target.fetch("/admin/sessions/bom", { headers: KEY }), 200, fullOf("bom", { title: "Été 🌞" }));
+    });
+
+    it("keeps each session's time from the mtimes part, as PUT keeps X-Session-Mtime", async () => {
+      const target = await runtime.start({});
+      const text = cliFile(cliSession("synced", { created: "unknown", updated: "" }));
+      const res = await postBatch(target, { synced: text }, { synced: "2025-05-06T09:08:09.123+02:00" });
+      await expectJson(res, 200, { results: { synced: { sha256: await sha256Of(text), created: true } } });
+      const session = await (await target.fetch("/admin/sessions/synced", { headers: KEY })).json();
+      expect(session).toMatchObject({ created_at: "2025-05-06T07:08:09.123Z", updated_at: "2025-05-06T07:08:09.123Z" });
+    });
+
+    it("answers a session over the size limit with PUT's 413 error, and stores the others", async () => {
+      const target = await runtime.start({}, { maxSessionMb: SMALL_LIMIT_MB });
+      const fits = fileOfSize("fits", SMALL_LIMIT_BYTES);
+      await expectJson(await postBatch(target, { fits, over: fileOfSize("over", SMALL_LIMIT_BYTES + 1) }), 200, {
+        results: {
+          fits: { sha256: await sha256Of(fits), created: true },
+          over: {
+            error: {
+              message: `the session is larger than this deployment's limit of ${SMALL_LIMIT_BYTES} bytes (--max-session-mb, or OPTA_MAX_SESSION_MB)`,
+              type: "invalid_request_error",
+              param: null,
+              code: "session_too_large",
+            },
+          },
+        },
+      });
+    });
+
+    it.each<[string, Record<string, string>, unknown, string, string]>([
+      ["an invalid id", { ok: "{}", "a.b": "{}" }, undefined, "a.b", `a.b: ${SESSION_ID_RULES}`],
+      ["the reserved id index", { ok: "{}", INDEX: "{}" }, undefined, "INDEX", RESERVED_ID_RULE],
+      [
+        "mtimes that are not instants",
+        { ok: "{}" },
+        { ok: "yesterday" },
+        "mtimes",
+        'mtimes must be a JSON object of session ids to ISO 8601 instants, e.g. {"abc":"2026-07-01T08:00:00.000Z"}',
+      ],
+      [
+        "mtimes naming a session it does not send",
+        { ok: "{}" },
+        { other: "2026-01-01T00:00:00Z" },
+        "mtimes",
+        "mtimes names other, which is not a session of this request",
+      ],
+    ])("refuses %s with 400 naming it, storing nothing", async (_label, sessions, mtimes, param, message) => {
+      const target = await runtime.start({});
+      await expectInvalidParameter(await postBatch(target, sessions, mtimes), param, message);
+      await expectJson(await target.fetch("/admin/sync/manifest", { headers: KEY }), 200, { sessions: {} });
+    });
+
+    it("refuses a body that is not multipart/form-data with 400 naming content-type", async () => {
+      const target = await runtime.start({});
+      const res = await target.fetch("/admin/sync/sessions", { method: "POST", headers: { ...KEY, "Content-Type": "application/json" }, body: "{}" });
+      await expectInvalidParameter(res, "content-type");
+    });
+
+    it("refuses more than 100 sessions with 413 batch_too_large, storing nothing", async () => {
+      const target = await runtime.start({});
+      const sessions = Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`s${i}`, "{}"]));
+      await expectError(await postBatch(target, sessions), 413, {
+        message: "one request takes at most 100 sessions: send the rest in another (or one by one with PUT)",
+        type: "invalid_request_error",
+        code: "batch_too_large",
+      });
+      await expectJson(await target.fetch("/admin/sync/manifest", { headers: KEY }), 200, { sessions: {} });
+    });
+  });
+
   describe("with writes turned off", () => {
-    it("has no PUT and no manifest (404 route_not_found), and still reads and deletes", async () => {
+    it("has no PUT, no batch and no manifest (404 route_not_found), and still reads and deletes", async () => {
       const seeded = cliFile(cliSession("abc"));
       const target = await runtime.start({ raw: { "abc.json": seeded, "other.json": cliFile(cliSession("other")) } }, { allowWrites: false });
       await expectError(await put(target, "new", cliFile(cliSession("new"))), 404, ROUTE_NOT_FOUND);
       await expectError(await put(target, "abc", cliFile(cliSession("abc", { title: "overwritten" }))), 404, ROUTE_NOT_FOUND);
       await expectError(await target.fetch("/admin/sync/manifest", { headers: KEY }), 404, ROUTE_NOT_FOUND);
+      await expectError(await postBatch(target, { new: cliFile(cliSession("new")) }), 404, ROUTE_NOT_FOUND);
       await expectJson(await target.fetch("/admin/sessions/abc", { headers: KEY }), 200, fullOf("abc"));
       const deleted = await target.fetch("/admin/sessions/other", { method: "DELETE", headers: KEY });
       expect({ status: deleted.status, body: await deleted.json() }).toEqual({

@@ -11,6 +11,7 @@ import { z } from "zod";
 import {
   type ApiError,
   AuthenticationFailed,
+  BatchTooLarge,
   bareErrorResponse,
   ERROR_CODES,
   EventsUnavailable,
@@ -50,6 +51,7 @@ const DOCUMENTED: [number, string, string][] = [
   [409, "invalid_request_error", "session_exists"],
   [409, "invalid_request_error", "not_a_file"],
   [413, "invalid_request_error", "session_too_large"],
+  [413, "invalid_request_error", "batch_too_large"],
   [414, "invalid_request_error", "query_too_long"],
   [422, "invalid_request_error", "session_corrupt"],
   [429, "rate_limit_error", "too_many_failed_attempts"],
@@ -87,6 +89,7 @@ describe("the code-to-status table", () => {
       new AuthenticationFailed(),
       new RouteNotFound(),
       new SessionTooLarge(1000),
+      new BatchTooLarge("100 sessions"),
       new TrashItemNotFound(),
       new SessionExists(),
       new QueryTooLong(4096),

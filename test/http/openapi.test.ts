@@ -97,6 +97,19 @@ describe("GET /openapi.json", () => {
     expect(paths["/admin/sessions/search"]?.get?.parameters.find((p) => p.name === "q")).toMatchObject({ in: "query", required: true });
   });
 
+  it("documents the sync batch as multipart: a file part per session, the mtimes part, each outcome, and its 400 and 413", async () => {
+    const { paths } = await documentOf(appFor(new MemoryStore(), { allowWrites: true }));
+    const batch = paths["/admin/sync/sessions"]?.post as unknown as {
+      requestBody: { content: Record<string, { schema: unknown }> };
+      responses: Record<string, unknown>;
+    };
+    expect(batch.requestBody.content["multipart/form-data"]?.schema).toMatchObject({
+      properties: { mtimes: { type: "string" } },
+      additionalProperties: { type: "string", format: "binary" },
+    });
+    expect(Object.keys(batch.responses)).toEqual(expect.arrayContaining(["200", "400", "404", "413"]));
+  });
+
   it("names the list's until and cwd filters and PUT's X-Session-Mtime header", async () => {
     const { paths } = await documentOf();
     const parameter = (path: string, name: string, method = "get") => paths[path]?.[method]?.parameters.find((p) => p.name === name);

@@ -135,10 +135,11 @@ describe("opta-sessions sync, against the real app", () => {
   it("draws a progress bar on a terminal while a round lasts, and clears it before the summary", async () => {
     deployment = await startDeployment();
     for (let i = 0; i < 8; i++) await writeSession(`s${i}`);
-    deployment.fault = async () => {
+    deployment.fault = async (request) => {
       // A slow deployment on purpose: each answer takes 60 ms, so the round lasts long enough to draw.
       await new Promise((resolve) => setTimeout(resolve, 60));
-      return null;
+      // One without the batch route, so each session is a request of its own and the bar moves one by one.
+      return request.method === "POST" ? Response.json({ error: { message: "no such route" } }, { status: 404 }) : null;
     };
 
     const run = await sync(["--dir", dir, "--to", deployment.url, "--concurrency", "1"], { OPTA_ADMIN_KEY: ADMIN_KEY }, true);
@@ -179,8 +180,7 @@ describe("opta-sessions sync, against the real app", () => {
     expect(deployment.requests.sort()).toEqual([
       "DELETE /admin/sessions/drop",
       "GET /admin/sync/manifest",
-      "PUT /admin/sessions/added",
-      "PUT /admin/sessions/edit",
+      "POST /admin/sync/sessions", // added and edit, in one batch
     ]);
     expect(deployment.store.get("edit.json")).toBe(edited);
     expect(deployment.store.get("added.json")).toBe(added);
@@ -220,7 +220,7 @@ describe("opta-sessions sync, against the real app", () => {
     expect(deployment.store.get("a.json")).toBeDefined();
     const again = await syncTo(deployment);
     expect(again.stdout).toContain(`synced to ${deployment.url}: 0 uploaded`);
-    expect(deployment.requests.every((request) => request.startsWith("GET /base/") || request.startsWith("PUT /base/"))).toBe(true);
+    expect(deployment.requests.every((request) => /^(GET|POST) \/base\//.test(request))).toBe(true);
   });
 
   it("stops at once on a wrong key (401), changing nothing, exit 1", async () => {
@@ -277,9 +277,10 @@ describe("opta-sessions sync, against the real app", () => {
     deployment = await startDeployment();
     const ids = Array.from({ length: 10 }, (_, i) => `s${i}`);
     for (const id of ids) await writeSession(id);
-    // Every other session fails with 500, every time: retried, then counted as failed.
+    // A deployment without the batch route (each session a PUT), where every other session fails with 500, every time: retried, then counted as failed.
+    const older = (request: Request) => (request.method === "POST" ? Response.json({ error: { message: "no such route" } }, { status: 404 }) : null);
     deployment.fault = (request) =>
-      request.method === "PUT" && /s[13579]$/.test(request.url) ? Response.json({ error: { message: "disk full" } }, { status: 500 }) : null;
+      request.method === "PUT" && /s[13579]$/.test(request.url) ? Response.json({ error: { message: "disk full" } }, { status: 500 }) : older(request);
 
     const cut = await sync(["--dir", dir, "--to", deployment.url, "--concurrency", "3"]);
 
@@ -288,7 +289,7 @@ describe("opta-sessions sync, against the real app", () => {
     expect(cut.stdout).toContain("failed s1: the deployment answered 500: disk full (tried 4 times)");
     expect(Object.keys(await remoteFiles(deployment)).sort()).toEqual(["s0.json", "s2.json", "s4.json", "s6.json", "s8.json"]);
 
-    deployment.fault = () => null;
+    deployment.fault = older;
     deployment.requests.length = 0;
     const rerun = await syncTo(deployment);
 
@@ -303,7 +304,7 @@ describe("opta-sessions sync, against the real app", () => {
     deployment = await startDeployment();
     await writeSession("a");
     deployment.fault = (request) =>
-      request.method === "PUT" ? Response.json({ error: { message: "bad \u202egnp.exe\u202c \u001b[2J\u009b31m done" } }, { status: 400 }) : null;
+      request.method === "POST" ? Response.json({ error: { message: "bad \u202egnp.exe\u202c \u001b[2J\u009b31m done" } }, { status: 400 }) : null;
 
     const refused = await syncTo(deployment);
     const typo = await sync(["--dir", path.join(root, "typo\u2067\u001b]0;x\u0007"), "--to", deployment.url]);
@@ -315,16 +316,28 @@ describe("opta-sessions sync, against the real app", () => {
     }
   });
 
-  it("sends each file's modification time with its PUT as X-Session-Mtime", async () => {
+  it("sends each file's modification time with it: in the batch's mtimes, or as X-Session-Mtime with a PUT", async () => {
     deployment = await startDeployment();
     await writeSession("a");
-    const sent: (string | null)[] = [];
-    deployment.fault = (request) => {
+    const sent: unknown[] = [];
+    deployment.fault = async (request) => {
+      if (request.method === "POST") sent.push(JSON.parse(String((await request.clone().formData()).get("mtimes"))));
       if (request.method === "PUT") sent.push(request.headers.get("x-session-mtime"));
       return null;
     };
     expect((await syncTo(deployment)).code).toBe(0);
-    expect(sent).toEqual([(await stat(path.join(dir, "a.json"))).mtime.toISOString()]);
+    const mtime = (await stat(path.join(dir, "a.json"))).mtime.toISOString();
+    expect(sent).toEqual([{ a: mtime }]);
+
+    await writeSession("b");
+    await utimes(path.join(dir, "b.json"), new Date(mtime), new Date(mtime));
+    deployment.fault = async (request) => {
+      if (request.method === "PUT") sent.push(request.headers.get("x-session-mtime"));
+      return request.method === "POST" ? Response.json({ error: { message: "no such route" } }, { status: 405 }) : null;
+    };
+    sent.length = 0;
+    expect((await syncTo(deployment)).code).toBe(0);
+    expect(sent).toEqual([mtime]);
   });
 
   it("stops before any PUT or DELETE when the manifest lists more sessions than sync takes, naming the limit, exit 1", async () => {
@@ -384,7 +397,8 @@ describe("opta-sessions sync, against the real app", () => {
     await vi.waitFor(() => expect(rounds()).toBeGreaterThanOrEqual(4), { timeout: 10_000, interval: 5 }).finally(() => stop.abort());
     expect(await watching).toBe(1);
 
-    expect(deployment.requests.filter((request) => request === "PUT /admin/sessions/huge")).toHaveLength(1);
+    // Sent once, beside small in the first round's batch.
+    expect(deployment.requests.filter((request) => request !== "GET /admin/sync/manifest")).toEqual(["POST /admin/sync/sessions"]);
     expect(stdout.match(/failed huge: too large for the deployment \(413: .+\); not sent again until the file changes\n/g)).toHaveLength(1);
     expect(stderr).not.toContain("huge"); // the failure line was the one mention
 

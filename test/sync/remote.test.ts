@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { MANIFEST_LIMITS, Remote } from "../../src/sync/remote.js";
-import { RefusedContent, SyncError } from "../../src/sync/round.js";
+import { RefusedContent, SyncError, type Upload } from "../../src/sync/round.js";
+import { appFor, cliFile, cliSession, storeWith } from "../fixtures/sessions.js";
+import { ADMIN_KEY } from "../fixtures/settings.js";
 
 const KEY = "sync-test-key-0123456789";
 const DIGEST = "a".repeat(64);
@@ -11,6 +13,7 @@ interface Sent {
   url: string;
   headers: Headers;
   body: Uint8Array | null;
+  form: FormData | null;
   redirect: RequestInit["redirect"];
 }
 
@@ -24,6 +27,7 @@ function remoteWith(answers: (Response | Error)[], base = "https://deploy.test/b
       url: String(input),
       headers: new Headers(init?.headers),
       body: init?.body instanceof Uint8Array ? init.body : null,
+      form: init?.body instanceof FormData ? init.body : null,
       redirect: init?.redirect,
     });
     const answer = answers.shift();
@@ -243,5 +247,126 @@ describe("the deployment's refusals", () => {
     const answers = [];
     for (const _ of statuses) answers.push((await failure(remote.put("a", new Uint8Array(), DIGEST, 0))) instanceof RefusedContent);
     expect(answers).toEqual([true, true, true, false, false, false, false]);
+  });
+});
+
+const upload = (id: string, text: string, mtimeMs = 0): Upload => {
+  const bytes = new TextEncoder().encode(text);
+  return { id, bytes, sha256: createHash("sha256").update(bytes).digest("hex"), mtimeMs };
+};
+
+/** A Remote over the real app (writes enabled, in memory), counting the requests it sends. */
+function remoteOverApp() {
+  const store = storeWith([]);
+  const app = appFor(store, { allowWrites: true });
+  const requests: string[] = [];
+  const remote = new Remote({
+    baseUrl: new URL("http://deploy.test/"),
+    adminKey: ADMIN_KEY,
+    fetch: (async (input: string | URL | Request, init?: RequestInit) => {
+      const request = new Request(input, init);
+      requests.push(`${request.method} ${new URL(request.url).pathname}`);
+      return app.fetch(request);
+    }) as typeof fetch,
+  });
+  return { store, app, remote, requests };
+}
+
+describe("sending sessions in batches", () => {
+  it("stores a batch's exact bytes and times in one request, and answers the refused one's failure as PUT's would be", async () => {
+    const { store, app, remote, requests } = remoteOverApp();
+    const bom = upload("bom", `\ufeff${cliFile(cliSession("bom", { created: "unknown", updated: "" }))}`, Date.UTC(2025, 4, 6, 7, 8, 9, 123));
+    const failures = await remote.putMany([upload("a", cliFile(cliSession("a"))), bom, upload("bad", "[]")]);
+
+    expect(requests).toEqual(["POST /admin/sync/sessions"]);
+    // No failure for bom: the deployment answered the SHA-256 of exactly the bytes sent, byte-order mark included.
+    expect([...failures.keys()]).toEqual(["bad"]);
+    expect(failures.get("bad")).toBeInstanceOf(RefusedContent);
+    expect(failures.get("bad")?.message).toBe("refused by the deployment (400: the body must be a session: a JSON object, as the Opta CLI writes it)");
+    expect(store.get("a.json")).toBe(cliFile(cliSession("a")));
+    const session = await (await app.request("/admin/sessions/bom", { headers: { "X-Admin-Key": ADMIN_KEY } })).json();
+    expect(session).toMatchObject({ created_at: "2025-05-06T07:08:09.123Z", updated_at: "2025-05-06T07:08:09.123Z" });
+  });
+
+  it("sends a session named mtimes (the batch's own part) by PUT beside the batch", async () => {
+    const { store, remote, requests } = remoteOverApp();
+    expect(await remote.putMany([upload("a", "{}"), upload("mtimes", '{"m":1}')])).toEqual(new Map());
+    expect(requests).toEqual(["POST /admin/sync/sessions", "PUT /admin/sessions/mtimes"]);
+    expect(store.get("mtimes.json")).toBe('{"m":1}');
+  });
+
+  it("falls back to PUT for a deployment without the batch route (404 or 405), and remembers it", async () => {
+    for (const status of [404, 405]) {
+      const stored = (id: string) => json(201, { id, sha256: upload(id, "{}").sha256, created: true });
+      const { remote, sent } = remoteWith([envelope(status, "no such route"), stored("a"), stored("b"), stored("c")]);
+      expect(await remote.putMany([upload("a", "{}"), upload("b", "{}")])).toEqual(new Map());
+      expect(await remote.putMany([upload("c", "{}")])).toEqual(new Map());
+      expect(sent.map((request) => `${request.method} ${request.url}`)).toEqual([
+        "POST https://deploy.test/base/admin/sync/sessions",
+        "PUT https://deploy.test/base/admin/sessions/a",
+        "PUT https://deploy.test/base/admin/sessions/b",
+        "PUT https://deploy.test/base/admin/sessions/c",
+      ]);
+    }
+  });
+
+  it("sends a batch the deployment finds too large (413) by PUT, and the next batch whole again", async () => {
+    const stored = (id: string) => json(201, { id, sha256: upload(id, "{}").sha256, created: true });
+    const { remote, sent } = remoteWith([
+      envelope(413, "too large"),
+      stored("a"),
+      json(200, { results: { b: { sha256: upload("b", "{}").sha256, created: true } } }),
+    ]);
+    expect(await remote.putMany([upload("a", "{}")])).toEqual(new Map());
+    expect(await remote.putMany([upload("b", "{}")])).toEqual(new Map());
+    expect(sent.map((request) => request.method)).toEqual(["POST", "PUT", "POST"]);
+  });
+
+  it("sends each session as a file part named by its id, and the times as the mtimes part", async () => {
+    const a = upload("a", '{"x":1}', Date.UTC(2026, 6, 1, 8, 0, 0, 123));
+    const { remote, sent } = remoteWith([json(200, { results: { a: { sha256: a.sha256, created: true } } })]);
+    await remote.putMany([a]);
+    const form = sent[0]?.form;
+    const part = form?.get("a");
+    expect(part).toBeInstanceOf(Blob);
+    expect(new Uint8Array(await (part as Blob).arrayBuffer())).toEqual(a.bytes);
+    expect(form?.get("mtimes")).toBe('{"a":"2026-07-01T08:00:00.123Z"}');
+    expect(sent[0]?.headers.has("content-type")).toBe(false); // fetch writes the multipart boundary itself
+  });
+
+  it("takes each session's outcome as PUT's: a digest that differs, a refusal by code, a code it does not know, one left out", async () => {
+    const sessions = ["same", "other", "big", "odd", "missing"].map((id) => upload(id, `{"id":"${id}"}`));
+    const error = (code: string, message: string) => ({ error: { message, type: "invalid_request_error", param: null, code } });
+    const { remote } = remoteWith([
+      json(200, {
+        results: {
+          same: { sha256: sessions[0]?.sha256, created: false },
+          other: { sha256: DIGEST, created: true },
+          big: error("session_too_large", "the session is larger than 1 MiB"),
+          odd: error("from_a_later_version", "no"),
+        },
+      }),
+    ]);
+    const failures = await remote.putMany(sessions);
+    expect(Object.fromEntries([...failures].map(([id, failure]) => [id, [failure.message, failure instanceof RefusedContent, failure.fatal]]))).toEqual({
+      other: ["the deployment stored other bytes than were sent (its SHA-256 differs)", false, false],
+      big: ["too large for the deployment (413: the session is larger than 1 MiB)", true, false],
+      odd: ["refused by the deployment (from_a_later_version: no)", false, false],
+      missing: ["the deployment's answer leaves this session out", false, false],
+    });
+  });
+
+  it("retries a batch as any request, stops at a refused key, and fails the batch on an answer it cannot read", async () => {
+    const a = upload("a", "{}");
+    const ok = json(200, { results: { a: { sha256: a.sha256, created: true } } });
+    const retried = remoteWith([envelope(503, "busy"), ok]);
+    expect(await retried.remote.putMany([a])).toEqual(new Map());
+    expect(retried.sent).toHaveLength(2);
+
+    expect(await failure(remoteWith([envelope(401, "no")]).remote.putMany([a]))).toMatchObject({ fatal: true, message: expect.stringContaining("401") });
+    expect(await failure(remoteWith([json(200, { sessions: {} })]).remote.putMany([a]))).toMatchObject({
+      fatal: false,
+      message: "the deployment answered something that is not the outcome of each session sent",
+    });
   });
 });

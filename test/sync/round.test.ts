@@ -13,6 +13,7 @@ import {
   roundSucceeded,
   SyncError,
   syncRound,
+  type Upload,
 } from "../../src/sync/round.js";
 
 const sha = (text: string) => createHash("sha256").update(text).digest("hex");
@@ -35,7 +36,14 @@ class FakeLocal implements LocalSessions {
   readonly vanishing = new Set<string>();
 
   async list(): Promise<LocalEntry[]> {
-    return [...this.files].map(([id, file]) => ({ id, name: `${id}.json`, kind: file === "directory" ? "directory" : "file", stamp: "s", mtimeMs: 0 }));
+    return [...this.files].map(([id, file]) => ({
+      id,
+      name: `${id}.json`,
+      kind: file === "directory" ? "directory" : "file",
+      stamp: "s",
+      mtimeMs: 0,
+      size: file.length,
+    }));
   }
 
   async digest(entry: LocalEntry): Promise<LocalFile | KnownDigest> {
@@ -71,6 +79,20 @@ class FakeRemote implements RemoteSessions {
 
   async put(id: string, bytes: Uint8Array): Promise<void> {
     await this.#call("PUT", id, () => this.stored.set(id, new TextDecoder().decode(bytes)));
+  }
+
+  /** One request for them all (`POST a,b`); `refuse("PUT", id)` fails one session of it, or the round when fatal. */
+  async putMany(uploads: readonly Upload[]): Promise<Map<string, SyncError>> {
+    const failures = new Map<string, SyncError>();
+    await this.#call("POST", uploads.map((upload) => upload.id).join(","), () => {
+      for (const { id, bytes } of uploads) {
+        const refusal = this.refuse("PUT", id);
+        if (refusal?.fatal) throw refusal;
+        if (refusal) failures.set(id, refusal);
+        else this.stored.set(id, new TextDecoder().decode(bytes));
+      }
+    });
+    return failures;
   }
 
   async remove(id: string): Promise<void> {
@@ -174,11 +196,11 @@ describe("a sync round", () => {
     for (let i = 0; i < 20; i++) local.files.set(`s${i}`, "{}");
     remote.refuse = (method) => (method === "PUT" ? new SyncError("the deployment refused the admin key (401): check OPTA_ADMIN_KEY", true) : null);
 
-    const result = await syncRound(local, remote, { concurrency: 4 });
+    const result = await syncRound(local, remote, { concurrency: 4, batchLimits: { sessions: 2, bytes: 1024 } });
 
     expect(result.stopped).toBe("the deployment refused the admin key (401): check OPTA_ADMIN_KEY");
     // The requests already in flight when the first answer came back, and not one more.
-    expect(remote.requests.filter((request) => request.startsWith("PUT")).length).toBeLessThanOrEqual(4);
+    expect(remote.requests.filter((request) => request.startsWith("POST")).length).toBeLessThanOrEqual(4);
   });
 
   it("stops before sending anything when the manifest cannot be had", async () => {
@@ -198,25 +220,91 @@ describe("a sync round", () => {
     for (let i = 0; i < 30; i++) local.files.set(`s${i}`, `{"i":${i}}`);
     const progress: [number, number][] = [];
 
-    await syncRound(local, remote, { concurrency: 3, onProgress: (done, total) => progress.push([done, total]) });
+    await syncRound(local, remote, { concurrency: 3, batchLimits: { sessions: 2, bytes: 1024 }, onProgress: (done, total) => progress.push([done, total]) });
 
     expect(remote.maxInFlight).toBe(3);
     expect(progress[0]).toEqual([0, 30]);
+    // Counted in sessions, a batch's at once.
+    expect(progress.slice(1).every(([done], i) => done === 2 * (i + 1))).toBe(true);
     expect(progress.at(-1)).toEqual([30, 30]);
   });
 
   it("throws what is not a sync failure (a bug must not pass for a failed upload)", async () => {
     const { local, remote } = setup();
     local.files.set("a", "{}");
-    remote.put = async () => {
+    remote.putMany = async () => {
       throw new TypeError("boom");
     };
     await expect(syncRound(local, remote, { concurrency: 1 })).rejects.toThrow("boom");
   });
 });
 
+describe("a round's batches", () => {
+  it("sends in batches within the limits, in order, and a session larger than a batch alone by PUT", async () => {
+    const { local, remote } = setup();
+    const big = `{"x":"${"y".repeat(30)}"}`;
+    local.files.set("a", '{"x":1}').set("b", '{"x":2}').set("c", '{"x":3}').set("big", big).set("d", '{"x":4}');
+
+    const result = await syncRound(local, remote, { concurrency: 1, batchLimits: { sessions: 3, bytes: 20 } });
+
+    expect(remote.requests).toEqual(["GET manifest", "POST a,b", "POST c", "PUT big", "POST d"]);
+    expect(result.uploaded.sort()).toEqual(["a", "b", "big", "c", "d"]);
+    expect(remote.stored.get("big")).toBe(big);
+  });
+
+  it("reads a batch's files when that batch is sent, not all before the first", async () => {
+    const { local, remote } = setup();
+    for (let i = 0; i < 5; i++) local.files.set(`s${i}`, `{"i":${i}}`);
+    const log: string[] = [];
+    const read = local.read.bind(local);
+    local.read = async (entry) => {
+      log.push(`read ${entry.id}`);
+      return read(entry);
+    };
+    const putMany = remote.putMany.bind(remote);
+    remote.putMany = async (uploads) => {
+      log.push(`POST ${uploads.map((upload) => upload.id).join(",")}`);
+      return putMany(uploads);
+    };
+
+    await syncRound(local, remote, { concurrency: 1, batchLimits: { sessions: 2, bytes: 1024 } });
+
+    expect(log).toEqual(["read s0", "read s1", "POST s0,s1", "read s2", "read s3", "POST s2,s3", "read s4", "POST s4"]);
+  });
+
+  it("fails each session of a batch that failed as a whole, and goes on with the next", async () => {
+    const { local, remote } = setup();
+    for (const id of ["a", "b", "c"]) local.files.set(id, "{}");
+    remote.refuse = (method, id) => (method === "POST" && id === "a,b" ? new SyncError("the deployment answered 503: busy (tried 4 times)", false) : null);
+
+    const result = await syncRound(local, remote, { concurrency: 1, batchLimits: { sessions: 2, bytes: 1024 } });
+
+    expect(result.failed).toEqual([
+      { id: "a", reason: "the deployment answered 503: busy (tried 4 times)" },
+      { id: "b", reason: "the deployment answered 503: busy (tried 4 times)" },
+    ]);
+    expect(result.uploaded).toEqual(["c"]);
+    expect(result.stopped).toBeNull();
+  });
+
+  it("decides by remembered digests without reading, and reads only what is sent, when its batch goes", async () => {
+    const { local, remote } = setup();
+    local.files.set("same", "{}").set("changed", '{"v":2}');
+    local.remembered.set("same", sha("{}")).set("changed", sha('{"v":2}'));
+    remote.stored.set("same", "{}").set("changed", '{"v":1}');
+
+    const result = await syncRound(local, remote, { concurrency: 2 });
+
+    expect(result).toMatchObject({ uploaded: ["changed"], unchanged: 1 });
+    expect(local.reads).toEqual(["changed"]);
+    expect(remote.requests).toEqual(["GET manifest", "POST changed"]);
+  });
+});
+
 describe("what a round remembers of the deployment", () => {
-  const puts = (remote: FakeRemote) => remote.requests.filter((request) => request.startsWith("PUT"));
+  /** The ids sent, by PUT or in a batch. */
+  const puts = (remote: FakeRemote) =>
+    remote.requests.filter((request) => /^(PUT|POST) /.test(request)).flatMap((request) => request.slice(request.indexOf(" ") + 1).split(","));
 
   it("keeps deleted a session deleted on the deployment while its file is unchanged, and sends it once it changes", async () => {
     const { local, remote } = setup();
@@ -285,7 +373,7 @@ describe("what a round remembers of the deployment", () => {
     remote.requests.length = 0;
 
     const second = await syncRound(local, remote, { concurrency: 1, memory });
-    expect(puts(remote)).toEqual(["PUT flaky"]);
+    expect(puts(remote)).toEqual(["flaky"]);
     expect(second.refusedBefore).toEqual([{ id: "big", reason: "too large for the deployment (413: too big)" }]);
     expect(roundSucceeded(second)).toBe(false); // the deployment still lacks it
     expect(describeRound(second)[0]).toContain("0 unchanged, 1 refused before (not sent again until changed), 0 skipped, 1 failed");
