@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { SYNC_BATCH_LIMITS } from "../../../src/http/routes/sync.js";
 import { expectError, expectInvalidParameter } from "../../fixtures/errors.js";
-import { AUTH, appFor, cliFile, cliSession, storeWith } from "../../fixtures/sessions.js";
+import { AUTH, appFor, cliFile, cliSession, recordingLogger, storeWith } from "../../fixtures/sessions.js";
 
 /** What the contract suite leaves to one runtime: the request's bounds in bytes, and how parts must be sent. */
 function setup() {
@@ -59,5 +59,30 @@ describe("POST /admin/sync/sessions", () => {
     const body = await (await post(form)).text();
     expect(body).toMatch(/^\{"results":\{"__proto__":\{"sha256":"[0-9a-f]{64}","created":true\}\}\}$/);
     expect(store.get("__proto__.json")).toBe("{}");
+  });
+
+  it("answers a session the store failed to write with internal_error, logs why, and stores the others", async () => {
+    const store = storeWith([]);
+    const write = store.write.bind(store);
+    store.write = async (name, bytes, metadata) => {
+      if (name === "broken.json") throw new Error("EIO: disk trouble at /srv/secret/path");
+      return write(name, bytes, metadata);
+    };
+    const logger = recordingLogger();
+    const app = appFor(store, { allowWrites: true, logger });
+    const form = new FormData();
+    form.append("broken", part("{}"), "broken.json");
+    form.append("fine", part("{}"), "fine.json");
+
+    const res = await app.request("/admin/sync/sessions", { method: "POST", headers: AUTH, body: form });
+
+    expect(await res.json()).toEqual({
+      results: {
+        broken: { error: { message: "internal server error", type: "server_error", param: null, code: "internal_error" } },
+        fine: { sha256: expect.stringMatching(/^[0-9a-f]{64}$/), created: true },
+      },
+    });
+    expect(store.get("fine.json")).toBe("{}");
+    expect(logger.lines).toContainEqual({ level: "warn", line: "storing broken failed: EIO: disk trouble at /srv/secret/path" });
   });
 });
