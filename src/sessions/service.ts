@@ -1,4 +1,13 @@
-import { ApiError, InvalidSessionBody, NotASessionFile, ReservedSessionId, SessionCorrupt, SessionNotFound, SessionTooLarge } from "../http/errors.js";
+import {
+  ApiError,
+  InvalidSessionBody,
+  internalError,
+  NotASessionFile,
+  ReservedSessionId,
+  SessionCorrupt,
+  SessionNotFound,
+  SessionTooLarge,
+} from "../http/errors.js";
 import type {
   ListQuery,
   RankedSearchQuery,
@@ -90,6 +99,7 @@ export class SessionService {
   readonly #now: () => number;
   readonly #maxSessionBytes: number;
   readonly #reads: Limiter;
+  readonly #warn: (message: string) => void;
   /** Delete, restore and purge, and the trash's listing. */
   readonly trash: SessionTrash;
   /** The listing's changes as events, where this service keeps them (changeFeed option); else null. */
@@ -100,6 +110,7 @@ export class SessionService {
     this.#now = options.now ?? Date.now;
     const sleep = options.sleep ?? realSleep;
     const warn = options.warn ?? (() => {});
+    this.#warn = warn;
     const info = options.info ?? (() => {});
     this.#loader = options.loader ?? inProcessLoader(store, sleep);
     this.#maxSessionBytes = options.maxSessionBytes ?? DEFAULT_MAX_SESSION_BYTES;
@@ -185,9 +196,15 @@ export class SessionService {
     await this.#listing.changing(accepted.map((item) => item.name));
     const written: WrittenSession[] = [];
     await forEachLimited(accepted, WRITES_AT_ONCE, async ({ id, name, bytes, mtimeMs, session, sha256, created }) => {
-      const { entry } = await this.#store.write(name, bytes, storedMetadata(session, sha256, mtimeMs));
-      written.push({ name, session, sha256, entry });
-      outcomes.set(id, { id, sha256, created });
+      try {
+        const { entry } = await this.#store.write(name, bytes, storedMetadata(session, sha256, mtimeMs));
+        written.push({ name, session, sha256, entry });
+        outcomes.set(id, { id, sha256, created });
+      } catch (error) {
+        // this one failed (its outcome says so, the log says why); the others are stored and listed
+        this.#warn(`storing ${id} failed: ${error instanceof Error ? error.message : String(error)}`);
+        outcomes.set(id, internalError());
+      }
     });
     await this.#listing.written(written);
     return outcomes;
