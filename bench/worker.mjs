@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -8,28 +8,25 @@ import { parseArgs } from "node:util";
 import { startWranglerDev } from "../scripts/wrangler-dev.mjs";
 import { ensureCorpus } from "./corpus.mjs";
 import { createClient, sequentialLatency } from "./measure.mjs";
-import { memoryOf, startServer } from "./server.mjs";
+import { memoryOf } from "./server.mjs";
 
 /**
- * `npm run bench:worker [-- --size 2000]`: the Cloudflare deployment, all local. `wrangler dev`
- * runs src/cloudflare/worker.ts from wrangler.example.toml with a local R2 bucket; `opta-sessions sync`
- * fills it from a bench corpus; then the same list and search requests go to the Worker and to
- * the Node server over the same corpus. Figures are ratios against baselines taken in the same
- * run (/healthz of the same server, the first sync). Writes bench/notes/3-worker.md.
+ * `npm run bench:worker [-- --size 20000]`: the Cloudflare deployment, all local. `wrangler dev` runs
+ * src/cloudflare/worker.ts from wrangler.example.toml with a local R2 bucket and D1 database;
+ * `opta-sessions sync` fills them from a bench corpus; then a fresh wrangler dev process (a fresh
+ * isolate) answers list and search, and warm requests are timed. Figures are ratios against the
+ * Worker's /healthz in the same run; costs come from the Worker's X-Opta-Cost header. Writes the
+ * size's section of bench/notes/3-worker.md.
  */
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const NOTES_PATH = new URL("./notes/3-worker.md", import.meta.url);
 const ADMIN_KEY = "bench-worker-key-0123456789";
 const COUNT = 200;
-// The first search after a sync indexes every synced session within the request: 7-13 s at 2,000 sessions, 80-160 s
-// at 20,000 under wrangler dev, past measure.mjs's 120 s. Its 2 s wait for the index does not end it there: workerd fires no timer
-// while local R2 and D1 calls keep the isolate busy.
-const INDEXING_TIMEOUT_MS = 30 * 60_000;
-// How long the request sent right after that search may go unanswered before the bench counts it as held.
+// How long the request sent right after a long one may go unanswered before the bench counts it as held (workerd's hang, notes).
 const HELD_AFTER_MS = 10_000;
 // The corpus's largest session is 20 MB: above the Worker's default 16 MiB limit, so the bench raises it.
-const WRANGLER_VARS = { OPTA_ADMIN_KEY: ADMIN_KEY, OPTA_MAX_SESSION_MB: "32" };
+const WRANGLER_VARS = { OPTA_ADMIN_KEY: ADMIN_KEY, OPTA_MAX_SESSION_MB: "32", OPTA_COST_HEADER: "1" };
 const log = (line) => console.log(`[bench:worker] ${line}`);
 const msSince = (start) => Number(process.hrtime.bigint() - start) / 1e6;
 const mib = (bytes) => (bytes / 2 ** 20).toFixed(1);
@@ -64,20 +61,33 @@ function workerdRss(wranglerPid) {
   return Math.max(...sizes);
 }
 
-/** The first answer to one GET, in ms (a fresh isolate or a fresh server pays its setup here). */
-async function firstAnswer(client, pathAndQuery) {
-  const { status, ms } = await client.get(pathAndQuery);
-  if (status !== 200) throw new Error(`GET ${pathAndQuery} answered ${status}`);
-  return ms;
+/** Bytes of the files under a directory (the local D1 database, the local bucket). */
+function sizeOf(directory) {
+  if (!existsSync(directory)) return 0;
+  return readdirSync(directory, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .reduce((total, entry) => total + statSync(path.join(entry.parentPath ?? entry.path, entry.name)).size, 0);
 }
 
-/** One GET on a connection of its own, answered within `timeoutMs`; admin paths carry the key. */
+/** One GET (the key on admin paths): its time, and what the Worker says it cost. */
+async function costed(baseUrl, pathAndQuery, init = {}) {
+  const started = process.hrtime.bigint();
+  const res = await fetch(`${baseUrl}${pathAndQuery}`, { ...init, headers: { "X-Admin-Key": ADMIN_KEY, ...init.headers } });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`${pathAndQuery} answered ${res.status}: ${text.slice(0, 200)}`);
+  const cost = Object.fromEntries((res.headers.get("X-Opta-Cost") ?? "").split(", ").map((part) => part.split("=")));
+  return { ms: msSince(started), cost, body: res.headers.get("content-type")?.includes("json") ? JSON.parse(text) : null };
+}
+
+const costText = ({ cost }) =>
+  `R2 ${cost["r2-class-a"]} class A + ${cost["r2-class-b"]} class B, D1 ${cost["d1-queries"]} queries, ${cost["d1-rows-read"]} rows read, ${cost["d1-rows-written"]} written`;
+
+/** One GET on a connection of its own, answered within `timeoutMs`. */
 function getOnce(baseUrl, pathAndQuery, timeoutMs) {
   const { hostname, port } = new URL(baseUrl);
-  const headers = pathAndQuery.startsWith("/admin/") ? { "x-admin-key": ADMIN_KEY } : {};
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
-    const request = http.get({ agent: false, hostname, port, path: pathAndQuery, headers }, (response) => {
+    const request = http.get({ agent: false, hostname, port, path: pathAndQuery }, (response) => {
       response.resume();
       response.on("end", () => resolve({ status: response.statusCode, ms: msSince(started) }));
       response.on("error", reject);
@@ -88,17 +98,38 @@ function getOnce(baseUrl, pathAndQuery, timeoutMs) {
 }
 
 /**
- * Issue 16's hang, measured: under wrangler dev, a request that reaches the Worker right after a long one that kept its
- * isolate busy with local R2 and D1 calls can be held by workerd before the Worker's fetch runs, until another request
- * arrives. Not ours: it comes without the Worker's waitUntil, with no timer of ours due, on a new connection as on a
- * reused one (bench/notes/3-worker.md). Sends /healthz at once; if it is held, a second one frees it.
+ * Issue 16's hang, watched for: under wrangler dev, a request that reaches the Worker right after one that kept its
+ * isolate busy with local R2 and D1 calls for seconds can be held by workerd, before the Worker's fetch runs, until
+ * another request arrives (bench/notes/3-worker.md). Sends /healthz at once; if it is held, a second one frees it.
  */
-async function requestAfterIndexing(url) {
-  const first = getOnce(url, "/healthz", INDEXING_TIMEOUT_MS);
+async function requestRightAfter(url) {
+  const first = getOnce(url, "/healthz", 30 * 60_000);
   const answered = await Promise.race([first, new Promise((resolve) => setTimeout(resolve, HELD_AFTER_MS, null))]);
-  if (answered !== null) return { ms: answered.ms, held: false };
+  if (answered !== null) return `answered in ${answered.ms.toFixed(0)} ms`;
   await getOnce(url, "/healthz", HELD_AFTER_MS);
-  return { ms: (await first).ms, held: true };
+  return `held ${((await first).ms / 1000).toFixed(1)} s, until a second request freed it`;
+}
+
+/** A batch as sync sends it: the first `count` sessions of the corpus, one multipart request. */
+function batchOf(dir, count) {
+  const form = new FormData();
+  const names = readdirSync(dir)
+    .filter((name) => name.endsWith(".json") && name !== "index.json")
+    .sort()
+    .slice(0, count * 2);
+  let taken = 0;
+  for (const name of names) {
+    const bytes = readFileSync(path.join(dir, name));
+    if (taken === count || bytes.length > 64 * 1024) continue;
+    try {
+      if (typeof JSON.parse(bytes.toString()) !== "object") continue;
+    } catch {
+      continue;
+    }
+    form.append(name.slice(0, -5), new Blob([bytes]), name);
+    taken++;
+  }
+  return form;
 }
 
 const GROUPS = {
@@ -109,8 +140,8 @@ const GROUPS = {
 
 async function measureWarm(url) {
   const client = createClient(url, ADMIN_KEY);
-  await sequentialLatency(client, GROUPS, { count: 10, maxMs: 60_000 }); // warm-up
-  const result = await sequentialLatency(client, GROUPS, { count: COUNT, maxMs: 120_000 });
+  await sequentialLatency(client, GROUPS, { count: 10, maxMs: 120_000 }); // warm-up
+  const result = await sequentialLatency(client, GROUPS, { count: COUNT, maxMs: 300_000 });
   client.close();
   return result;
 }
@@ -125,81 +156,94 @@ try {
   log(`wrangler dev on ${wrangler.url}; syncing ${size} sessions`);
   const firstSync = await sync(dir, wrangler.url);
   log(`first sync: ${(firstSync.ms / 1000).toFixed(1)} s (${firstSync.summary})`);
+  const afterSync = await requestRightAfter(wrangler.url);
+  log(`the request right after it: ${afterSync}`);
   const secondSync = await sync(dir, wrangler.url);
   log(`second sync, nothing changed: ${secondSync.ms.toFixed(0)} ms (${secondSync.summary})`);
-  // The search index (D1) follows on the next search: this one reads each synced session once to index it.
-  const indexing = await getOnce(wrangler.url, "/admin/sessions/search?q=refactor", INDEXING_TIMEOUT_MS);
-  if (indexing.status !== 200) throw new Error(`the first search answered ${indexing.status}`);
-  log(`first search after the sync (indexes into D1): ${(indexing.ms / 1000).toFixed(1)} s`);
-  const afterIndexing = await requestAfterIndexing(wrangler.url);
-  const afterIndexingText = afterIndexing.held
-    ? `held ${(afterIndexing.ms / 1000).toFixed(1)} s, until a second request freed it`
-    : `answered in ${afterIndexing.ms.toFixed(0)} ms`;
-  log(`the request right after it: ${afterIndexingText}`);
+  const manifest = await costed(wrangler.url, "/admin/sync/manifest");
+  const batch = await costed(wrangler.url, "/admin/sync/sessions", { method: "POST", body: batchOf(dir, 100) });
+  log(`a sync round's manifest: ${costText(manifest)}; a batch of 100 sessions: ${batch.ms.toFixed(0)} ms, ${costText(batch)}`);
 
   // A fresh isolate: what the first dashboard poll after a deploy or an eviction pays.
   await wrangler.stop();
+  const d1Bytes = sizeOf(path.join(state, "v3", "d1"));
+  const r2Bytes = sizeOf(path.join(state, "v3", "r2"));
   wrangler = await startWranglerDev({ state, vars: WRANGLER_VARS, logLevel: "info" });
   const rssAtStart = workerdRss(wrangler.pid);
-  const cold = createClient(wrangler.url, ADMIN_KEY);
-  const coldHealthz = await firstAnswer(cold, "/healthz");
-  const coldList = await firstAnswer(cold, "/admin/sessions?limit=50");
-  const coldSearch = await firstAnswer(cold, "/admin/sessions/search?q=zorbulex");
-  cold.close();
-  log(`fresh isolate: healthz ${coldHealthz.toFixed(1)} ms, first list ${coldList.toFixed(0)} ms, first search ${coldSearch.toFixed(0)} ms`);
+  const coldHealthz = await costed(wrangler.url, "/healthz");
+  const coldList = await costed(wrangler.url, "/admin/sessions?limit=50");
+  const coldSearch = await costed(wrangler.url, "/admin/sessions/search?q=zorbulex");
+  log(
+    `fresh isolate: healthz ${coldHealthz.ms.toFixed(1)} ms, first list ${coldList.ms.toFixed(0)} ms (${costText(coldList)}), first search ${coldSearch.ms.toFixed(0)} ms (${costText(coldSearch)})`,
+  );
   const workerWarm = await measureWarm(wrangler.url);
   const rssWarm = workerdRss(wrangler.pid);
-  log(`workerd RSS: ${mib(rssAtStart)} MiB at start, ${mib(rssWarm)} MiB after list and search`);
+  const costs = {};
+  const listed = coldList.body.sessions;
+  const weekBefore = new Date(Date.parse(listed[0].updated_at) - 7 * 86_400_000).toISOString().slice(0, 10);
+  for (const [name, pathAndQuery] of [
+    ["list page, asked again (remembered until the index changes)", "/admin/sessions?limit=50"],
+    // the rest are new to the isolate (their answers not remembered): what a changed index or a new question costs
+    ["list page (the dashboard's poll)", "/admin/sessions"],
+    ["list page 11 (offset 500)", "/admin/sessions?limit=49&offset=500"],
+    ["list, model filter", "/admin/sessions?limit=49&model=llama"],
+    ["list, since filter (the newest session's last 7 days)", `/admin/sessions?limit=50&since=${weekBefore}`],
+    ["search, rare term", "/admin/search?q=zorbulex"],
+    ["search, common term", "/admin/search?q=refactor%20-zorbulex"],
+    ["search, two common terms (the compat route, limit 100)", "/admin/sessions/search?q=refactor%20websocket&limit=100"],
+    ["GET one session", `/admin/sessions/${listed[10].id}`],
+  ]) {
+    costs[name] = await costed(wrangler.url, pathAndQuery);
+  }
+  log(`workerd RSS: ${mib(rssAtStart)} MiB at start, ${mib(rssWarm)} MiB after the warm requests; D1 ${mib(d1Bytes)} MiB, R2 ${mib(r2Bytes)} MiB on disk`);
   await wrangler.stop();
 
-  const heapMib = execFileSync(process.execPath, ["--expose-gc", "bench/heap.mjs", dir], { cwd: ROOT, encoding: "utf8" }).trim();
-  log(`heap held by the listing and search index: ${heapMib} MiB`);
-
-  const node = await startServer({ dir, adminKey: ADMIN_KEY, cacheDir: path.join(cacheHome, "node") });
-  const nodeWarm = await measureWarm(node.url);
-  await node.stop();
-
   const ratio = (a, b) => `${(a / b).toFixed(2)}x`;
-  const row = (name, w, n) =>
-    `| ${name} | ${w.p50.toFixed(2)} ms (${ratio(w.p50, workerWarm.healthz.p50)}) | ${n.p50.toFixed(2)} ms (${ratio(n.p50, nodeWarm.healthz.p50)}) |`;
-  const text = `## Cloudflare Worker (wrangler dev, local R2)
+  const h = workerWarm.healthz.p50;
+  const row = (name, w, goal) => `| ${name} | ${w.p50.toFixed(2)} ms | ${ratio(w.p50, h)} | ${goal} |`;
+  const costRows = Object.entries(costs)
+    .map(([name, { cost }]) => `| ${name} | ${cost["r2-class-a"]} | ${cost["r2-class-b"]} | ${cost["d1-queries"]} | ${cost["d1-rows-read"]} |`)
+    .join("\n");
+  const text = `## ${size.toLocaleString("en")} sessions
 
-Generated by \`npm run bench:worker\` on ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ${os.cpus().length} cores, Node ${process.versions.node};
-corpus: ${size} sessions (${meta.valid} valid, ${meta.damaged} damaged, giants of 5-20 MB included). The Worker runs in workerd
-under \`wrangler dev\` (OPTA_MAX_SESSION_MB=32, so the 20 MB giant is stored) with the bucket on local disk: R2 over the network adds its own latency, so read these as the
-cost of our code, not of Cloudflare's.
+Generated by \`npm run bench:worker -- --size ${size}\` on ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ${os.cpus().length} cores, Node ${process.versions.node};
+corpus: ${size} sessions (${meta.valid} valid, ${meta.damaged} damaged, giants of 5-20 MB included), under \`wrangler dev\` with the
+bucket and the D1 database on local disk (OPTA_MAX_SESSION_MB=32, so the 20 MB giant is stored; OPTA_COST_HEADER=1).
 
 - First sync of the whole corpus: ${(firstSync.ms / 1000).toFixed(1)} s (\`${firstSync.summary}\`).
-- Second sync with nothing changed: ${secondSync.ms.toFixed(0)} ms = ${ratio(secondSync.ms, firstSync.ms)} of the first (one manifest request; no file read, hashed or sent).
-- Fresh isolate: the first list took ${coldList.toFixed(0)} ms (${ratio(coldList, coldHealthz)} its first /healthz, ${coldHealthz.toFixed(1)} ms): one R2 list
-  call per 1,000 sessions, summaries from custom metadata, no object read. The first search took ${coldSearch.toFixed(0)} ms
-  (${ratio(coldSearch, coldList)} the first list): the search index is in D1, current since the search that followed the sync
-  (${(indexing.ms / 1000).toFixed(1)} s: it read each synced session once to index it), so this one read no object.
-- The request sent right after that indexing search (/healthz): ${afterIndexingText}. Under wrangler dev a request
-  that reaches the Worker right after one that kept its isolate busy with local R2 and D1 calls for seconds can be
-  held by workerd, before the Worker's fetch runs, until another request arrives (issue 16's hang; workerd's, not our
-  code's: it comes without the Worker's waitUntil and with no timer of ours due, and a 40-line Worker without Hono
-  shows it too). No timer fires during such a request either, so the search's 2 s wait for the index and the 30 s
-  request timeout do not hold under wrangler dev.
-- Warm, p50 over ${COUNT} requests each, as a ratio to /healthz of the same server:
+- The request right after it (/healthz): ${afterSync}.
+- Second sync with nothing changed: ${secondSync.ms.toFixed(0)} ms (one manifest request, read from D1: ${costText(manifest)}).
+- One batch of 100 sessions, as sync sends them: ${batch.ms.toFixed(0)} ms, ${costText(batch)}.
+- Fresh isolate (a new wrangler dev process over the same state): first /healthz ${coldHealthz.ms.toFixed(1)} ms; first list
+  ${coldList.ms.toFixed(0)} ms (${costText(coldList)}); first search ${coldSearch.ms.toFixed(0)} ms (${costText(coldSearch)}).
+- Warm, p50 over ${COUNT} requests each, as a ratio to the Worker's /healthz:
 
-| request | Worker | Node |
-| --- | --- | --- |
-${row("/healthz", workerWarm.healthz, nodeWarm.healthz)}
-${row("list (limit 50, with and without filters)", workerWarm.list, nodeWarm.list)}
-${row("search (rare, common, two terms)", workerWarm.search, nodeWarm.search)}
+| request | p50 | ratio to /healthz | goal |
+| --- | ---: | ---: | --- |
+${row("/healthz", workerWarm.healthz, "")}
+${row("list (limit 50: first page, offset 500, model filter)", workerWarm.list, "<= 3x")}
+${row("search (rare, common, two terms)", workerWarm.search, "<= 10x")}
 
-- Memory, against the 128 MB a deployed isolate may use: the listing of ${meta.valid} sessions holds
-  ${heapMib} MiB of JS heap after garbage collection (bench/heap.mjs: the same SessionService in Node's V8). Reading a
-  session costs about 4x its size while it is served or indexed, at most two at a time. The whole workerd process
-  (runtime, local bucket, garbage not yet collected) went from ${mib(rssAtStart)} to ${mib(rssWarm)} MiB RSS over the run.
+- What one request costs, asked once each after the warm runs (X-Opta-Cost):
 
-The Worker re-lists the bucket when its listing is over 1 s old, so a warm Worker list includes an R2 list call about
-once a second; Node follows its directory by watching it.
+| request | R2 class A | R2 class B | D1 queries | D1 rows read |
+| --- | ---: | ---: | ---: | ---: |
+${costRows}
+
+- Memory and disk: workerd RSS ${mib(rssAtStart)} MiB at start, ${mib(rssWarm)} MiB after the warm requests; the D1 database
+  ${mib(d1Bytes)} MiB, the bucket ${mib(r2Bytes)} MiB on disk.
 `;
-  writeFileSync(NOTES_PATH, text);
+  const previous = existsSync(NOTES_PATH) ? readFileSync(NOTES_PATH, "utf8") : "";
+  const sections = previous
+    .split(/^(?=## )/m)
+    .filter((section) => section.startsWith("## ") && !section.startsWith(`## ${size.toLocaleString("en")} sessions`));
+  const intro = "# The Cloudflare Worker at scale (issue 16): `npm run bench:worker`, one section per corpus size\n\n";
+  writeFileSync(
+    NOTES_PATH,
+    intro + [...sections, text].sort((a, b) => parseInt(a.slice(3).replace(/,/g, ""), 10) - parseInt(b.slice(3).replace(/,/g, ""), 10)).join("\n"),
+  );
   console.log(`\n${text}`);
-  log(`written to ${fileURLToPath(NOTES_PATH)}; \`npm run bench\` includes it in bench/RESULTS.md`);
+  log(`written to ${fileURLToPath(NOTES_PATH)}`);
 } finally {
   rmSync(cacheHome, { recursive: true, force: true });
   rmSync(state, { recursive: true, force: true });
