@@ -14,6 +14,8 @@ export interface SessionListing {
   list(query: ListQuery): Promise<SessionList>;
   /** Ranked matches, one page; `total`: count every match (else null). */
   search(query: RankedSearchQuery, total: boolean): Promise<{ results: SearchResults["results"]; total: number | null }>;
+  /** What is stored under these names (a file, a directory, ...), for PUT: a name not in the answer is new. */
+  storedKinds(names: readonly string[]): Promise<Map<string, StoreEntry["kind"]>>;
   /** Session files about to change through us (PUT, delete, restore): a write cut short halfway is then found and repaired. */
   changing(names: readonly string[]): Promise<void>;
   /** Sessions just stored through PUT, with what was parsed of them: the listing takes them without reading them back. */

@@ -1,8 +1,8 @@
 import type { ListQuery, RankedSearchQuery, SearchResults, SessionList, SyncManifest } from "../http/schemas.js";
 import { type Sleep, waitAtMost } from "../shared/clock.js";
-import type { Limiter } from "../shared/concurrency.js";
+import { forEachLimited, type Limiter } from "../shared/concurrency.js";
 import { sha256Hex } from "../shared/digest.js";
-import type { OwnFile, SessionStore } from "../storage/store.js";
+import type { OwnFile, SessionStore, StoreEntry } from "../storage/store.js";
 import { type CatalogEntry, type CatalogOptions, SessionCatalog } from "./catalog.js";
 import { ChangeFeed, type ChangeFeedOptions } from "./change-feed.js";
 import type { SessionListing, WrittenSession } from "./listing.js";
@@ -181,6 +181,15 @@ export class LocalListing implements SessionListing {
         `search index: could not bring it up to date (${error instanceof Error ? error.message : String(error)}); the next search tries again`,
       );
     }
+  }
+
+  async storedKinds(names: readonly string[]): Promise<Map<string, StoreEntry["kind"]>> {
+    const kinds = new Map<string, StoreEntry["kind"]>();
+    await forEachLimited(names, 8, async (name) => {
+      const entry = await this.#options.store.stat(name);
+      if (entry !== null) kinds.set(name, entry.kind);
+    });
+    return kinds;
   }
 
   async changing(): Promise<void> {}

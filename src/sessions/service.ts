@@ -22,7 +22,7 @@ import type {
 import { realSleep, type Sleep } from "../shared/clock.js";
 import { forEachLimited, Limiter } from "../shared/concurrency.js";
 import { sha256Hex } from "../shared/digest.js";
-import type { OwnFile, SessionStore, TrashStore } from "../storage/store.js";
+import type { OwnFile, SessionStore, StoreEntry, TrashStore } from "../storage/store.js";
 import type { CatalogOptions } from "./catalog.js";
 import type { ChangeFeed, ChangeFeedOptions } from "./change-feed.js";
 import type { SessionListing, WrittenSession } from "./listing.js";
@@ -185,9 +185,10 @@ export class SessionService {
   async putMany(items: readonly SessionUpload[]): Promise<Map<string, Stored | ApiError>> {
     const outcomes = new Map<string, Stored | ApiError>();
     const accepted: (SessionUpload & { name: string; session: SessionFull; sha256: string; created: boolean })[] = [];
+    const stored = await this.#listing.storedKinds(items.flatMap(({ id }) => (isReservedId(id) ? [] : [sessionFileName(id)])));
     for (const item of items) {
       try {
-        accepted.push({ ...item, ...(await this.#accepted(item)) });
+        accepted.push({ ...item, ...(await this.#accepted(item, stored)) });
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
         outcomes.set(item.id, error);
@@ -211,14 +212,17 @@ export class SessionService {
   }
 
   /** What put() checks before it writes: the id, the body is a session, no directory in the way; and the digest. */
-  async #accepted({ id, bytes, mtimeMs }: SessionUpload): Promise<{ name: string; session: SessionFull; sha256: string; created: boolean }> {
+  async #accepted(
+    { id, bytes, mtimeMs }: SessionUpload,
+    stored: ReadonlyMap<string, StoreEntry["kind"]>,
+  ): Promise<{ name: string; session: SessionFull; sha256: string; created: boolean }> {
     if (isReservedId(id)) throw new ReservedSessionId();
     const session = parseSession(id, new TextDecoder().decode(bytes), mtimeMs);
     if (session === null) throw new InvalidSessionBody();
     const name = sessionFileName(id);
-    const existing = await this.#store.stat(name);
-    if (existing !== null && existing.kind !== "file") throw new NotASessionFile();
-    return { name, session, sha256: await sha256Hex(bytes), created: existing === null };
+    const existing = stored.get(name);
+    if (existing !== undefined && existing !== "file") throw new NotASessionFile();
+    return { name, session, sha256: await sha256Hex(bytes), created: existing === undefined };
   }
 
   /** Every stored session file's id and SHA-256, for sync to compare against. */

@@ -132,6 +132,21 @@ export class SharedListing implements SessionListing {
     return { results, total: answer.total };
   }
 
+  /**
+   * From the index, not the bucket (one query, no head per session): a bucket holds only objects, and
+   * one put there by other means and not yet reconciled counts as new.
+   */
+  async storedKinds(names: readonly string[]): Promise<Map<string, StoreEntry["kind"]>> {
+    const { db } = await this.#open();
+    const ids = JSON.stringify(names.flatMap((name) => sessionIdOf(name) ?? []));
+    const rows = await db.all<{ id: string }>(
+      `SELECT id FROM search_sessions WHERE id IN (SELECT value FROM json_each(?))
+       UNION ALL SELECT id FROM search_unlisted WHERE id IN (SELECT value FROM json_each(?))`,
+      [ids, ids],
+    );
+    return new Map(rows.map((row) => [sessionFileName(row.id), "file"]));
+  }
+
   async changing(names: readonly string[]): Promise<void> {
     const { db } = await this.#open();
     const ids = names.flatMap((name) => sessionIdOf(name) ?? []);
