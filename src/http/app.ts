@@ -40,7 +40,7 @@ export interface AppOptions {
   /** The client's address, for failed-key throttling (the Node edge reads the socket's). Default: one shared "unknown". */
   clientAddress?: (c: Context) => string;
   /**
-   * Accept whole sessions from clients: PUT /admin/sessions/:id and GET /admin/sync/manifest, for
+   * Accept whole sessions from clients: PUT /admin/sessions/:id, POST /admin/sync/sessions and GET /admin/sync/manifest, for
    * `opta-sessions sync`. Off by default: the sessions directory belongs to the CLI.
    */
   allowWrites?: boolean;

@@ -28,7 +28,7 @@ export interface Config {
   maxSessionMb: number;
   /** Seconds before an unanswered request is abandoned (503), and the most a client may take to send its headers. */
   requestTimeoutSeconds: number;
-  /** Accept sessions from `opta-sessions sync` (PUT): writes into the sessions directory, so off by default. */
+  /** Accept sessions from `opta-sessions sync` (PUT, and its batches): writes into the sessions directory, so off by default. */
   allowWrites: boolean;
   /** Send message content as text, for the existing dashboard (which cannot show a parts array). */
   contentAsText: boolean;
@@ -61,8 +61,9 @@ Options (each overrides its environment variable):
   --max-session-mb <MiB> largest session file served  OPTA_MAX_SESSION_MB (default: 256)
   --request-timeout <s>  abandon a request after this many seconds
                                                       OPTA_REQUEST_TIMEOUT (default: 30)
-  --allow-writes         accept sessions from 'opta-sessions sync' (PUT /admin/sessions/:id),
-                         written into the sessions directory   OPTA_ALLOW_WRITES=1 (default: off)
+  --allow-writes         accept sessions from 'opta-sessions sync' (PUT /admin/sessions/:id, POST
+                         /admin/sync/sessions), written into the sessions directory
+                                                      OPTA_ALLOW_WRITES=1 (default: off)
   --content-as-text      send each message's content as text (for the existing dashboard)
                                                       OPTA_CONTENT_AS_TEXT=1 (default: off)
   --demo                 serve a generated sample corpus from a temporary directory, with a trash
