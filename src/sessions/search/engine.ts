@@ -231,21 +231,16 @@ export class SearchEngine {
     const recent = request.sort === "recent";
     const take = confirmAll ? MAX_CONFIRMED : recent ? wanted : Math.max(100, 2 * wanted);
     const counted = request.total && !confirmAll;
-    const candidates = await this.#candidates(plan, where, recent, take, request.now, counted);
-    const matches = candidates[0]?.matches ?? 0;
     // a session the full-text index holds only the start of may match past it: always a candidate (the partial index reads only those)
-    const cut = new Set<string>();
-    if (plan.match !== null || plan.tools !== null) {
-      const listed = new Set(candidates.map((candidate) => candidate.id));
-      const rows = await this.#db.all<{ id: string; time: number | null }>(
-        `SELECT s.id, s.time FROM search_sessions s WHERE s.cut = 1 AND ${where.sql}`,
-        where.params,
-      );
-      for (const row of rows) {
-        cut.add(row.id);
-        if (!listed.has(row.id)) candidates.push(row);
-      }
-    }
+    const cutRows =
+      plan.match !== null || plan.tools !== null
+        ? await this.#db.all<{ id: string; time: number | null }>(`SELECT s.id, s.time FROM search_sessions s WHERE s.cut = 1 AND ${where.sql}`, where.params)
+        : [];
+    const cut = new Set(cutRows.map((row) => row.id));
+    const candidates = await this.#candidates(plan, where, recent, take, request.now, counted, cut.size > 0);
+    const matches = candidates[0]?.matches ?? 0;
+    const listed = new Set(candidates.map((candidate) => candidate.id));
+    candidates.push(...cutRows.filter((row) => !listed.has(row.id)));
     const scored: { id: string; time: number | null; score: number; best: ScoredUnit[] }[] = [];
     for (let at = 0; at < candidates.length; at += 200) {
       const batch = candidates.slice(at, at + 200);
@@ -295,6 +290,7 @@ export class SearchEngine {
     take: number,
     now: number,
     counted: boolean,
+    anyCut: boolean,
   ): Promise<{ id: string; time: number | null; matches?: number }[]> {
     const listOrder = LIST_ORDER;
     const limit = ` LIMIT ${take}`;
@@ -314,18 +310,19 @@ export class SearchEngine {
       return this.#db.all(`SELECT ${columns} FROM search_sessions s WHERE ${where.sql} ORDER BY ${listOrder}${limit}`, where.params);
     }
     if (!recent && where.sql === "1") {
-      // No filter: the best by bm25 alone, then their rows (the join reads `take` rows, not one per match);
-      // recency weighs in when code scores them. The count is a pass over the full-text index alone.
+      // No filter: FTS5 ranks by bm25 itself (`rank MATCH`) and hands over the best only, whose rows are then
+      // read: D1 bills each row a query reads, and bm25() in our own ORDER BY, or a join, reads one per match.
+      // Recency weighs in when code scores them. The count reads one row per match (GET /admin/search only).
       const [ranked, counts] = await Promise.all([
-        this.#db.all<{ id: string; time: number | null }>(
-          `SELECT s.id, s.time FROM (SELECT rowid, bm25(search_fts, ${BM25_WEIGHTS}) AS rank FROM search_fts WHERE search_fts MATCH ? ORDER BY rank LIMIT ${take}) f
+        this.#db.all<{ id: string; time: number | null; matches?: number }>(
+          `SELECT s.id, s.time FROM (SELECT rowid, rank FROM search_fts WHERE search_fts MATCH ? AND rank MATCH 'bm25(${BM25_WEIGHTS})' ORDER BY rank LIMIT ${take}) f
            JOIN search_sessions s ON s.rowid = f.rowid ORDER BY f.rank, s.time IS NULL, s.time DESC, s.id`,
           [plan.match],
         ),
         counted
           ? this.#db.all<{ matches: number }>(
-              // (a cut session is confirmed and counted in code)
-              "SELECT count(*) AS matches FROM search_fts WHERE search_fts MATCH ? AND rowid NOT IN (SELECT rowid FROM search_sessions WHERE cut = 1)",
+              // (a cut session is confirmed and counted in code; the test per match only when there is one)
+              `SELECT count(*) AS matches FROM search_fts WHERE search_fts MATCH ?${anyCut ? " AND rowid NOT IN (SELECT rowid FROM search_sessions WHERE cut = 1)" : ""}`,
               [plan.match],
             )
           : [],
