@@ -25,6 +25,7 @@ export class D1Database implements SqlDatabase {
   readonly #db: D1DatabaseLike;
   readonly #counted: (meta: D1Meta | undefined) => void;
   readonly maxTextLength = D1_MAX_TEXT_LENGTH;
+  readonly billsRowsRead = true;
 
   /** `counted`: told of each query's rows read and written (the cost meter). */
   constructor(db: D1DatabaseLike, counted: (meta: D1Meta | undefined) => void = () => {}) {

@@ -309,10 +309,11 @@ export class SearchEngine {
       const columns = `s.id, s.time${counted ? ", count(*) OVER () AS matches" : ""}`;
       return this.#db.all(`SELECT ${columns} FROM search_sessions s WHERE ${where.sql} ORDER BY ${listOrder}${limit}`, where.params);
     }
-    if (!recent && where.sql === "1") {
-      // No filter: FTS5 ranks by bm25 itself (`rank MATCH`) and hands over the best only, whose rows are then
-      // read: D1 bills each row a query reads, and bm25() in our own ORDER BY, or a join, reads one per match.
-      // Recency weighs in when code scores them. The count reads one row per match (GET /admin/search only).
+    if (!recent && where.sql === "1" && this.#db.billsRowsRead) {
+      // D1, no filter: FTS5 ranks by bm25 itself (`rank MATCH`) and hands over the best only, whose rows are then
+      // read (bm25() in our own ORDER BY, as below, reads one row per match: 333,543 rows for a common term at
+      // 100,000 sessions). Recency weighs in when code scores them. The count reads one row per match (GET
+      // /admin/search only). On SQLite the query below is quicker (a phrase: 30 ms against 50 at 20,000 sessions).
       const [ranked, counts] = await Promise.all([
         this.#db.all<{ id: string; time: number | null; matches?: number }>(
           `SELECT s.id, s.time FROM (SELECT rowid, rank FROM search_fts WHERE search_fts MATCH ? AND rank MATCH 'bm25(${BM25_WEIGHTS})' ORDER BY rank LIMIT ${take}) f

@@ -19,6 +19,11 @@ export interface SqlDatabase {
    * Longer texts are cut at a space before this many UTF-16 code units.
    */
   readonly maxTextLength: number;
+  /**
+   * D1 bills every row a query reads: a search there lets FTS5 rank and hand over its best matches only,
+   * where SQLite is quicker ranking in our own query (which reads a row per match).
+   */
+  readonly billsRowsRead?: boolean;
   /** Lets the database go (SQLite's file); D1 has nothing to close. */
   close?(): void;
 }
