@@ -80,6 +80,8 @@ function appFor(env: WorkerEnv): Built | { env: WorkerEnv; error: ConfigError } 
     const store = new R2Store(bucket);
     const sessions = new SessionService(store, {
       warn: (line) => consoleLogger.warn(line),
+      // (the cron's reconcile says so when the index and the bucket agree)
+      info: (line) => consoleLogger.info(line),
       loader: { ...inProcessLoader(store, realSleep), concurrency: SESSIONS_IN_MEMORY },
       readConcurrency: SESSIONS_IN_MEMORY,
       trash: new R2Trash(bucket),
