@@ -97,15 +97,16 @@ export class SharedListing implements SessionListing {
       const { limit, offset, ...filters } = query;
       const where = filterSql(null, filters);
       // a page reads its rows through the list-order index; the total is a counter, or (filtered) a count of the filter's rows
-      const rows = await db.all<{ summary: string }>(`SELECT summary FROM search_sessions s WHERE ${where.sql} ORDER BY ${LIST_ORDER} LIMIT ? OFFSET ?`, [
-        ...where.params,
-        limit,
-        offset,
-      ]);
-      const [counted] =
+      const [rows, [counted]] = await Promise.all([
+        db.all<{ summary: string }>(`SELECT summary FROM search_sessions s WHERE ${where.sql} ORDER BY ${LIST_ORDER} LIMIT ? OFFSET ?`, [
+          ...where.params,
+          limit,
+          offset,
+        ]),
         where.params.length === 0
-          ? await db.all<{ total: number }>("SELECT value AS total FROM search_counters WHERE key = 'sessions'")
-          : await db.all<{ total: number }>(`SELECT count(*) AS total FROM search_sessions s WHERE ${where.sql}`, where.params);
+          ? db.all<{ total: number }>("SELECT value AS total FROM search_counters WHERE key = 'sessions'")
+          : db.all<{ total: number }>(`SELECT count(*) AS total FROM search_sessions s WHERE ${where.sql}`, where.params),
+      ]);
       return { sessions: rows.map((row) => JSON.parse(row.summary) as SessionSummary), total: counted?.total ?? 0, limit, offset };
     })();
     if (this.#lists.size >= MAX_LISTS) this.#lists.clear();
@@ -115,9 +116,9 @@ export class SharedListing implements SessionListing {
   }
 
   async search(query: RankedSearchQuery, total: boolean): Promise<{ results: SearchResults["results"]; total: number | null }> {
-    const { engine, db } = await this.#current();
+    const { engine, db, generation } = await this.#current();
     const { q, sort, limit, offset, hits, ...filters } = query;
-    const answer = await engine.search({ query: q, filters, sort, limit, offset, hits, total, now: this.#options.now() });
+    const answer = await engine.search({ query: q, filters, sort, limit, offset, hits, total, now: this.#options.now() }, generation);
     if (answer.results.length === 0) return { results: [], total: answer.total };
     const rows = await db.all<{ id: string; summary: string }>("SELECT id, summary FROM search_sessions WHERE id IN (SELECT value FROM json_each(?))", [
       JSON.stringify(answer.results.map((result) => result.id)),
@@ -193,11 +194,11 @@ export class SharedListing implements SessionListing {
     const id = sessionIdOf(name);
     if (id === null) return;
     const entry = known ?? (await this.#options.store.stat(name));
+    if (entry === null) return engine.remove([id]);
     const indexed = await db.all<{ stamp: string }>("SELECT stamp FROM search_sessions WHERE id = ? UNION ALL SELECT stamp FROM search_unlisted WHERE id = ?", [
       id,
       id,
     ]);
-    if (entry === null) return engine.remove([id]);
     if (indexed[0]?.stamp === entry.stamp) return db.batch([statement("DELETE FROM search_pending WHERE id = ?", id)]);
     const read = await this.#read(name, entry);
     if (read.status === "missing") return engine.remove([id]);

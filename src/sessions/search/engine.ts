@@ -203,11 +203,14 @@ export class SearchEngine {
     return rows[0]?.value ?? 0;
   }
 
-  /** The sessions matching a query, ranked, one page of them, with hits when asked. */
-  async search(request: SearchRequest): Promise<SearchAnswer> {
+  /**
+   * The sessions matching a query, ranked, one page of them, with hits when asked. `generation`: the
+   * index's, when the caller has just read it (else read here), for the answers remembered.
+   */
+  async search(request: SearchRequest, generation?: number): Promise<SearchAnswer> {
     const { now, ...asked } = request;
     const key = JSON.stringify(asked);
-    const generation = await this.generation();
+    generation ??= await this.generation();
     const known = this.#answers.get(key);
     if (known && known.generation === generation && now - known.at < ANSWER_MAX_AGE_MS) return known.answer;
     const answer = this.#search(request);
